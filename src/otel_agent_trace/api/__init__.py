@@ -1,0 +1,40 @@
+"""The manual API: trace what no instrumentor covers.
+
+Every operation works as a context manager (``with``/``async with``) and as a decorator (functions, coroutines,
+generators, async generators). They need no SDK: with no tracer provider configured they cost almost nothing.
+"""
+
+from __future__ import annotations
+
+from .._internal.context import propagate_context
+from ._events import record_error, snapshot_state
+from ._operation import SpanHandle
+from ._session import agent_session
+from ._spans import (
+    AgentRunHandle,
+    DecisionHandle,
+    StepHandle,
+    ToolCallHandle,
+    agent_run,
+    agent_step,
+    decision,
+    step,
+    tool_call,
+)
+
+__all__ = [
+    "AgentRunHandle",
+    "DecisionHandle",
+    "SpanHandle",
+    "StepHandle",
+    "ToolCallHandle",
+    "agent_run",
+    "agent_session",
+    "agent_step",
+    "decision",
+    "propagate_context",
+    "record_error",
+    "snapshot_state",
+    "step",
+    "tool_call",
+]

@@ -1,0 +1,116 @@
+"""``snapshot_state`` and ``record_error``: events on the current span."""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.trace import Span, Status, StatusCode
+
+from .._internal.context import current_run
+from .._internal.errors import guarded
+from .._internal.serialize import content_hash, safe_json_dumps, to_jsonable
+from .._internal.settings import capture_content
+from .._internal.tracing import error_type_of
+from ..semconv import error as E
+from ..semconv import state as S
+
+_STATE_FIELDS = (
+    ("working_memory", S.STATE_WORKING_MEMORY),
+    ("goal_stack", S.STATE_GOAL_STACK),
+    ("beliefs", S.STATE_BELIEFS),
+)
+
+
+@guarded(default=None)
+def snapshot_state(
+    *,
+    working_memory: Any = None,
+    goal_stack: Any = None,
+    beliefs: Any = None,
+    confidence: dict[str, float] | None = None,
+    label: str | None = None,
+    span: Span | None = None,
+) -> str | None:
+    """Record the agent's state on the current span (or ``span``) and return the snapshot's content hash.
+
+    The hash (``agent_trace.state.hash``) and confidence scores are always recorded. Working memory, goal stack
+    and beliefs are recorded with content capture on, and only when the state changed since the run's previous
+    snapshot (``agent_trace.state.unchanged`` says when it did not). Any value is accepted: unserializable objects
+    become their ``repr``, cycles are cut, and the processor keeps the payload within budget.
+    """
+    target = span or trace.get_current_span()
+    values = {"working_memory": working_memory, "goal_stack": goal_stack, "beliefs": beliefs, "confidence": confidence}
+    snapshot = {k: to_jsonable(v) for k, v in values.items() if v is not None}
+    digest = content_hash(snapshot)
+    run = current_run()
+    previous = run.last_state_hash if run is not None else None
+    unchanged = previous == digest
+    attributes: dict[str, Any] = {S.STATE_HASH: digest, S.STATE_UNCHANGED: unchanged}
+    if previous is not None:
+        attributes[S.STATE_PREVIOUS_HASH] = previous
+    if label:
+        attributes[S.STATE_LABEL] = label
+    if confidence:
+        attributes[S.STATE_CONFIDENCE] = safe_json_dumps(confidence)
+    content: dict[str, str] = {}
+    if capture_content():
+        for name, key in _STATE_FIELDS:
+            if name in snapshot:
+                content[key] = safe_json_dumps(snapshot[name])
+        if not unchanged:
+            attributes.update(content)
+    if run is not None:
+        run.last_state_hash = digest
+        run.last_state_json = {**attributes, **content}
+    target.add_event(S.STATE_EVENT_NAME, attributes)
+    target.set_attributes(attributes)
+    return digest
+
+
+@guarded(default=None)
+def record_error(
+    error: BaseException | str,
+    *,
+    code: str | int | None = None,
+    handler: str | None = None,
+    handled: bool = True,
+    post_state: Any = None,
+    retry_attempt: int | None = None,
+    span: Span | None = None,
+) -> None:
+    """Record an error the agent met, and what it did about it, on the current span (or ``span``).
+
+    Adds an ``agent_trace.error`` event (``exception.type``/``message``/``stacktrace``, code, handler, retry
+    attempt, post-error state with content capture). With ``handled=False`` the span's status becomes ERROR.
+    """
+    target = span or trace.get_current_span()
+    attributes: dict[str, Any] = {E.ERROR_HANDLED: handled}
+    if isinstance(error, BaseException):
+        attributes[E.EXCEPTION_TYPE] = error_type_of(error)
+        attributes[E.EXCEPTION_MESSAGE] = str(error)
+        if error.__traceback__ is not None:
+            attributes[E.EXCEPTION_STACKTRACE] = "".join(
+                traceback.format_exception(type(error), error, error.__traceback__)
+            )
+        message = f"{type(error).__name__}: {error}"
+    else:
+        attributes[E.EXCEPTION_TYPE] = "error"
+        attributes[E.EXCEPTION_MESSAGE] = str(error)
+        message = str(error)
+    if code is not None:
+        attributes[E.ERROR_CODE] = str(code)
+    if handler:
+        attributes[E.ERROR_HANDLER] = handler
+    if retry_attempt is not None:
+        attributes[E.ERROR_RETRY_ATTEMPT] = int(retry_attempt)
+    if post_state is not None and capture_content():
+        attributes[E.ERROR_POST_STATE] = safe_json_dumps(post_state)
+    target.add_event(E.ERROR_EVENT_NAME, attributes)
+    span_attributes = {k: v for k, v in attributes.items() if not k.startswith("exception.")}
+    span_attributes[E.ERROR_TYPE] = attributes[E.EXCEPTION_TYPE]
+    span_attributes[E.ERROR_MESSAGE] = str(error)[:1024]
+    target.set_attributes(span_attributes)
+    if not handled:
+        target.set_status(Status(StatusCode.ERROR, message[:1024]))

@@ -1,0 +1,386 @@
+"""The span-making operations of the manual API: agent runs, steps, tool calls and decisions."""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from typing import Any
+
+from opentelemetry.trace import SpanKind
+
+from .._internal.context import RunState, ToolScope, current_run, use_run, use_tool
+from .._internal.errors import handle_internal_errors
+from .._internal.serialize import content_hash, safe_json_dumps
+from .._internal.settings import capture_content
+from .._internal.tracing import get_tracer
+from ..semconv import agent as A
+from ..semconv import decision as D
+from ..semconv import gen_ai as G
+from ..semconv import tool as T
+from ._operation import Operation, SpanHandle, attach_span
+
+
+def _bound_arguments(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    try:
+        bound = inspect.signature(func).bind_partial(*args, **kwargs)
+    except (TypeError, ValueError):
+        return {"args": list(args), "kwargs": kwargs}
+    return {k: v for k, v in bound.arguments.items() if k not in ("self", "cls")}
+
+
+def _step_attributes(action_type: str) -> dict[str, Any]:
+    run = current_run()
+    attrs: dict[str, Any] = {A.AGENT_STEP_ACTION_TYPE: action_type}
+    if run is not None:
+        attrs[A.AGENT_STEP_INDEX] = run.next_step()
+        attrs[A.AGENT_RUN_ID] = run.run_id
+    return attrs
+
+
+class _SpanOperation(Operation[Any]):
+    """An operation that opens a span, makes it current, and ends it on exit."""
+
+    _handle_cls: type[SpanHandle] = SpanHandle
+
+    def _span_name(self) -> str:
+        raise NotImplementedError
+
+    def _attributes(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _scopes(self, handle: SpanHandle, stack: ExitStack) -> None:
+        """Subclass hook: enter extra context (run, tool) into ``stack`` while the span is current."""
+
+    def _enter(self) -> Any:
+        stack = ExitStack()
+        attributes: dict[str, Any] = {}
+        with handle_internal_errors("api.attributes"):
+            attributes = self._attributes()
+        span = get_tracer().start_span(self._span_name(), kind=SpanKind.INTERNAL, attributes=attributes)
+        handle = self._handle_cls(span, stack)
+        attach_span(span, stack)
+        with handle_internal_errors("api.scopes"):
+            self._scopes(handle, stack)
+        return handle
+
+    def _exit(self, handle: Any, exc: BaseException | None) -> None:
+        handle._finish(exc)
+
+
+# --- agent runs -------------------------------------------------------------------------------------------------------
+
+
+class AgentRunHandle(SpanHandle):
+    """Handle of an agent run span (``invoke_agent``)."""
+
+    __slots__ = ("run",)
+
+    def set_output(self, output: Any) -> None:
+        """Record the run's final output (content capture only)."""
+        if capture_content():
+            self.set_attribute(A.AGENT_STEP_OUTPUT, safe_json_dumps(output))
+
+
+class agent_run(_SpanOperation):  # noqa: N801 - used like a function
+    """An agent run: an ``invoke_agent {name}`` span; steps inside it are numbered from 0.
+
+    A run started inside another run is a sub-agent: it records the parent agent's name and id.
+
+    Example::
+
+        with agent_run("planner", agent_id="planner-1", version="2.1", config={"model": "gpt-4o"}):
+            ...
+    """
+
+    _handle_cls = AgentRunHandle
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        agent_id: str | None = None,
+        description: str | None = None,
+        version: str | None = None,
+        config: Any = None,
+    ) -> None:
+        super().__init__()
+        self.name, self.agent_id, self.description, self.version, self.config = (
+            name, agent_id, description, version, config,
+        )
+
+    def _clone(self) -> agent_run:
+        return agent_run(
+            self.name, agent_id=self.agent_id, description=self.description, version=self.version, config=self.config
+        )
+
+    def _span_name(self) -> str:
+        return f"invoke_agent {self.name}"
+
+    def _attributes(self) -> dict[str, Any]:
+        outer = current_run()
+        parent = outer if outer is not None and outer.agent_name is not None else None  # not a session's counter
+        self._run = RunState(agent_name=self.name, agent_id=self.agent_id, parent=parent)
+        attrs: dict[str, Any] = {
+            G.GEN_AI_OPERATION_NAME: G.GenAiOperationNameValues.INVOKE_AGENT.value,
+            G.GEN_AI_AGENT_NAME: self.name,
+            A.AGENT_RUN_ID: self._run.run_id,
+            A.AGENT_STEP_ACTION_TYPE: A.AgentStepActionTypeValues.HANDOFF.value
+            if self._run.parent
+            else A.AgentStepActionTypeValues.REASONING.value,
+        }
+        if self.agent_id:
+            attrs[G.GEN_AI_AGENT_ID] = self.agent_id
+        if self.description:
+            attrs[G.GEN_AI_AGENT_DESCRIPTION] = self.description
+        if self.version:
+            attrs[G.GEN_AI_AGENT_VERSION] = self.version
+        if self.config is not None:
+            attrs[A.AGENT_CONFIG_HASH] = content_hash(self.config)
+            attrs[A.AGENT_CONFIG] = safe_json_dumps(self.config)
+        parent = self._run.parent
+        if parent is not None:
+            if parent.agent_name:
+                attrs[A.AGENT_PARENT_NAME] = parent.agent_name
+            if parent.agent_id:
+                attrs[A.AGENT_PARENT_ID] = parent.agent_id
+            attrs[A.AGENT_STEP_INDEX] = parent.next_step()
+        return attrs
+
+    def _scopes(self, handle: SpanHandle, stack: ExitStack) -> None:
+        run = getattr(self, "_run", None) or RunState(agent_name=self.name, agent_id=self.agent_id)
+        assert isinstance(handle, AgentRunHandle)
+        handle.run = run
+        stack.enter_context(use_run(run))
+
+    def _on_call(self, handle: Any, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        if capture_content():
+            handle.set_attribute(A.AGENT_STEP_INPUT, safe_json_dumps(_bound_arguments(func, args, kwargs)))
+
+    def _on_return(self, handle: Any, result: Any) -> None:
+        handle.set_output(result)
+
+
+# --- steps ------------------------------------------------------------------------------------------------------------
+
+
+class StepHandle(SpanHandle):
+    """Handle of an agent step span."""
+
+    __slots__ = ()
+
+    def set_input(self, value: Any) -> None:
+        """Record the step's input (content capture only)."""
+        if capture_content():
+            self.set_attribute(A.AGENT_STEP_INPUT, safe_json_dumps(value))
+
+    def set_output(self, value: Any) -> None:
+        """Record the step's output (content capture only)."""
+        if capture_content():
+            self.set_attribute(A.AGENT_STEP_OUTPUT, safe_json_dumps(value))
+
+
+class agent_step(_SpanOperation):  # noqa: N801 - used like a function
+    """One step of an agent run: a ``step {name}`` span with its index and action type.
+
+    As a decorator the step is named after the function unless ``name`` is given, and (with content capture)
+    records the call's arguments as input and its return value as output.
+    """
+
+    _handle_cls = StepHandle
+
+    def __init__(self, name: str | None = None, *, action_type: str = "reasoning") -> None:
+        super().__init__()
+        self.name = name
+        self.action_type = action_type
+
+    def __new__(cls, name: Any = None, **kwargs: Any) -> Any:
+        if callable(name):  # bare ``@agent_step``: decorate right away
+            op = super().__new__(cls)
+            op.__init__(None, **kwargs)  # type: ignore[misc]
+            return op(name)
+        return super().__new__(cls)
+
+    def _clone(self) -> agent_step:
+        return agent_step(self.name, action_type=self.action_type)
+
+    def __call__(self, func: Any) -> Any:
+        if self.name is None:
+            self.name = getattr(func, "__name__", "step")
+        return super().__call__(func)
+
+    def _span_name(self) -> str:
+        return f"step {self.name or 'step'}"
+
+    def _attributes(self) -> dict[str, Any]:
+        attrs = _step_attributes(self.action_type)
+        attrs[A.AGENT_STEP_NAME] = self.name or "step"
+        return attrs
+
+    def _on_call(self, handle: Any, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        if capture_content():
+            handle.set_input(_bound_arguments(func, args, kwargs))
+
+    def _on_return(self, handle: Any, result: Any) -> None:
+        handle.set_output(result)
+
+
+step = agent_step
+"""Short alias of `agent_step`."""
+
+
+# --- tool calls -------------------------------------------------------------------------------------------------------
+
+
+class ToolCallHandle(SpanHandle):
+    """Handle of a tool call span; ``set_result`` records what the tool returned."""
+
+    __slots__ = ("_started",)
+
+    def set_arguments(self, arguments: Any) -> None:
+        """Record the arguments (content capture only)."""
+        if capture_content():
+            self.set_attribute(G.GEN_AI_TOOL_CALL_ARGUMENTS, safe_json_dumps(arguments))
+
+    def set_result(self, result: Any) -> None:
+        """Record the tool's result (content capture only)."""
+        if capture_content():
+            self.set_attribute(G.GEN_AI_TOOL_CALL_RESULT, safe_json_dumps(result))
+
+    def _before_end(self, exc: BaseException | None) -> None:
+        started = getattr(self, "_started", None)
+        if started is not None:
+            self.span.set_attribute(T.TOOL_LATENCY_MS, (time.perf_counter() - started) * 1000.0)
+        self.span.set_attribute(T.TOOL_STATUS, "error" if isinstance(exc, Exception) else "ok")
+
+
+class tool_call(_SpanOperation):  # noqa: N801 - used like a function
+    """A tool execution: an ``execute_tool {name}`` span with arguments, result, latency and error.
+
+    HTTP calls made inside it (with an HTTP instrumentor on) are marked as this tool's external interactions.
+    """
+
+    _handle_cls = ToolCallHandle
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        call_id: str | None = None,
+        arguments: Any = None,
+        description: str | None = None,
+        tool_type: str = "function",
+    ) -> None:
+        super().__init__()
+        self.name, self.call_id, self.arguments, self.description, self.tool_type = (
+            name, call_id, arguments, description, tool_type,
+        )
+
+    def _clone(self) -> tool_call:
+        return tool_call(
+            self.name, call_id=self.call_id, arguments=self.arguments, description=self.description,
+            tool_type=self.tool_type,
+        )
+
+    def _span_name(self) -> str:
+        return f"execute_tool {self.name}"
+
+    def _attributes(self) -> dict[str, Any]:
+        attrs = _step_attributes(A.AgentStepActionTypeValues.TOOL_CALL.value)
+        attrs[G.GEN_AI_OPERATION_NAME] = G.GenAiOperationNameValues.EXECUTE_TOOL.value
+        attrs[G.GEN_AI_TOOL_NAME] = self.name
+        attrs[G.GEN_AI_TOOL_TYPE] = self.tool_type
+        if self.call_id:
+            attrs[G.GEN_AI_TOOL_CALL_ID] = self.call_id
+        if self.description:
+            attrs[G.GEN_AI_TOOL_DESCRIPTION] = self.description
+        if self.arguments is not None and capture_content():
+            attrs[G.GEN_AI_TOOL_CALL_ARGUMENTS] = safe_json_dumps(self.arguments)
+        return attrs
+
+    def _scopes(self, handle: SpanHandle, stack: ExitStack) -> None:
+        assert isinstance(handle, ToolCallHandle)
+        handle._started = time.perf_counter()
+        stack.enter_context(use_tool(ToolScope(self.name, self.call_id)))
+
+    def _on_call(self, handle: Any, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        if self.arguments is None:
+            handle.set_arguments(_bound_arguments(func, args, kwargs))
+
+    def _on_return(self, handle: Any, result: Any) -> None:
+        handle.set_result(result)
+
+
+# --- decisions --------------------------------------------------------------------------------------------------------
+
+
+class DecisionHandle(SpanHandle):
+    """Handle of a decision span; ``choose`` records the option taken."""
+
+    __slots__ = ()
+
+    def choose(self, chosen: Any, *, rationale: str | None = None, confidence: float | None = None) -> None:
+        """Record the chosen option, and why (rationale: content capture only) and how sure (0..1)."""
+        self.set_attribute(D.DECISION_CHOSEN, chosen if isinstance(chosen, str) else safe_json_dumps(chosen))
+        if rationale is not None and capture_content():
+            self.set_attribute(D.DECISION_RATIONALE, rationale)
+        if confidence is not None:
+            self.set_attribute(D.DECISION_CONFIDENCE, float(confidence))
+
+
+class decision(_SpanOperation):  # noqa: N801 - used like a function
+    """A decision point: a ``decision {name}`` span with condition, options, the chosen one and the rationale.
+
+    As a decorator, the function's return value is recorded as the chosen option.
+    """
+
+    _handle_cls = DecisionHandle
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        condition: str | None = None,
+        options: Sequence[str] | None = None,
+        chosen: Any = None,
+        rationale: str | None = None,
+        confidence: float | None = None,
+    ) -> None:
+        super().__init__()
+        self.name, self.condition, self.options, self.chosen, self.rationale, self.confidence = (
+            name, condition, options, chosen, rationale, confidence,
+        )
+
+    def _clone(self) -> decision:
+        return decision(
+            self.name, condition=self.condition, options=self.options, chosen=self.chosen, rationale=self.rationale,
+            confidence=self.confidence,
+        )
+
+    def _span_name(self) -> str:
+        return f"decision {self.name}"
+
+    def _attributes(self) -> dict[str, Any]:
+        attrs = _step_attributes(A.AgentStepActionTypeValues.DECISION.value)
+        attrs[D.DECISION_NAME] = self.name
+        if self.condition is not None:
+            attrs[D.DECISION_CONDITION] = self.condition
+        if self.options is not None:
+            attrs[D.DECISION_OPTIONS] = [str(o) for o in self.options]
+        return attrs
+
+    def _scopes(self, handle: SpanHandle, stack: ExitStack) -> None:
+        if self.chosen is not None or self.rationale is not None or self.confidence is not None:
+            assert isinstance(handle, DecisionHandle)
+            if self.chosen is not None:
+                handle.choose(self.chosen, rationale=self.rationale, confidence=self.confidence)
+            else:
+                if self.rationale is not None and capture_content():
+                    handle.set_attribute(D.DECISION_RATIONALE, self.rationale)
+                if self.confidence is not None:
+                    handle.set_attribute(D.DECISION_CONFIDENCE, float(self.confidence))
+
+    def _on_return(self, handle: Any, result: Any) -> None:
+        if result is not None:
+            handle.choose(result)

@@ -1,0 +1,102 @@
+"""``otel-agent-trace show``: list stored traces, or print one as an indented tree."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from typing import Any, TextIO
+
+from ..model import Span, Trace, TraceFormatError, find_trace, load_traces
+from ..semconv import agent as A
+from ..semconv import decision as D
+from ..semconv import gen_ai as G
+
+_KEY_ATTRIBUTES = (
+    A.AGENT_STEP_INDEX,
+    A.AGENT_STEP_ACTION_TYPE,
+    G.GEN_AI_REQUEST_MODEL,
+    G.GEN_AI_TOOL_CALL_ID,
+    G.GEN_AI_USAGE_INPUT_TOKENS,
+    G.GEN_AI_USAGE_OUTPUT_TOKENS,
+    D.DECISION_CHOSEN,
+    "error.type",
+    "http.response.status_code",
+    A.SESSION_ID,
+)
+
+
+def default_source() -> str:
+    """The local store directory."""
+    return os.environ.get("OTEL_AGENT_TRACE_STORE_DIR") or ".otel-agent-trace"
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register the ``show`` subcommand."""
+    parser = subparsers.add_parser("show", help="list stored traces, or print one trace as a tree")
+    parser.add_argument("trace_id", nargs="?", help="trace id (or a unique prefix of at least 6 hex digits)")
+    parser.add_argument("--source", default=None, help="store directory or OTLP-JSON file (default: local store)")
+    parser.add_argument("--attributes", action="store_true", help="print every attribute of every span")
+    parser.add_argument("--limit", type=int, default=50, help="how many traces to list (newest first)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """Run ``show``; returns the exit code."""
+    import sys
+
+    out = out or sys.stdout
+    source = args.source or default_source()
+    try:
+        traces = load_traces(source)
+        if args.trace_id:
+            print_tree(find_trace(traces, args.trace_id), out, all_attributes=args.attributes)
+        else:
+            print_list(traces, out, args.limit)
+    except TraceFormatError as exc:
+        print(f"otel-agent-trace: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _ms(ns: int) -> str:
+    return f"{ns / 1e6:.1f}ms" if ns < 10e9 else f"{ns / 1e9:.1f}s"
+
+
+def print_list(traces: list[Trace], out: TextIO, limit: int) -> None:
+    """One line per trace, newest first."""
+    if not traces:
+        out.write("no traces found\n")
+        return
+    out.write(f"{'TRACE ID':32}  {'STARTED (UTC)':19}  {'DURATION':>9}  {'SPANS':>5}  STATUS  ROOT\n")
+    for t in list(reversed(traces))[:limit]:
+        started = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t.start_ns / 1e9))
+        root = t.roots[0].name if t.roots else "?"
+        status = "ERROR" if t.has_error else "ok"
+        out.write(f"{t.trace_id:32}  {started:19}  {_ms(t.end_ns - t.start_ns):>9}  {len(t.spans):>5}  {status:6}  {root}\n")
+
+
+def _describe(span: Span, all_attributes: bool) -> str:
+    keys = sorted(span.attributes) if all_attributes else [k for k in _KEY_ATTRIBUTES if k in span.attributes]
+    parts = [f"{k.removeprefix('agent_trace.')}={_short(span.attributes[k])}" for k in keys]
+    return (" [" + ", ".join(parts) + "]") if parts else ""
+
+
+def _short(value: Any) -> str:
+    text = ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def print_tree(trace: Trace, out: TextIO, *, all_attributes: bool = False) -> None:
+    """The trace as an indented tree: offset from the trace start, duration, status, name, key attributes."""
+    out.write(f"trace {trace.trace_id}  ({len(trace.spans)} spans, {_ms(trace.end_ns - trace.start_ns)})\n")
+    for depth, span in trace.walk():
+        status = "ERROR" if span.is_error else "ok"
+        mark = "✗" if span.is_error else "•"
+        line = (
+            f"{'  ' * depth}{mark} {span.name}  +{_ms(span.start_ns - trace.start_ns)} {_ms(span.duration_ns)} "
+            f"{status}{_describe(span, all_attributes)}"
+        )
+        out.write(line + "\n")
+        if span.is_error and span.status_message:
+            out.write(f"{'  ' * depth}    ! {span.status_message}\n")

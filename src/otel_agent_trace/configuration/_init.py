@@ -1,0 +1,163 @@
+"""``init()``: one call that sets up tracing for an agent."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Mapping
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.instrumentation.dependencies import DependencyConflictError
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+
+from .._internal.settings import (
+    ConfigurationError,
+    Settings,
+    compile_patterns,
+    parse_bool,
+    parse_positive_int,
+    set_settings,
+)
+from .._internal.tracing import set_default_tracer_provider
+from ..environment_variables import (
+    OTEL_AGENT_TRACE_EXPORTER,
+    OTEL_AGENT_TRACE_INSTRUMENTORS,
+    OTEL_AGENT_TRACE_MAX_QUEUE_SIZE,
+)
+from ..exporters import build_exporters, parse_exporter_names
+from ..processor import AgentSpanProcessor
+
+logger = logging.getLogger("otel_agent_trace")
+ENTRY_POINT_GROUP = "opentelemetry_instrumentor"
+OUR_PREFIX = "agent_"
+
+
+def init(
+    service_name: str | None = None,
+    *,
+    exporters: str | Iterable[str] | None = None,
+    endpoint: str | None = None,
+    protocol: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    capture_content: bool | None = None,
+    instrumentors: str | Iterable[str] | None = None,
+    store_dir: str | Path | None = None,
+    environment: str | None = None,
+    max_attribute_bytes: int | None = None,
+    max_span_bytes: int | None = None,
+    redact_patterns: Iterable[str] | None = None,
+    redact: bool = True,
+    max_queue_size: int | None = None,
+    resource_attributes: Mapping[str, Any] | None = None,
+    set_global: bool = True,
+) -> TracerProvider:
+    """Set up tracing: a tracer provider whose spans go through `AgentSpanProcessor` to the chosen exporters.
+
+    Explicit arguments win over environment variables, which win over defaults.
+
+    Args:
+        service_name: ``service.name`` of the resource (else ``OTEL_SERVICE_NAME``, else ``agent``).
+        exporters: ``file`` (default: the local store), ``otlp`` (protocol from ``protocol`` or
+            ``OTEL_EXPORTER_OTLP_PROTOCOL``), ``otlp_grpc``, ``otlp_http``, ``console``, ``none``; a list or a
+            comma-separated string (else ``OTEL_AGENT_TRACE_EXPORTER``).
+        endpoint: OTLP collector address (else the ``OTEL_EXPORTER_OTLP_*ENDPOINT`` variables).
+        protocol: ``grpc`` or ``http/protobuf`` for ``otlp``.
+        headers: Extra OTLP headers (else ``OTEL_EXPORTER_OTLP_HEADERS``).
+        capture_content: Record prompts, arguments, results, state and rationale (else
+            ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``; off by default).
+        instrumentors: ``all`` (default), ``none``, or names such as ``openai,requests`` (with or without the
+            ``agent_`` prefix); else ``OTEL_AGENT_TRACE_INSTRUMENTORS``. Missing libraries are skipped quietly.
+        store_dir: Directory of the local store (else ``OTEL_AGENT_TRACE_STORE_DIR``, else ``.otel-agent-trace``).
+        environment: Environment tag copied to every span.
+        max_attribute_bytes: Per-attribute budget in UTF-8 bytes.
+        max_span_bytes: Per-span budget of all attribute values.
+        redact_patterns: Extra regular expressions to redact.
+        redact: Set False to turn redaction off.
+        max_queue_size: Spans held while the backend is slow or down (default 2048); beyond it they are dropped.
+        resource_attributes: Extra resource attributes.
+        set_global: Also make the provider OTel's global one (only possible once per process).
+
+    Returns:
+        The configured ``TracerProvider``; call ``shutdown()`` on it to flush at exit (also done at exit).
+
+    Raises:
+        ConfigurationError: a setting has a value that cannot be used; the message names it.
+    """
+    env = Settings.from_env()
+    settings = Settings(
+        capture_content=env.capture_content if capture_content is None else bool(capture_content),
+        max_attribute_bytes=parse_positive_int("max_attribute_bytes", max_attribute_bytes, env.max_attribute_bytes),
+        max_span_bytes=parse_positive_int("max_span_bytes", max_span_bytes, env.max_span_bytes),
+        redact_patterns=env.redact_patterns + compile_patterns("redact_patterns", list(redact_patterns or ())),
+        environment=environment or env.environment,
+    )
+    names = parse_exporter_names(exporters if exporters is not None else os.environ.get(OTEL_AGENT_TRACE_EXPORTER))
+    queue = parse_positive_int(
+        OTEL_AGENT_TRACE_MAX_QUEUE_SIZE, max_queue_size or os.environ.get(OTEL_AGENT_TRACE_MAX_QUEUE_SIZE), 2048
+    )
+    built = build_exporters(names, endpoint=endpoint, protocol=protocol, headers=headers, store_dir=store_dir)
+    attrs: dict[str, Any] = dict(resource_attributes or {})
+    if service_name:
+        attrs["service.name"] = service_name
+    elif not os.environ.get("OTEL_SERVICE_NAME"):
+        attrs.setdefault("service.name", "agent")
+    if settings.environment:
+        attrs.setdefault("deployment.environment.name", settings.environment)
+    provider = TracerProvider(resource=Resource.create(attrs))
+    for exporter in built:
+        provider.add_span_processor(
+            AgentSpanProcessor(exporter=exporter, settings=settings, redact=redact, max_queue_size=queue)
+        )
+    set_settings(settings)
+    set_default_tracer_provider(provider)
+    if set_global:
+        trace.set_tracer_provider(provider)
+    enable_instrumentors(instrumentors, tracer_provider=provider)
+    return provider
+
+
+def _wanted(instrumentors: str | Iterable[str] | None) -> set[str] | None:
+    raw = instrumentors if instrumentors is not None else os.environ.get(OTEL_AGENT_TRACE_INSTRUMENTORS, "all")
+    items = [i.strip() for i in (raw.split(",") if isinstance(raw, str) else raw) if i.strip()]
+    if items == ["all"]:
+        return None
+    if items in ([], ["none"]):
+        return set()
+    return {i if i.startswith(OUR_PREFIX) else OUR_PREFIX + i for i in items}
+
+
+def enable_instrumentors(instrumentors: str | Iterable[str] | None, **kwargs: Any) -> list[str]:
+    """Instrument our registered instrumentors (``agent_*`` entry points); returns the names enabled.
+
+    A library that is not installed, or whose version is unsupported, is skipped quietly; any other failure is
+    logged, never raised.
+    """
+    wanted = _wanted(instrumentors)
+    available = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name.startswith(OUR_PREFIX)}
+    if wanted is not None:
+        unknown = wanted - set(available)
+        if unknown:
+            raise ConfigurationError(
+                f"unknown instrumentor(s) {', '.join(sorted(unknown))}; available: {', '.join(sorted(available))}"
+            )
+    enabled = []
+    for name, entry_point in sorted(available.items()):
+        if wanted is not None and name not in wanted:
+            continue
+        try:
+            instrumentor = entry_point.load()()
+            if instrumentor.is_instrumented_by_opentelemetry:
+                enabled.append(name)
+                continue
+            instrumentor.instrument(skip_dep_check=True, **kwargs)
+            if instrumentor.is_instrumented_by_opentelemetry:
+                enabled.append(name)
+        except (ImportError, DependencyConflictError) as exc:
+            logger.debug("instrumentor %s skipped: %s", name, exc)
+        except Exception:  # noqa: BLE001 - a failing instrumentor must not stop the program
+            logger.warning("instrumentor %s could not be enabled", name, exc_info=True)
+    return enabled

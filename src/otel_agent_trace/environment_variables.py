@@ -1,0 +1,24 @@
+"""Environment variables read by otel-agent-trace (explicit arguments to ``init()`` win over them)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: Final = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
+"""Standard OTel switch: ``true`` records prompts, tool arguments/results, state and rationale. Off by default."""
+OTEL_AGENT_TRACE_EXPORTER: Final = "OTEL_AGENT_TRACE_EXPORTER"
+"""Comma-separated exporters: ``file`` (default), ``otlp``, ``otlp_grpc``, ``otlp_http``, ``console``, ``none``."""
+OTEL_AGENT_TRACE_STORE_DIR: Final = "OTEL_AGENT_TRACE_STORE_DIR"
+"""Directory of the local trace store (default ``./.otel-agent-trace``)."""
+OTEL_AGENT_TRACE_MAX_ATTRIBUTE_BYTES: Final = "OTEL_AGENT_TRACE_MAX_ATTRIBUTE_BYTES"
+"""Largest string attribute kept whole, in UTF-8 bytes (default 16384)."""
+OTEL_AGENT_TRACE_MAX_SPAN_BYTES: Final = "OTEL_AGENT_TRACE_MAX_SPAN_BYTES"
+"""Budget of all attribute values of one span, in UTF-8 bytes (default 262144)."""
+OTEL_AGENT_TRACE_REDACT_PATTERNS: Final = "OTEL_AGENT_TRACE_REDACT_PATTERNS"
+"""Extra regular expressions whose matches are redacted, separated by ``;;``."""
+OTEL_AGENT_TRACE_INSTRUMENTORS: Final = "OTEL_AGENT_TRACE_INSTRUMENTORS"
+"""Which of our instrumentors ``init()`` enables: ``all`` (default), ``none`` or a comma-separated list."""
+OTEL_AGENT_TRACE_ENVIRONMENT: Final = "OTEL_AGENT_TRACE_ENVIRONMENT"
+"""Environment tag copied onto every span."""
+OTEL_AGENT_TRACE_MAX_QUEUE_SIZE: Final = "OTEL_AGENT_TRACE_MAX_QUEUE_SIZE"
+"""Spans held in memory while the backend is slow or down; older ones are dropped beyond it (default 2048)."""

@@ -1,0 +1,16 @@
+"""Exporters: the local OTLP-JSON file store, OTLP (gRPC/HTTP) and console, built from names."""
+
+from __future__ import annotations
+
+from .config import EXPORTER_NAMES, build_exporters, parse_exporter_names
+from .file_store import FileSpanExporter, default_store_dir
+from .otlp_json import spans_to_otlp_json
+
+__all__ = [
+    "EXPORTER_NAMES",
+    "FileSpanExporter",
+    "build_exporters",
+    "default_store_dir",
+    "parse_exporter_names",
+    "spans_to_otlp_json",
+]

@@ -1,0 +1,1 @@
+"""Auto-instrumentors, one subpackage per library; each is registered under ``opentelemetry_instrumentor``."""

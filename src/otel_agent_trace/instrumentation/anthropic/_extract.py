@@ -1,0 +1,429 @@
+"""Attribute extractors of the Anthropic instrumentor: plain functions, no span, no I/O.
+
+Request extractors read the keyword arguments of ``messages.create()`` / ``messages.stream()``; response
+extractors read the returned ``Message`` or the streamed events. Whatever the SDK may leave out (``omit``,
+``NOT_GIVEN``, ``None``) is skipped by type checks. Iterables the caller passed that are not lists or tuples
+(a generator of messages) are never read: the SDK must consume them, not us. JSON is built only when content
+capture is on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from opentelemetry.util.types import AttributeValue
+
+from ..._internal.serialize import safe_json_dumps, to_jsonable
+from ...semconv.agent import AGENT_STEP_ACTION_TYPE, LLM_TOOL_CALL_IDS, LLM_TOOL_CALL_NAMES
+from ...semconv.error import ERROR_CODE
+from ...semconv.gen_ai import (
+    GEN_AI_INPUT_MESSAGES,
+    GEN_AI_OPERATION_NAME,
+    GEN_AI_OUTPUT_MESSAGES,
+    GEN_AI_PROVIDER_NAME,
+    GEN_AI_REQUEST_MAX_TOKENS,
+    GEN_AI_REQUEST_MODEL,
+    GEN_AI_REQUEST_STOP_SEQUENCES,
+    GEN_AI_REQUEST_STREAM,
+    GEN_AI_REQUEST_TEMPERATURE,
+    GEN_AI_REQUEST_TOP_K,
+    GEN_AI_REQUEST_TOP_P,
+    GEN_AI_RESPONSE_FINISH_REASONS,
+    GEN_AI_RESPONSE_ID,
+    GEN_AI_RESPONSE_MODEL,
+    GEN_AI_SYSTEM_INSTRUCTIONS,
+    GEN_AI_TOOL_DEFINITIONS,
+    GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+    GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+    GEN_AI_USAGE_INPUT_TOKENS,
+    GEN_AI_USAGE_OUTPUT_TOKENS,
+)
+
+Attributes = dict[str, AttributeValue]
+
+PROVIDER = "anthropic"
+CHAT = "chat"
+LLM_CALL = "llm_call"
+SERVER_ADDRESS = "server.address"
+SERVER_PORT = "server.port"
+
+_SEQUENCE = (list, tuple)
+
+FINISH_REASONS: dict[str, str] = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "pause_turn": "stop",
+    "max_tokens": "length",
+    "model_context_window_exceeded": "length",
+    "tool_use": "tool_call",
+    "refusal": "content_filter",
+}
+"""Anthropic ``stop_reason`` -> GenAI semconv ``finish_reason`` of an output message (others kept as they are)."""
+
+
+def _int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _get(obj: Any, name: str) -> Any:
+    """``obj[name]`` for a mapping (request params), ``obj.name`` for a model (response blocks)."""
+    if isinstance(obj, Mapping):
+        return obj.get(name)
+    return getattr(obj, name, None)
+
+
+def span_name(kwargs: Mapping[str, Any]) -> str:
+    """``"chat {model}"``, or ``"chat"`` when the model is not a string."""
+    model = kwargs.get("model")
+    return f"{CHAT} {model}" if isinstance(model, str) and model else CHAT
+
+
+def request_attributes(kwargs: Mapping[str, Any], *, stream: bool) -> Attributes:
+    """Attributes known before the call: operation, provider, model and sampling settings."""
+    attributes: Attributes = {
+        GEN_AI_OPERATION_NAME: CHAT,
+        GEN_AI_PROVIDER_NAME: PROVIDER,
+        AGENT_STEP_ACTION_TYPE: LLM_CALL,
+        GEN_AI_REQUEST_STREAM: stream,
+    }
+    model = kwargs.get("model")
+    if isinstance(model, str):
+        attributes[GEN_AI_REQUEST_MODEL] = model
+    value = kwargs.get("max_tokens")
+    if _int(value):
+        attributes[GEN_AI_REQUEST_MAX_TOKENS] = value
+    value = kwargs.get("temperature")
+    if _number(value):
+        attributes[GEN_AI_REQUEST_TEMPERATURE] = float(value)
+    value = kwargs.get("top_p")
+    if _number(value):
+        attributes[GEN_AI_REQUEST_TOP_P] = float(value)
+    value = kwargs.get("top_k")
+    if _int(value):
+        attributes[GEN_AI_REQUEST_TOP_K] = value
+    value = kwargs.get("stop_sequences")
+    if isinstance(value, _SEQUENCE) and all(isinstance(item, str) for item in value):
+        attributes[GEN_AI_REQUEST_STOP_SEQUENCES] = tuple(value)
+    return attributes
+
+
+def server_attributes(instance: Any, attributes: Attributes) -> None:
+    """Add ``server.address`` / ``server.port`` from the resource's client ``base_url``."""
+    url = instance._client.base_url
+    host = url.host
+    if host:
+        attributes[SERVER_ADDRESS] = host
+    port = url.port
+    if port is None:
+        port = 443 if url.scheme == "https" else 80 if url.scheme == "http" else None
+    if port is not None:
+        attributes[SERVER_PORT] = port
+
+
+# --- content (only called when content capture is on) -------------------------------------------------------
+
+
+def _source_part(kind: str, block: Any) -> dict[str, Any]:
+    source = _get(block, "source")
+    modality = "image" if kind == "image" else kind
+    source_type = _get(source, "type")
+    if source_type == "url":
+        return {"type": "uri", "modality": modality, "uri": _get(source, "url")}
+    if source_type == "file":
+        return {"type": "file", "modality": modality, "file_id": _get(source, "file_id")}
+    if source_type == "text":
+        return {"type": "text", "content": _get(source, "data")}
+    # Base64 payloads are left out: they are large and the backend cannot show them anyway.
+    return {"type": "blob", "modality": modality, "mime_type": _get(source, "media_type")}
+
+
+def _tool_result(content: Any) -> Any:
+    if isinstance(content, str) or content is None:
+        return content
+    if isinstance(content, _SEQUENCE):
+        return [_part(item) for item in content]
+    return to_jsonable(content)
+
+
+def _part(block: Any) -> dict[str, Any]:
+    """One content block (a request param dict or a response model) as a GenAI semconv message part."""
+    if isinstance(block, str):
+        return {"type": "text", "content": block}
+    kind = _get(block, "type")
+    if kind == "text":
+        return {"type": "text", "content": _get(block, "text")}
+    if kind in ("tool_use", "server_tool_use"):
+        return {
+            "type": "tool_call",
+            "id": _get(block, "id"),
+            "name": _get(block, "name"),
+            "arguments": to_jsonable(_get(block, "input")),
+        }
+    if kind == "tool_result":
+        part = {"type": "tool_call_response", "id": _get(block, "tool_use_id"), "response": _tool_result(_get(block, "content"))}
+        if _get(block, "is_error") is True:
+            part["is_error"] = True
+        return part
+    if kind == "thinking":
+        return {"type": "reasoning", "content": _get(block, "thinking")}
+    if kind == "redacted_thinking":
+        return {"type": "reasoning", "redacted": True}
+    if kind in ("image", "document"):
+        return _source_part(kind, block)
+    generic = to_jsonable(block)
+    if not isinstance(generic, dict):
+        generic = {"content": generic}
+    generic["type"] = kind if isinstance(kind, str) else "unknown"
+    return generic
+
+
+def _parts(content: Any) -> list[dict[str, Any]]:
+    if isinstance(content, str):
+        return [{"type": "text", "content": content}]
+    if isinstance(content, _SEQUENCE):
+        return [_part(block) for block in content]
+    return []
+
+
+def content_request_attributes(kwargs: Mapping[str, Any], attributes: Attributes) -> None:
+    """Add ``gen_ai.input.messages``, ``gen_ai.system_instructions`` and ``gen_ai.tool.definitions`` (JSON)."""
+    messages = kwargs.get("messages")
+    if isinstance(messages, _SEQUENCE):
+        attributes[GEN_AI_INPUT_MESSAGES] = safe_json_dumps(
+            [{"role": _get(message, "role"), "parts": _parts(_get(message, "content"))} for message in messages]
+        )
+    system = kwargs.get("system")
+    if isinstance(system, (str, *_SEQUENCE)) and system:
+        attributes[GEN_AI_SYSTEM_INSTRUCTIONS] = safe_json_dumps(_parts(system))
+    tools = kwargs.get("tools")
+    if isinstance(tools, _SEQUENCE) and tools:
+        attributes[GEN_AI_TOOL_DEFINITIONS] = safe_json_dumps([_tool_definition(tool) for tool in tools])
+
+
+def _tool_definition(tool: Any) -> dict[str, Any]:
+    kind = _get(tool, "type")
+    if kind in (None, "custom"):
+        return {
+            "type": "function",
+            "name": _get(tool, "name"),
+            "description": _get(tool, "description"),
+            "parameters": to_jsonable(_get(tool, "input_schema")),
+        }
+    return {"type": kind, "name": _get(tool, "name")}
+
+
+def output_messages_json(parts: list[dict[str, Any]], stop_reason: Any) -> str:
+    """``gen_ai.output.messages``: one assistant message with its parts and semconv finish reason."""
+    message: dict[str, Any] = {"role": "assistant", "parts": parts}
+    if isinstance(stop_reason, str):
+        message["finish_reason"] = FINISH_REASONS.get(stop_reason, stop_reason)
+    return safe_json_dumps([message])
+
+
+# --- response ------------------------------------------------------------------------------------------------
+
+
+def usage_attributes(
+    attributes: Attributes, input_tokens: Any, output_tokens: Any, cache_read: Any, cache_creation: Any
+) -> None:
+    """Token counts. ``gen_ai.usage.input_tokens`` includes cached tokens, as the GenAI semconv asks."""
+    if _int(input_tokens):
+        total = input_tokens
+        if _int(cache_read):
+            total += cache_read
+        if _int(cache_creation):
+            total += cache_creation
+        attributes[GEN_AI_USAGE_INPUT_TOKENS] = total
+    if _int(output_tokens):
+        attributes[GEN_AI_USAGE_OUTPUT_TOKENS] = output_tokens
+    if _int(cache_read):
+        attributes[GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = cache_read
+    if _int(cache_creation):
+        attributes[GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = cache_creation
+
+
+def message_attributes(message: Any, *, capture: bool) -> Attributes:
+    """Attributes of a returned ``Message``: id, model, stop reason, usage, requested tool calls (and content)."""
+    attributes: Attributes = {}
+    value = getattr(message, "id", None)
+    if isinstance(value, str):
+        attributes[GEN_AI_RESPONSE_ID] = value
+    value = getattr(message, "model", None)
+    if isinstance(value, str):
+        attributes[GEN_AI_RESPONSE_MODEL] = value
+    stop_reason = getattr(message, "stop_reason", None)
+    if isinstance(stop_reason, str):
+        attributes[GEN_AI_RESPONSE_FINISH_REASONS] = (stop_reason,)
+    usage = getattr(message, "usage", None)
+    if usage is not None:
+        usage_attributes(
+            attributes,
+            getattr(usage, "input_tokens", None),
+            getattr(usage, "output_tokens", None),
+            getattr(usage, "cache_read_input_tokens", None),
+            getattr(usage, "cache_creation_input_tokens", None),
+        )
+    content = getattr(message, "content", None)
+    if isinstance(content, _SEQUENCE):
+        names: list[str] = []
+        ids: list[str] = []
+        for block in content:
+            if getattr(block, "type", None) == "tool_use":
+                names.append(str(getattr(block, "name", "")))
+                ids.append(str(getattr(block, "id", "")))
+        if names:
+            attributes[LLM_TOOL_CALL_NAMES] = tuple(names)
+            attributes[LLM_TOOL_CALL_IDS] = tuple(ids)
+        if capture:
+            attributes[GEN_AI_OUTPUT_MESSAGES] = output_messages_json([_part(block) for block in content], stop_reason)
+    return attributes
+
+
+def error_code(exc: BaseException) -> str | None:
+    """The provider's error code: the body's ``error.type`` (``overloaded_error``), else the HTTP status."""
+    code = getattr(exc, "type", None)
+    if isinstance(code, str) and code:
+        return code
+    body = getattr(exc, "body", None)
+    if isinstance(body, Mapping):
+        error = body.get("error")
+        if isinstance(error, Mapping) and isinstance(error.get("type"), str):
+            return str(error["type"])
+    status = getattr(exc, "status_code", None)
+    return str(status) if _int(status) else None
+
+
+def error_attributes(exc: BaseException) -> Attributes:
+    """``agent_trace.error.code`` of a failed call, when the exception tells one."""
+    code = error_code(exc)
+    return {ERROR_CODE: code} if code else {}
+
+
+# --- streams -------------------------------------------------------------------------------------------------
+
+
+class StreamAccumulator:
+    """Collects what a stream of ``RawMessageStreamEvent`` tells: ids, usage, stop reason, tool calls, content.
+
+    Text and tool input deltas are kept only when content capture is on.
+    """
+
+    __slots__ = (
+        "blocks",
+        "cache_creation",
+        "cache_read",
+        "capture",
+        "input_tokens",
+        "model",
+        "output_tokens",
+        "response_id",
+        "stop_reason",
+    )
+
+    def __init__(self, capture: bool) -> None:
+        self.capture = capture
+        self.response_id: Any = None
+        self.model: Any = None
+        self.stop_reason: Any = None
+        self.input_tokens: Any = None
+        self.output_tokens: Any = None
+        self.cache_read: Any = None
+        self.cache_creation: Any = None
+        # index -> [type, id, name, text pieces, block]
+        self.blocks: dict[int, list[Any]] = {}
+
+    def _usage(self, usage: Any) -> None:
+        if usage is None:
+            return
+        value = getattr(usage, "input_tokens", None)
+        if value is not None:
+            self.input_tokens = value
+        value = getattr(usage, "output_tokens", None)
+        if value is not None:
+            self.output_tokens = value
+        value = getattr(usage, "cache_read_input_tokens", None)
+        if value is not None:
+            self.cache_read = value
+        value = getattr(usage, "cache_creation_input_tokens", None)
+        if value is not None:
+            self.cache_creation = value
+
+    def observe(self, event: Any) -> None:
+        """Take in one streamed event."""
+        kind = getattr(event, "type", None)
+        if kind == "content_block_delta":
+            if self.capture:
+                block = self.blocks.get(getattr(event, "index", -1))
+                if block is not None:
+                    delta = event.delta
+                    delta_type = getattr(delta, "type", None)
+                    if delta_type == "text_delta":
+                        block[3].append(delta.text)
+                    elif delta_type == "input_json_delta":
+                        block[3].append(delta.partial_json)
+                    elif delta_type == "thinking_delta":
+                        block[3].append(delta.thinking)
+        elif kind == "content_block_start":
+            block = event.content_block
+            self.blocks[event.index] = [
+                getattr(block, "type", None),
+                getattr(block, "id", None),
+                getattr(block, "name", None),
+                [],
+                block if self.capture else None,
+            ]
+        elif kind == "message_start":
+            message = event.message
+            self.response_id = getattr(message, "id", None)
+            self.model = getattr(message, "model", None)
+            self._usage(getattr(message, "usage", None))
+        elif kind == "message_delta":
+            stop_reason = getattr(event.delta, "stop_reason", None)
+            if stop_reason is not None:
+                self.stop_reason = stop_reason
+            self._usage(getattr(event, "usage", None))
+
+    def attributes(self) -> Attributes:
+        """The response attributes of what has been seen so far."""
+        attributes: Attributes = {}
+        if isinstance(self.response_id, str):
+            attributes[GEN_AI_RESPONSE_ID] = self.response_id
+        if isinstance(self.model, str):
+            attributes[GEN_AI_RESPONSE_MODEL] = self.model
+        if isinstance(self.stop_reason, str):
+            attributes[GEN_AI_RESPONSE_FINISH_REASONS] = (self.stop_reason,)
+        usage_attributes(attributes, self.input_tokens, self.output_tokens, self.cache_read, self.cache_creation)
+        names = [str(block[2]) for block in self.blocks.values() if block[0] == "tool_use"]
+        if names:
+            attributes[LLM_TOOL_CALL_NAMES] = tuple(names)
+            attributes[LLM_TOOL_CALL_IDS] = tuple(str(b[1]) for b in self.blocks.values() if b[0] == "tool_use")
+        if self.capture and (self.blocks or self.stop_reason is not None):
+            parts = [self._block_part(self.blocks[index]) for index in sorted(self.blocks)]
+            attributes[GEN_AI_OUTPUT_MESSAGES] = output_messages_json(parts, self.stop_reason)
+        return attributes
+
+    @staticmethod
+    def _block_part(block: list[Any]) -> dict[str, Any]:
+        kind, block_id, name, pieces, start = block
+        text = "".join(pieces)
+        if kind == "text":
+            return {"type": "text", "content": text}
+        if kind in ("tool_use", "server_tool_use"):
+            arguments: Any = text
+            if text:
+                try:
+                    arguments = json.loads(text)
+                except ValueError:
+                    pass
+            else:
+                arguments = to_jsonable(getattr(start, "input", None))
+            return {"type": "tool_call", "id": block_id, "name": name, "arguments": arguments}
+        if kind == "thinking":
+            return {"type": "reasoning", "content": text}
+        return _part(start) if start is not None else {"type": str(kind)}

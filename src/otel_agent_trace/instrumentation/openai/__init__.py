@@ -1,0 +1,94 @@
+"""Trace the ``openai`` client: chat completions, the Responses API and embeddings, sync and async, streamed or not.
+
+Usage::
+
+    from otel_agent_trace.instrumentation.openai import OpenAIInstrumentor
+
+    OpenAIInstrumentor().instrument(tracer_provider=provider)  # capture_content=True to record messages
+
+Configuration (keyword arguments of ``instrument()``):
+
+- ``tracer_provider``: the provider to use (default: the global one).
+- ``capture_content``: record messages, system instructions and tool call arguments (default: the
+  ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`` setting, read at call time).
+- ``capture_http``: also let HTTP instrumentations record the request under the LLM span (default ``False``:
+  the SDK call runs inside ``suppress_http_instrumentation()`` so no duplicate HTTP span appears).
+
+Captured attributes (one CLIENT span ``"{operation} {model}"`` per call, e.g. ``chat gpt-4o-mini``):
+``gen_ai.operation.name`` (``chat`` for chat completions and responses, ``embeddings``), ``gen_ai.provider.name``,
+``gen_ai.request.*`` (model, temperature, top_p, max_tokens, seed, stop_sequences, stream, encoding_formats),
+``gen_ai.response.id``/``model``/``finish_reasons``, ``gen_ai.usage.*``, ``server.address``/``port``,
+``agent_trace.step.action_type`` = ``llm_call``, ``agent_trace.llm.tool_call.names``/``ids`` (the tool calls the
+model asked for), ``gen_ai.response.time_to_first_chunk`` for streams; with content capture also
+``gen_ai.input.messages``, ``gen_ai.system_instructions`` and ``gen_ai.output.messages`` (GenAI semconv JSON).
+Errors set status ERROR, ``error.type`` and ``agent_trace.error.code`` (provider code or HTTP status).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Collection
+from typing import Any
+
+from opentelemetry.instrumentation.utils import unwrap
+from wrapt import wrap_function_wrapper
+
+from .._base import AgentInstrumentor
+from ._wrappers import CHAT_COMPLETIONS, EMBEDDINGS, RESPONSES, AsyncWrapper, Operation, SyncWrapper
+
+__all__ = ["OpenAIInstrumentor"]
+
+_instruments = ("openai >= 1.40",)
+
+_TARGETS: tuple[tuple[str, str, str, Operation, bool], ...] = (
+    ("openai.resources.chat.completions", "Completions", "create", CHAT_COMPLETIONS, False),
+    ("openai.resources.chat.completions", "Completions", "parse", CHAT_COMPLETIONS, False),
+    ("openai.resources.chat.completions", "AsyncCompletions", "create", CHAT_COMPLETIONS, True),
+    ("openai.resources.chat.completions", "AsyncCompletions", "parse", CHAT_COMPLETIONS, True),
+    ("openai.resources.responses", "Responses", "create", RESPONSES, False),
+    ("openai.resources.responses", "Responses", "parse", RESPONSES, False),
+    ("openai.resources.responses", "AsyncResponses", "create", RESPONSES, True),
+    ("openai.resources.responses", "AsyncResponses", "parse", RESPONSES, True),
+    ("openai.resources.embeddings", "Embeddings", "create", EMBEDDINGS, False),
+    ("openai.resources.embeddings", "AsyncEmbeddings", "create", EMBEDDINGS, True),
+)
+"""(module, class, method, operation, is_async): drives both wrapping and unwrapping."""
+
+
+def _target_class(module: str, cls: str) -> type | None:
+    try:
+        found = getattr(importlib.import_module(module), cls, None)
+    except ImportError:
+        return None
+    return found if isinstance(found, type) else None
+
+
+class OpenAIInstrumentor(AgentInstrumentor):
+    """Records one GenAI CLIENT span per OpenAI chat completion, response or embeddings call."""
+
+    _instruments = _instruments
+
+    def instrumentation_dependencies(self) -> Collection[str]:
+        """The supported ``openai`` versions."""
+        return _instruments
+
+    def _instrument(self, **kwargs: Any) -> None:
+        openai = self._require("openai")
+        tracer = self._tracer(kwargs)
+        capture = self._capture_content(kwargs)
+        capture_http = bool(kwargs.get("capture_http", False))
+        for module, cls, method, op, is_async in _TARGETS:
+            target = _target_class(module, cls)
+            if target is None or not hasattr(target, method):
+                continue  # an older SDK without this resource or method
+            if is_async:
+                wrapper: Any = AsyncWrapper(tracer, op, capture, capture_http, openai.AsyncStream)
+            else:
+                wrapper = SyncWrapper(tracer, op, capture, capture_http, openai.Stream)
+            wrap_function_wrapper(target, method, wrapper)
+
+    def _uninstrument(self, **kwargs: Any) -> None:
+        for module, cls, method, _, _ in _TARGETS:
+            target = _target_class(module, cls)
+            if target is not None:
+                unwrap(target, method)

@@ -1,0 +1,370 @@
+"""Attribute extractors of the OpenAI instrumentor: plain functions, no span, no I/O.
+
+Request extractors read the keyword arguments of ``create()``; response extractors read the returned model
+objects. Everything the SDK may leave out (``omit``, ``NOT_GIVEN``, ``None``) is skipped by type checks, so no
+extractor raises on a partial object; the wrappers guard them anyway. JSON is built only when content capture
+is on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS, SERVER_PORT
+from opentelemetry.util.types import AttributeValue
+
+from ..._internal.serialize import dumps, to_jsonable
+from ...semconv.agent import AGENT_STEP_ACTION_TYPE, LLM_TOOL_CALL_IDS, LLM_TOOL_CALL_NAMES
+from ...semconv.gen_ai import (
+    GEN_AI_EMBEDDINGS_DIMENSION_COUNT,
+    GEN_AI_INPUT_MESSAGES,
+    GEN_AI_OPERATION_NAME,
+    GEN_AI_OUTPUT_MESSAGES,
+    GEN_AI_PROVIDER_NAME,
+    GEN_AI_REQUEST_ENCODING_FORMATS,
+    GEN_AI_REQUEST_MAX_TOKENS,
+    GEN_AI_REQUEST_MODEL,
+    GEN_AI_REQUEST_SEED,
+    GEN_AI_REQUEST_STOP_SEQUENCES,
+    GEN_AI_REQUEST_STREAM,
+    GEN_AI_REQUEST_TEMPERATURE,
+    GEN_AI_REQUEST_TOP_P,
+    GEN_AI_RESPONSE_FINISH_REASONS,
+    GEN_AI_RESPONSE_ID,
+    GEN_AI_RESPONSE_MODEL,
+    GEN_AI_SYSTEM_INSTRUCTIONS,
+    GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+    GEN_AI_USAGE_INPUT_TOKENS,
+    GEN_AI_USAGE_OUTPUT_TOKENS,
+)
+
+Attributes = dict[str, AttributeValue]
+
+PROVIDER = "openai"
+CHAT = "chat"
+EMBEDDINGS = "embeddings"
+LLM_CALL = "llm_call"
+
+_NUMBER = (int, float)
+_MAX_SERVERS = 64
+_servers: dict[int, tuple[Any, str | None, int | None]] = {}
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, _NUMBER) and not isinstance(value, bool)
+
+
+def server_attributes(instance: Any, attributes: Attributes) -> None:
+    """Add ``server.address``/``server.port`` from the resource's client ``base_url`` (cached per URL object)."""
+    url = instance._client.base_url
+    cached = _servers.get(id(url))
+    if cached is None or cached[0] is not url:
+        host = url.host or None
+        port = url.port
+        if port is None:
+            port = {"https": 443, "http": 80}.get(url.scheme)
+        if len(_servers) >= _MAX_SERVERS:
+            _servers.clear()
+        cached = (url, host, port)
+        _servers[id(url)] = cached
+    if cached[1] is not None:
+        attributes[SERVER_ADDRESS] = cached[1]
+    if cached[2] is not None:
+        attributes[SERVER_PORT] = cached[2]
+
+
+def base_attributes(operation: str, model: Any) -> Attributes:
+    """Attributes every OpenAI span starts with."""
+    attributes: Attributes = {
+        GEN_AI_OPERATION_NAME: operation,
+        GEN_AI_PROVIDER_NAME: PROVIDER,
+        AGENT_STEP_ACTION_TYPE: LLM_CALL,
+    }
+    if isinstance(model, str):
+        attributes[GEN_AI_REQUEST_MODEL] = model
+    return attributes
+
+
+def _sampling_attributes(kwargs: Mapping[str, Any], attributes: Attributes, max_tokens_keys: tuple[str, ...]) -> None:
+    value = kwargs.get("temperature")
+    if _number(value):
+        attributes[GEN_AI_REQUEST_TEMPERATURE] = value
+    value = kwargs.get("top_p")
+    if _number(value):
+        attributes[GEN_AI_REQUEST_TOP_P] = value
+    for key in max_tokens_keys:
+        value = kwargs.get(key)
+        if _number(value):
+            attributes[GEN_AI_REQUEST_MAX_TOKENS] = value
+            break
+    if kwargs.get("stream") is True:
+        attributes[GEN_AI_REQUEST_STREAM] = True
+
+
+def chat_request_attributes(kwargs: Mapping[str, Any], attributes: Attributes, capture: bool) -> None:
+    """Request attributes of ``chat.completions.create``."""
+    _sampling_attributes(kwargs, attributes, ("max_completion_tokens", "max_tokens"))
+    seed = kwargs.get("seed")
+    if isinstance(seed, int) and not isinstance(seed, bool):
+        attributes[GEN_AI_REQUEST_SEED] = seed
+    stop = kwargs.get("stop")
+    if isinstance(stop, str):
+        attributes[GEN_AI_REQUEST_STOP_SEQUENCES] = (stop,)
+    elif isinstance(stop, (list, tuple)):
+        attributes[GEN_AI_REQUEST_STOP_SEQUENCES] = tuple(str(s) for s in stop)
+    if capture:
+        messages = kwargs.get("messages")
+        if isinstance(messages, Iterable) and not isinstance(messages, (str, bytes)):
+            attributes[GEN_AI_INPUT_MESSAGES] = dumps([_chat_input_message(m) for m in messages])
+
+
+def responses_request_attributes(kwargs: Mapping[str, Any], attributes: Attributes, capture: bool) -> None:
+    """Request attributes of ``responses.create``."""
+    _sampling_attributes(kwargs, attributes, ("max_output_tokens",))
+    if capture:
+        instructions = kwargs.get("instructions")
+        if isinstance(instructions, str):
+            attributes[GEN_AI_SYSTEM_INSTRUCTIONS] = dumps([_text_part(instructions)])
+        items = kwargs.get("input")
+        if isinstance(items, str):
+            attributes[GEN_AI_INPUT_MESSAGES] = dumps([{"role": "user", "parts": [_text_part(items)]}])
+        elif isinstance(items, Iterable) and not isinstance(items, bytes):
+            attributes[GEN_AI_INPUT_MESSAGES] = dumps(_responses_input_messages(items))
+
+
+def embeddings_request_attributes(kwargs: Mapping[str, Any], attributes: Attributes, capture: bool) -> None:
+    """Request attributes of ``embeddings.create`` (there is no message content to capture)."""
+    encoding = kwargs.get("encoding_format")
+    if isinstance(encoding, str):
+        attributes[GEN_AI_REQUEST_ENCODING_FORMATS] = (encoding,)
+    dimensions = kwargs.get("dimensions")
+    if isinstance(dimensions, int) and not isinstance(dimensions, bool):
+        attributes[GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = dimensions
+
+
+# --- content: GenAI semconv message format (role + parts) ---------------------------------------------------
+
+
+def _get(obj: Any, key: str) -> Any:
+    """``obj[key]`` for mappings (request params), ``obj.key`` for SDK models."""
+    if isinstance(obj, Mapping):
+        return obj.get(key)
+    return getattr(obj, key, None)
+
+
+def _text_part(text: Any) -> dict[str, Any]:
+    return {"type": "text", "content": text}
+
+
+def _arguments(raw: Any) -> Any:
+    """Tool call arguments as a JSON value when they parse, else as given."""
+    if isinstance(raw, str):
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return raw
+    return to_jsonable(raw)
+
+
+def _content_parts(content: Any) -> list[dict[str, Any]]:
+    if content is None:
+        return []
+    if isinstance(content, str):
+        return [_text_part(content)]
+    parts: list[dict[str, Any]] = []
+    if isinstance(content, Iterable):
+        for item in content:
+            kind = _get(item, "type")
+            if kind in ("text", "input_text", "output_text", "refusal"):
+                text = _get(item, "text") if kind != "refusal" else _get(item, "refusal")
+                parts.append(_text_part(text))
+            elif kind == "image_url":
+                image = _get(item, "image_url")
+                parts.append({"type": "uri", "modality": "image", "uri": _get(image, "url")})
+            elif kind == "input_image":
+                parts.append({"type": "uri", "modality": "image", "uri": _get(item, "image_url")})
+            else:
+                parts.append({"type": str(kind), "content": to_jsonable(item)})
+    return parts
+
+
+def _tool_call_part(call_id: Any, name: Any, arguments: Any) -> dict[str, Any]:
+    return {"type": "tool_call", "id": call_id, "name": name, "arguments": _arguments(arguments)}
+
+
+def _chat_tool_call_parts(tool_calls: Any) -> list[dict[str, Any]]:
+    parts = []
+    for call in tool_calls or ():
+        function = _get(call, "function") or _get(call, "custom")
+        arguments = _get(function, "arguments")
+        if arguments is None:
+            arguments = _get(function, "input")
+        parts.append(_tool_call_part(_get(call, "id"), _get(function, "name"), arguments))
+    return parts
+
+
+def _chat_input_message(message: Any) -> dict[str, Any]:
+    role = _get(message, "role")
+    if role == "tool":
+        return {
+            "role": "tool",
+            "parts": [
+                {
+                    "type": "tool_call_response",
+                    "id": _get(message, "tool_call_id"),
+                    "response": to_jsonable(_get(message, "content")),
+                }
+            ],
+        }
+    parts = _content_parts(_get(message, "content"))
+    parts.extend(_chat_tool_call_parts(_get(message, "tool_calls")))
+    return {"role": role, "parts": parts}
+
+
+def _responses_input_messages(items: Iterable[Any]) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = []
+    for item in items:
+        kind = _get(item, "type")
+        if kind == "function_call":
+            part = _tool_call_part(_get(item, "call_id"), _get(item, "name"), _get(item, "arguments"))
+            messages.append({"role": "assistant", "parts": [part]})
+        elif kind == "function_call_output":
+            part = {"type": "tool_call_response", "id": _get(item, "call_id"), "response": _get(item, "output")}
+            messages.append({"role": "tool", "parts": [part]})
+        elif kind in (None, "message"):
+            messages.append({"role": _get(item, "role"), "parts": _content_parts(_get(item, "content"))})
+        else:
+            messages.append({"role": "user", "parts": [{"type": str(kind), "content": to_jsonable(item)}]})
+    return messages
+
+
+# --- responses ------------------------------------------------------------------------------------------------
+
+
+def _usage(usage: Any, attributes: Attributes, input_key: str, output_key: str) -> None:
+    if usage is None:
+        return
+    value = getattr(usage, input_key, None)
+    if isinstance(value, int):
+        attributes[GEN_AI_USAGE_INPUT_TOKENS] = value
+    value = getattr(usage, output_key, None)
+    if isinstance(value, int):
+        attributes[GEN_AI_USAGE_OUTPUT_TOKENS] = value
+    details = getattr(usage, "prompt_tokens_details", None) or getattr(usage, "input_tokens_details", None)
+    cached = getattr(details, "cached_tokens", None)
+    if isinstance(cached, int):
+        attributes[GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = cached
+
+
+def _id_and_model(result: Any, attributes: Attributes) -> None:
+    value = getattr(result, "id", None)
+    if isinstance(value, str):
+        attributes[GEN_AI_RESPONSE_ID] = value
+    value = getattr(result, "model", None)
+    if isinstance(value, str):
+        attributes[GEN_AI_RESPONSE_MODEL] = value
+
+
+def tool_call_attributes(ids: list[str], names: list[str], attributes: Attributes) -> None:
+    """Requested tool calls, visible without content capture."""
+    if names:
+        attributes[LLM_TOOL_CALL_NAMES] = tuple(names)
+        attributes[LLM_TOOL_CALL_IDS] = tuple(ids)
+
+
+def chat_response_attributes(result: Any, attributes: Attributes, capture: bool) -> None:
+    """Response attributes of a ``ChatCompletion``."""
+    _id_and_model(result, attributes)
+    reasons: list[str] = []
+    ids: list[str] = []
+    names: list[str] = []
+    output: list[dict[str, Any]] = []
+    for choice in getattr(result, "choices", None) or ():
+        reason = choice.finish_reason
+        reasons.append(reason if isinstance(reason, str) else "")
+        message = choice.message
+        tool_calls = getattr(message, "tool_calls", None)
+        if tool_calls:
+            for call in tool_calls:
+                function = getattr(call, "function", None) or getattr(call, "custom", None)
+                ids.append(str(call.id))
+                names.append(str(getattr(function, "name", "")))
+        if capture:
+            parts = _content_parts(message.content)
+            refusal = getattr(message, "refusal", None)
+            if refusal:
+                parts.append(_text_part(refusal))
+            parts.extend(_chat_tool_call_parts(tool_calls))
+            output.append({"role": message.role or "assistant", "parts": parts, "finish_reason": reason})
+    if reasons:
+        attributes[GEN_AI_RESPONSE_FINISH_REASONS] = tuple(reasons)
+    tool_call_attributes(ids, names, attributes)
+    _usage(getattr(result, "usage", None), attributes, "prompt_tokens", "completion_tokens")
+    if capture:
+        attributes[GEN_AI_OUTPUT_MESSAGES] = dumps(output)
+
+
+def responses_finish_reason(result: Any, has_tool_calls: bool) -> str:
+    """A chat-style finish reason for a ``Response`` (``stop``, ``tool_calls``, ``length``, or its status)."""
+    status = getattr(result, "status", None)
+    if status == "completed":
+        return "tool_calls" if has_tool_calls else "stop"
+    if status == "incomplete":
+        reason = getattr(getattr(result, "incomplete_details", None), "reason", None)
+        return "length" if reason == "max_output_tokens" else str(reason or status)
+    return str(status or "")
+
+
+def responses_response_attributes(result: Any, attributes: Attributes, capture: bool) -> None:
+    """Response attributes of a ``Response`` (Responses API)."""
+    _id_and_model(result, attributes)
+    ids: list[str] = []
+    names: list[str] = []
+    parts: list[dict[str, Any]] = []
+    for item in getattr(result, "output", None) or ():
+        kind = getattr(item, "type", None)
+        if kind == "function_call":
+            ids.append(str(item.call_id))
+            names.append(str(item.name))
+            if capture:
+                parts.append(_tool_call_part(item.call_id, item.name, item.arguments))
+        elif capture and kind == "message":
+            parts.extend(_content_parts(getattr(item, "content", None)))
+        elif capture and kind == "reasoning":
+            for summary in getattr(item, "summary", None) or ():
+                parts.append({"type": "reasoning", "content": getattr(summary, "text", None)})
+    reason = responses_finish_reason(result, bool(ids))
+    attributes[GEN_AI_RESPONSE_FINISH_REASONS] = (reason,)
+    tool_call_attributes(ids, names, attributes)
+    _usage(getattr(result, "usage", None), attributes, "input_tokens", "output_tokens")
+    if capture:
+        attributes[GEN_AI_OUTPUT_MESSAGES] = dumps([{"role": "assistant", "parts": parts, "finish_reason": reason}])
+
+
+def embeddings_response_attributes(result: Any, attributes: Attributes, capture: bool) -> None:
+    """Response attributes of a ``CreateEmbeddingResponse``."""
+    value = getattr(result, "model", None)
+    if isinstance(value, str):
+        attributes[GEN_AI_RESPONSE_MODEL] = value
+    usage = getattr(result, "usage", None)
+    value = getattr(usage, "prompt_tokens", None)
+    if isinstance(value, int):
+        attributes[GEN_AI_USAGE_INPUT_TOKENS] = value
+    data = getattr(result, "data", None)
+    if data:
+        embedding = getattr(data[0], "embedding", None)
+        if isinstance(embedding, list):
+            attributes[GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = len(embedding)
+
+
+def error_code(exc: Exception) -> str | None:
+    """Provider error code of an ``openai.APIError`` (``rate_limit_exceeded``...), else its HTTP status."""
+    code = getattr(exc, "code", None)
+    if isinstance(code, str) and code:
+        return code
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int):
+        return str(status)
+    return None

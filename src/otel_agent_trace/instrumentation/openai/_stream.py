@@ -1,0 +1,290 @@
+"""Stream proxies: the returned ``Stream``/``AsyncStream`` stays what it was, and its span ends exactly once.
+
+The span ends when the stream is exhausted, raises, is closed, leaves its ``with`` block, or is garbage collected.
+The proxy forwards every attribute (``.response``, ``._iterator``...) to the wrapped stream and passes
+``isinstance(proxy, openai.Stream)``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from opentelemetry.trace import Span
+from wrapt import ObjectProxy
+
+from ..._internal.errors import log_internal_error
+from ..._internal.serialize import dumps
+from ..._internal.tracing import record_failure
+from ...semconv.error import ERROR_CODE
+from ...semconv.gen_ai import (
+    GEN_AI_OUTPUT_MESSAGES,
+    GEN_AI_RESPONSE_FINISH_REASONS,
+    GEN_AI_RESPONSE_ID,
+    GEN_AI_RESPONSE_MODEL,
+    GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
+)
+from ._extract import (
+    Attributes,
+    _tool_call_part,
+    _usage,
+    error_code,
+    responses_response_attributes,
+    tool_call_attributes,
+)
+
+_WHERE = "otel_agent_trace.instrumentation.openai stream"
+
+
+class ChatStreamState:
+    """Accumulates ``ChatCompletionChunk``s into the attributes of a finished chat completion."""
+
+    __slots__ = ("capture", "finish_reasons", "model", "response_id", "text", "tool_calls", "usage")
+
+    def __init__(self, capture: bool) -> None:
+        self.capture = capture
+        self.response_id: str | None = None
+        self.model: str | None = None
+        self.finish_reasons: dict[int, str] = {}
+        self.tool_calls: dict[tuple[int, int], list[Any]] = {}
+        self.text: dict[int, list[str]] = {}
+        self.usage: Any = None
+
+    def on_chunk(self, chunk: Any) -> None:
+        """Take in one chunk."""
+        if self.response_id is None:
+            self.response_id = getattr(chunk, "id", None)
+            self.model = getattr(chunk, "model", None)
+        usage = getattr(chunk, "usage", None)
+        if usage is not None:
+            self.usage = usage
+        for choice in getattr(chunk, "choices", None) or ():
+            index = choice.index
+            if choice.finish_reason:
+                self.finish_reasons[index] = choice.finish_reason
+            delta = choice.delta
+            if delta is None:
+                continue
+            if self.capture and delta.content:
+                self.text.setdefault(index, []).append(delta.content)
+            for call in delta.tool_calls or ():
+                entry = self.tool_calls.get((index, call.index))
+                if entry is None:
+                    entry = self.tool_calls[(index, call.index)] = [None, None, []]
+                if call.id:
+                    entry[0] = call.id
+                function = call.function
+                if function is not None:
+                    if function.name:
+                        entry[1] = function.name
+                    if self.capture and function.arguments:
+                        entry[2].append(function.arguments)
+
+    def attributes(self, attributes: Attributes) -> None:
+        """Add what was accumulated."""
+        if isinstance(self.response_id, str):
+            attributes[GEN_AI_RESPONSE_ID] = self.response_id
+        if isinstance(self.model, str):
+            attributes[GEN_AI_RESPONSE_MODEL] = self.model
+        if self.finish_reasons:
+            attributes[GEN_AI_RESPONSE_FINISH_REASONS] = tuple(
+                self.finish_reasons[i] for i in sorted(self.finish_reasons)
+            )
+        calls = [self.tool_calls[key] for key in sorted(self.tool_calls)]
+        tool_call_attributes([str(c[0]) for c in calls], [str(c[1]) for c in calls], attributes)
+        _usage(self.usage, attributes, "prompt_tokens", "completion_tokens")
+        if self.capture:
+            indexes = sorted(set(self.text) | set(self.finish_reasons) | {i for i, _ in self.tool_calls})
+            output = []
+            for i in indexes:
+                parts: list[dict[str, Any]] = []
+                if i in self.text:
+                    parts.append({"type": "text", "content": "".join(self.text[i])})
+                for (choice, _), (call_id, name, args) in sorted(self.tool_calls.items()):
+                    if choice == i:
+                        parts.append(_tool_call_part(call_id, name, "".join(args)))
+                output.append({"role": "assistant", "parts": parts, "finish_reason": self.finish_reasons.get(i)})
+            attributes[GEN_AI_OUTPUT_MESSAGES] = dumps(output)
+
+
+_RESPONSE_DONE = frozenset({"response.completed", "response.incomplete", "response.failed"})
+
+
+class ResponsesStreamState:
+    """Keeps the final ``Response`` of a Responses API event stream."""
+
+    __slots__ = ("capture", "error", "model", "response", "response_id")
+
+    def __init__(self, capture: bool) -> None:
+        self.capture = capture
+        self.response: Any = None
+        self.response_id: str | None = None
+        self.model: str | None = None
+        self.error: str | None = None
+
+    def on_chunk(self, event: Any) -> None:
+        """Take in one event."""
+        kind = getattr(event, "type", None)
+        if kind in _RESPONSE_DONE:
+            self.response = event.response
+        elif kind == "response.created":
+            response = event.response
+            self.response_id = getattr(response, "id", None)
+            self.model = getattr(response, "model", None)
+        elif kind == "error":
+            self.error = getattr(event, "code", None) or "error"
+
+    def attributes(self, attributes: Attributes) -> None:
+        """Add what was accumulated."""
+        if self.response is not None:
+            responses_response_attributes(self.response, attributes, self.capture)
+        else:
+            if isinstance(self.response_id, str):
+                attributes[GEN_AI_RESPONSE_ID] = self.response_id
+            if isinstance(self.model, str):
+                attributes[GEN_AI_RESPONSE_MODEL] = self.model
+        if self.error is not None:
+            attributes[ERROR_CODE] = str(self.error)
+
+
+class _SpanEnder:
+    """Shared bookkeeping of both proxies (kept outside the ``ObjectProxy`` for cheap attribute access)."""
+
+    __slots__ = ("first_chunk", "span", "start", "state")
+
+    def __init__(self, span: Span, state: ChatStreamState | ResponsesStreamState, start: float) -> None:
+        self.span: Span | None = span
+        self.state = state
+        self.start = start
+        self.first_chunk: float | None = None
+
+    def on_chunk(self, chunk: Any) -> None:
+        try:
+            if self.first_chunk is None:
+                self.first_chunk = time.perf_counter() - self.start
+            self.state.on_chunk(chunk)
+        except Exception:  # noqa: BLE001 - telemetry faults must not reach the user
+            log_internal_error(_WHERE)
+
+    def end(self, exc: BaseException | None = None) -> None:
+        span = self.span
+        if span is None:
+            return
+        self.span = None
+        try:
+            attributes: Attributes = {}
+            if self.first_chunk is not None:
+                attributes[GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = self.first_chunk
+            self.state.attributes(attributes)
+            if exc is not None and isinstance(exc, Exception):
+                record_failure(span, exc)
+                code = error_code(exc)
+                if code is not None:
+                    attributes[ERROR_CODE] = code
+            span.set_attributes(attributes)
+        except Exception:  # noqa: BLE001 - telemetry faults must not reach the user
+            log_internal_error(_WHERE)
+        finally:
+            span.end()
+
+
+class StreamProxy(ObjectProxy):  # type: ignore[misc]
+    """Proxy of an ``openai.Stream`` that records the streamed response on its span."""
+
+    def __init__(self, wrapped: Any, ender: _SpanEnder) -> None:
+        super().__init__(wrapped)
+        self._self_ender = ender
+
+    def __iter__(self) -> StreamProxy:
+        return self
+
+    def __next__(self) -> Any:
+        try:
+            chunk = self.__wrapped__.__next__()
+        except StopIteration:
+            self._self_ender.end()
+            raise
+        except Exception as exc:
+            self._self_ender.end(exc)
+            raise
+        self._self_ender.on_chunk(chunk)
+        return chunk
+
+    def __enter__(self) -> StreamProxy:
+        self.__wrapped__.__enter__()
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
+        try:
+            return self.__wrapped__.__exit__(exc_type, exc, tb)
+        finally:
+            self._self_ender.end()
+
+    def close(self) -> None:
+        """Close the stream and end the span."""
+        try:
+            self.__wrapped__.close()
+        finally:
+            self._self_ender.end()
+
+    def __del__(self) -> None:
+        ender = getattr(self, "_self_ender", None)
+        if ender is not None:
+            ender.end()
+
+
+class AsyncStreamProxy(ObjectProxy):  # type: ignore[misc]
+    """Proxy of an ``openai.AsyncStream`` that records the streamed response on its span."""
+
+    def __init__(self, wrapped: Any, ender: _SpanEnder) -> None:
+        super().__init__(wrapped)
+        self._self_ender = ender
+
+    def __aiter__(self) -> AsyncStreamProxy:
+        return self
+
+    async def __anext__(self) -> Any:
+        try:
+            chunk = await self.__wrapped__.__anext__()
+        except StopAsyncIteration:
+            self._self_ender.end()
+            raise
+        except Exception as exc:
+            self._self_ender.end(exc)
+            raise
+        self._self_ender.on_chunk(chunk)
+        return chunk
+
+    async def __aenter__(self) -> AsyncStreamProxy:
+        await self.__wrapped__.__aenter__()
+        return self
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
+        try:
+            return await self.__wrapped__.__aexit__(exc_type, exc, tb)
+        finally:
+            self._self_ender.end()
+
+    async def close(self) -> None:
+        """Close the stream and end the span."""
+        try:
+            await self.__wrapped__.close()
+        finally:
+            self._self_ender.end()
+
+    async def aclose(self) -> None:
+        """Close the stream and end the span (alias of `close`)."""
+        await self.close()
+
+    def __del__(self) -> None:
+        ender = getattr(self, "_self_ender", None)
+        if ender is not None:
+            ender.end()
+
+
+def wrap_stream(
+    stream: Any, span: Span, state: ChatStreamState | ResponsesStreamState, start: float, is_async: bool
+) -> Any:
+    """The proxy to hand back instead of ``stream``."""
+    ender = _SpanEnder(span, state, start)
+    return AsyncStreamProxy(stream, ender) if is_async else StreamProxy(stream, ender)

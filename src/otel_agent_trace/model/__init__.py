@@ -1,0 +1,30 @@
+"""A trace model independent of the OpenTelemetry SDK, and loaders that build it from stored traces."""
+
+from __future__ import annotations
+
+from ._records import AttributeValue, Span, SpanEvent, Trace
+from .jaeger import spans_from_jaeger
+from .loaders import TraceFormatError, find_trace, group_traces, load_traces, spans_from_otlp
+from .openinference import from_openinference, normalize_openinference
+from .sources import detect_format, load_any, load_spans, spans_from_document
+from .tempo import spans_from_tempo
+
+__all__ = [
+    "AttributeValue",
+    "Span",
+    "SpanEvent",
+    "Trace",
+    "TraceFormatError",
+    "detect_format",
+    "find_trace",
+    "from_openinference",
+    "group_traces",
+    "load_any",
+    "load_spans",
+    "load_traces",
+    "normalize_openinference",
+    "spans_from_document",
+    "spans_from_jaeger",
+    "spans_from_otlp",
+    "spans_from_tempo",
+]

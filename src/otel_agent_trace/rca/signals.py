@@ -1,0 +1,158 @@
+"""Per-span anomaly signals: the evidence every analysis weighs (errors, odd outputs, unsure decisions, slowness)."""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from otel_agent_trace.model import Trace
+
+from .values import leaves, suspicious_leaves
+from .view import TraceView
+
+LOW_CONFIDENCE = 0.5
+"""Decisions below this confidence are flagged."""
+SLOW_RATIO = 5.0
+"""A span whose own time exceeds this multiple of the median of its kind is flagged as slow."""
+_TIMEOUT = re.compile(r"time ?out|timed out|deadline|budget|too long", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One reason to suspect a span."""
+
+    span_id: str
+    kind: str
+    """``error``, ``handled_error``, ``recovered_error``, ``suspicious_output``, ``low_confidence``, ``slow``,
+    ``out_of_baseline``, ``value_in_error``, ``data_provenance``, ``same_error_type``, ``timeout_cause``,
+    ``surfaced_here`` or ``propagated``."""
+    detail: str
+    weight: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serializable form."""
+        return {"span_id": self.span_id, "kind": self.kind, "detail": self.detail, "weight": round(self.weight, 4)}
+
+
+def is_timeout_error(text: str) -> bool:
+    """Whether an error type or message speaks of a timeout or deadline."""
+    return bool(_TIMEOUT.search(text))
+
+
+def self_time_ns(view: TraceView, span_id: str) -> int:
+    """Duration of the span minus the union of its children's durations (approximated by their sum, clamped)."""
+    span = view.by_id[span_id]
+    children = view.trace.children.get(span_id, [])
+    return max(0, span.duration_ns - sum(c.duration_ns for c in children))
+
+
+def recovered(view: TraceView, span_id: str) -> bool:
+    """Whether a failed span was retried successfully: a later sibling of the same name that did not fail."""
+    span = view.by_id[span_id]
+    siblings = view.trace.children.get(view.parent.get(span_id), [])
+    return any(s.name == span.name and s.start_ns > span.start_ns and not s.is_error for s in siblings)
+
+
+def anomalies(view: TraceView, baseline: BaselineProfile | None = None) -> dict[str, list[Evidence]]:
+    """Every span's anomalies, baseline-free unless ``baseline`` is given.
+
+    Signals: errors (unhandled, handled, or recovered by a retry), outputs with nulls, empty results, negative
+    numbers, NaN or error text, decisions below `LOW_CONFIDENCE`, spans whose own time is `SLOW_RATIO` times the
+    median of their kind and over a second, and with a baseline, values and durations outside what passing runs
+    showed.
+    """
+    out: dict[str, list[Evidence]] = defaultdict(list)
+    for span_id, errors in view.errors.items():
+        for error in errors:
+            text = f"{error.type}: {error.message}"
+            if not error.handled:
+                out[span_id].append(Evidence(span_id, "error", text, 1.0))
+            elif recovered(view, span_id) or error.handler == "retry":
+                out[span_id].append(Evidence(span_id, "recovered_error", f"{text} (retried successfully)", 0.1))
+            else:
+                handler = f" by {error.handler}" if error.handler else ""
+                out[span_id].append(Evidence(span_id, "handled_error", f"{text} (handled{handler})", 0.7))
+    for span_id, payload in view.outputs.items():
+        found = suspicious_leaves(payload)
+        if found:
+            out[span_id].append(Evidence(span_id, "suspicious_output", "; ".join(found[:3]), 0.6))
+    for span in view.spans:
+        decision = view.decision(span.span_id) if view.kind[span.span_id] == "decision" else None
+        if decision and decision["confidence"] is not None and decision["confidence"] < LOW_CONFIDENCE:
+            detail = f"chose {decision['chosen']!r} with confidence {decision['confidence']:.2f}"
+            out[span.span_id].append(Evidence(span.span_id, "low_confidence", detail, 1.0 - decision["confidence"]))
+    by_kind: dict[str, list[int]] = defaultdict(list)
+    own = {s.span_id: self_time_ns(view, s.span_id) for s in view.spans}
+    for span in view.spans:
+        by_kind[view.kind[span.span_id]].append(own[span.span_id])
+    medians = {k: statistics.median(v) for k, v in by_kind.items() if len(v) >= 3}
+    for span in view.spans:
+        median = medians.get(view.kind[span.span_id])
+        mine = own[span.span_id]
+        if median is not None and mine > 1_000_000_000 and mine > SLOW_RATIO * max(median, 1):
+            ratio = mine / max(median, 1)
+            detail = f"took {mine / 1e9:.1f} s on its own, {ratio:.0f}x the median {view.kind[span.span_id]} span"
+            out[span.span_id].append(Evidence(span.span_id, "slow", detail, min(1.0, ratio / 50)))
+    if baseline is not None:
+        for evidence in baseline.compare(view):
+            out[evidence.span_id].append(evidence)
+    return dict(out)
+
+
+@dataclass
+class BaselineProfile:
+    """What passing runs looked like, per span name: numeric ranges, seen categorical values, durations."""
+
+    numeric: dict[tuple[str, str], tuple[float, float]]
+    categorical: dict[tuple[str, str], set[str]]
+    durations: dict[str, float]
+    names: set[str]
+
+    def compare(self, view: TraceView) -> list[Evidence]:
+        """Evidence for spans of ``view`` whose values or durations fall outside the profile."""
+        out = []
+        for span in view.spans:
+            for payload in (view.outputs.get(span.span_id),):
+                if payload is None:
+                    continue
+                for path, leaf in leaves(payload):
+                    key = (span.name, path)
+                    if isinstance(leaf, (int, float)) and not isinstance(leaf, bool) and key in self.numeric:
+                        low, high = self.numeric[key]
+                        if not low <= leaf <= high:
+                            detail = f"{path} = {leaf} outside passing runs' range [{low}, {high}]"
+                            out.append(Evidence(span.span_id, "out_of_baseline", detail, 0.6))
+                    elif isinstance(leaf, str) and key in self.categorical and leaf not in self.categorical[key]:
+                        detail = f"{path} = {leaf[:40]!r} never seen in passing runs"
+                        out.append(Evidence(span.span_id, "out_of_baseline", detail, 0.4))
+            typical = self.durations.get(span.name)
+            if typical and span.duration_ns > 3 * typical and span.duration_ns > 1e9:
+                detail = f"took {span.duration_ns / 1e9:.1f} s, passing runs at most {typical / 1e9:.1f} s"
+                out.append(Evidence(span.span_id, "out_of_baseline", detail, 0.5))
+        return out
+
+
+def baseline_profile(passing: Sequence[Trace], max_categories: int = 8) -> BaselineProfile:
+    """Learn a `BaselineProfile` from passing runs (categorical values only where few distinct ones occur)."""
+    numeric: dict[tuple[str, str], tuple[float, float]] = {}
+    categorical: dict[tuple[str, str], set[str]] = defaultdict(set)
+    durations: dict[str, float] = {}
+    names: set[str] = set()
+    for trace in passing:
+        view = TraceView(trace)
+        for span in trace.spans:
+            names.add(span.name)
+            durations[span.name] = max(durations.get(span.name, 0.0), float(span.duration_ns))
+            for path, leaf in leaves(view.outputs.get(span.span_id, {})):
+                key = (span.name, path)
+                if isinstance(leaf, (int, float)) and not isinstance(leaf, bool):
+                    low, high = numeric.get(key, (leaf, leaf))
+                    numeric[key] = (min(low, leaf), max(high, leaf))
+                elif isinstance(leaf, str):
+                    categorical[key].add(leaf)
+    kept = {k: v for k, v in categorical.items() if len(v) <= max_categories and len(passing) > 2 * len(v)}
+    return BaselineProfile(numeric, kept, durations, names)

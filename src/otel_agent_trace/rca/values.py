@@ -1,0 +1,137 @@
+"""Payload decoding and the value keys used to match one step's output to another step's input."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterator
+from typing import Any
+
+_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w])")
+_IDENT = re.compile(r"\b[A-Za-z][A-Za-z_]*[-_]\w*\d\w*\b|\b\d+[A-Za-z][\w-]*\b")
+_TRIVIAL_NUMBERS = frozenset({"0", "1", "-1", "2"})
+_TRIVIAL_STRINGS = frozenset(
+    {"true", "false", "none", "null", "ok", "success", "error", "yes", "no", "user", "assistant", "system", "tool",
+     "text", "json", "function", "done", "default", "unknown", "n/a"}
+)
+_BAD_TEXT = re.compile(r"\b(error|invalid|failed|unavailable|stale|deprecated)\b", re.IGNORECASE)
+_WORD = re.compile(r"[A-Za-z][\w-]{2,}")
+_MAX_STRING = 300
+_MAX_KEYS = 200
+
+
+def parse_payload(value: Any) -> Any:
+    """A JSON string decoded (anything else returned as is); text that is not JSON stays text."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text[:1] in ("{", "[", '"') or text in ("null", "true", "false"):
+            try:
+                return json.loads(text)
+            except ValueError:
+                return value
+        try:
+            return float(text) if "." in text else int(text)
+        except ValueError:
+            return value
+    return value
+
+
+def _number_key(number: float) -> str | None:
+    if isinstance(number, float) and (math.isnan(number) or math.isinf(number)):
+        return None
+    if isinstance(number, float) and number.is_integer():
+        number = int(number)
+    text = repr(round(number, 6)) if isinstance(number, float) else str(number)
+    return None if text in _TRIVIAL_NUMBERS else "n:" + text
+
+
+def _string_keys(text: str) -> Iterator[str]:
+    stripped = text.strip()
+    if 3 <= len(stripped) <= _MAX_STRING and stripped.lower() not in _TRIVIAL_STRINGS:
+        yield "s:" + stripped.lower()
+    for match in _NUMBER.finditer(text):
+        key = _number_key(float(match.group()) if "." in match.group() else int(match.group()))
+        if key:
+            yield key
+    for match in _IDENT.finditer(text):
+        yield "s:" + match.group().lower()
+
+
+def leaves(value: Any, depth: int = 0) -> Iterator[tuple[str, Any]]:
+    """``(path, leaf)`` pairs of a decoded payload, dicts and lists flattened (``a.b[0]``)."""
+    if depth > 12:
+        return
+    if isinstance(value, (dict, list, tuple)) and not value:
+        yield "", value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            for path, leaf in leaves(item, depth + 1):
+                yield (f"{key}.{path}" if path else str(key)), leaf
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            for path, leaf in leaves(item, depth + 1):
+                yield (f"[{index}].{path}" if path else f"[{index}]"), leaf
+    else:
+        yield "", value
+
+
+def value_keys(value: Any) -> dict[str, str]:
+    """Match keys of every salient leaf of a payload, each mapped to the path where it was found.
+
+    Numbers other than 0, 1, -1 and 2, strings of 3 to 300 characters that are not boilerplate, and the numbers and
+    identifiers (``INV-2019-7``) inside longer strings. JSON strings are decoded first.
+    """
+    out: dict[str, str] = {}
+    for path, leaf in leaves(parse_payload(value)):
+        if isinstance(leaf, bool) or leaf is None:
+            continue
+        if isinstance(leaf, (int, float)):
+            key = _number_key(leaf)
+            if key:
+                out.setdefault(key, path)
+        elif isinstance(leaf, str):
+            parsed = parse_payload(leaf)
+            if parsed is not leaf and not isinstance(parsed, str):
+                for nested, nested_path in value_keys(parsed).items():
+                    out.setdefault(nested, f"{path}.{nested_path}" if path else nested_path)
+                continue
+            for key in _string_keys(leaf):
+                out.setdefault(key, path)
+        if len(out) >= _MAX_KEYS:
+            break
+    return out
+
+
+def display_key(key: str) -> str:
+    """A match key as the user wrote it (``n:-5`` -> ``-5``)."""
+    return key[2:]
+
+
+def suspicious_leaves(value: Any) -> list[str]:
+    """Paths of leaves that look wrong for a result: nulls, empty collections, negative amounts, NaN, error text."""
+    found: list[str] = []
+    parsed = parse_payload(value)
+    if parsed in ({}, [], "", None):
+        return ["(empty result)"]
+    for path, leaf in leaves(parsed):
+        if leaf is None or leaf in ([], {}):
+            found.append(f"{path or '(value)'} is empty")
+        elif isinstance(leaf, (int, float)) and not isinstance(leaf, bool):
+            if isinstance(leaf, float) and math.isnan(leaf):
+                found.append(f"{path} is NaN")
+            elif leaf < 0:
+                found.append(f"{path} is negative ({leaf})")
+        elif isinstance(leaf, str) and _BAD_TEXT.search(leaf):
+            found.append(f"{path or '(value)'} says {leaf[:60]!r}")
+    return found
+
+
+def message_keys(text: str) -> dict[str, str]:
+    """Match keys of an error message: its numbers, identifiers and each word of 3+ letters."""
+    out = {key: "message" for key in _string_keys(text)}
+    for match in _WORD.finditer(text):
+        word = match.group().lower()
+        if word not in _TRIVIAL_STRINGS:
+            out.setdefault("s:" + word, "message")
+    return out

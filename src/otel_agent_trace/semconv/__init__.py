@@ -1,0 +1,13 @@
+"""Every attribute name otel-agent-trace emits: official ``gen_ai.*`` names and our own ``agent_trace.*`` ones.
+
+Names only, no logic. ``python -m otel_agent_trace.cli semconv`` prints the reference table in the README.
+"""
+
+from __future__ import annotations
+
+from .agent import *  # noqa: F403
+from .decision import *  # noqa: F403
+from .error import *  # noqa: F403
+from .gen_ai import *  # noqa: F403
+from .state import *  # noqa: F403
+from .tool import *  # noqa: F403

@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from .collector import otlp_sink, rotel_collector
+
+__all__ = ["otlp_sink", "rotel_collector"]

@@ -1,0 +1,193 @@
+"""Static checks of docker-compose.yml, collector-config.yaml and deploy/ (no Docker engine needed)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import pytest
+
+yaml = pytest.importorskip("yaml", reason="PyYAML is needed to parse the deploy configs (dev extra)")
+
+ROOT = Path(__file__).resolve().parents[1]
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+COLLECTOR_CONFIG = ROOT / "collector-config.yaml"
+COLLECTOR_SERVICE = "otel-collector"
+COMPONENT_KINDS = ("receivers", "processors", "exporters", "connectors", "extensions")
+SIGNALS = ("traces", "metrics", "logs", "profiles")
+COMPONENT_ID = re.compile(r"^[a-z][a-z0-9_]*(/[^/\s]+)?$")  # type[/name]
+
+
+def _load(path: Path) -> Any:
+    with path.open(encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return _load(COMPOSE_FILE)
+
+
+@pytest.fixture(scope="module")
+def collector() -> dict[str, Any]:
+    return _load(COLLECTOR_CONFIG)
+
+
+def _bind_mounts(service: dict[str, Any]) -> list[tuple[str, str]]:
+    """(host source, container target) for short-syntax bind mounts (`./x:/y[:ro]`) of a compose service."""
+    mounts = []
+    for volume in service.get("volumes", []):
+        source, target, *_ = str(volume).split(":")
+        if source.startswith((".", "/")):
+            mounts.append((source, target))
+    return mounts
+
+
+def _published_ports(service: dict[str, Any]) -> set[int]:
+    return {int(str(port).split(":")[-2]) for port in service.get("ports", []) if ":" in str(port)}
+
+
+def _collector_config_path_in_container(service: dict[str, Any]) -> str:
+    command = service.get("command", [])
+    args = command.split() if isinstance(command, str) else list(command)
+    configs = [arg.split("=", 1)[1] for arg in args if arg.startswith("--config=")]
+    return configs[0] if configs else "/etc/otelcol-contrib/config.yaml"  # the contrib image's default
+
+
+def _pipeline_components(collector: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(pipeline id, component kind, component id) for every reference in service.pipelines."""
+    refs = []
+    for pipeline_id, pipeline in collector["service"]["pipelines"].items():
+        for kind in ("receivers", "processors", "exporters"):
+            refs.extend((pipeline_id, kind, component) for component in pipeline.get(kind) or [])
+    return refs
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted([COMPOSE_FILE, COLLECTOR_CONFIG, *ROOT.glob("deploy/**/*.yaml"), *ROOT.glob("deploy/**/*.yml")]),
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_yaml_parses_to_a_mapping(path: Path) -> None:
+    assert isinstance(_load(path), dict)
+
+
+def test_pipelines_reference_only_defined_components(collector: dict[str, Any]) -> None:
+    for kind in COMPONENT_KINDS:
+        for component_id in collector.get(kind) or {}:
+            assert COMPONENT_ID.match(component_id), f"bad {kind} id {component_id!r}"
+    undefined = [ref for ref in _pipeline_components(collector) if ref[2] not in (collector.get(ref[1]) or {})]
+    assert not undefined, f"pipelines reference undefined components: {undefined}"
+    for extension in collector["service"].get("extensions", []):
+        assert extension in (collector.get("extensions") or {}), f"service.extensions: {extension!r} undefined"
+
+
+def test_every_defined_component_is_used(collector: dict[str, Any]) -> None:
+    used = {(kind, component) for _, kind, component in _pipeline_components(collector)}
+    used |= {("extensions", ext) for ext in collector["service"].get("extensions", [])}
+    unused = [
+        (kind, component)
+        for kind in ("receivers", "processors", "exporters", "extensions")
+        for component in collector.get(kind) or {}
+        if (kind, component) not in used
+    ]
+    assert not unused, f"defined but never used: {unused}"
+
+
+def test_traces_pipeline_is_sane(collector: dict[str, Any]) -> None:
+    pipelines = collector["service"]["pipelines"]
+    for pipeline_id, pipeline in pipelines.items():
+        assert pipeline_id.split("/", 1)[0] in SIGNALS, pipeline_id
+        assert pipeline.get("receivers"), f"{pipeline_id} has no receivers"
+        assert pipeline.get("exporters"), f"{pipeline_id} has no exporters"
+        processors = pipeline.get("processors") or []
+        assert len(processors) == len(set(processors)), f"{pipeline_id} repeats a processor"
+        if "memory_limiter" in processors:
+            assert processors[0] == "memory_limiter", "memory_limiter must run first"
+        if "batch" in processors:
+            assert processors[-1] == "batch", "batch must run last, right before the exporters"
+
+    traces = pipelines["traces"]
+    assert traces["receivers"] == ["otlp"]
+    assert traces["processors"] == ["memory_limiter", "batch"]
+    exporter_types = {exporter.split("/", 1)[0] for exporter in traces["exporters"]}
+    assert {"otlp_grpc", "file"} <= exporter_types
+
+    protocols = collector["receivers"]["otlp"]["protocols"]
+    assert protocols["grpc"]["endpoint"] == "0.0.0.0:4317"  # localhost would be unreachable from other containers
+    assert protocols["http"]["endpoint"] == "0.0.0.0:4318"
+    limiter = collector["processors"]["memory_limiter"]
+    assert limiter["check_interval"]
+    assert limiter.get("limit_mib") or limiter.get("limit_percentage")
+
+
+def test_exporters_target_compose_services(collector: dict[str, Any], compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    targets = {}
+    for exporter_id, config in collector["exporters"].items():
+        if exporter_id.split("/", 1)[0] in ("otlp", "otlp_grpc"):
+            host, port = config["endpoint"].rsplit(":", 1)
+            assert host in services, f"{exporter_id} points at unknown service {host!r}"
+            assert port == "4317"
+            assert config["tls"]["insecure"] is True  # plaintext inside the compose network
+            targets[host] = exporter_id
+    assert set(targets) == {"jaeger", "tempo"}
+    assert COLLECTOR_SERVICE in services
+    assert set(services[COLLECTOR_SERVICE].get("depends_on", [])) >= set(targets)
+
+
+def test_file_exporter_writes_into_a_mounted_dir(collector: dict[str, Any], compose: dict[str, Any]) -> None:
+    path = PurePosixPath(collector["exporters"]["file"]["path"])
+    mounts = {target: source for source, target in _bind_mounts(compose["services"][COLLECTOR_SERVICE])}
+    assert str(path.parent) in mounts, f"{path.parent} is not a bind mount of {COLLECTOR_SERVICE}: {mounts}"
+    assert mounts[str(path.parent)] == "./collector-data"
+    assert (ROOT / "collector-data").is_dir()
+
+
+def test_compose_services_use_existing_files(compose: dict[str, Any]) -> None:
+    collector_service = compose["services"][COLLECTOR_SERVICE]
+    config_in_container = _collector_config_path_in_container(collector_service)
+    mounts = {target: source for source, target in _bind_mounts(collector_service)}
+    assert mounts.get(config_in_container) == "./collector-config.yaml", (config_in_container, mounts)
+
+    for name, service in compose["services"].items():
+        for source, _ in _bind_mounts(service):
+            assert (ROOT / source).resolve().exists(), f"service {name!r} mounts missing {source}"
+        image = service["image"]
+        assert not image.endswith(":latest"), f"{name}: pin the image version ({image})"
+        assert ":" in image.rsplit("/", 1)[-1], f"{name}: pin the image version ({image})"
+        depends_on = service.get("depends_on", [])
+        for dependency in depends_on if isinstance(depends_on, list) else list(depends_on):
+            assert dependency in compose["services"], f"{name} depends on unknown service {dependency!r}"
+    for volume in (v for s in compose["services"].values() for v in s.get("volumes", [])):
+        source = str(volume).split(":", 1)[0]
+        if not source.startswith((".", "/")):
+            assert source in (compose.get("volumes") or {}), f"named volume {source!r} is not declared"
+
+
+def test_compose_publishes_the_documented_ports(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert _published_ports(services[COLLECTOR_SERVICE]) >= {4317, 4318}
+    assert 16686 in _published_ports(services["jaeger"])
+    assert 3000 in _published_ports(services["grafana"])
+    published = [port for service in services.values() for port in _published_ports(service)]
+    assert len(published) == len(set(published)), f"a host port is published twice: {sorted(published)}"
+
+
+def test_grafana_provisions_tempo(compose: dict[str, Any]) -> None:
+    grafana = compose["services"]["grafana"]
+    mounts = {target: source for source, target in _bind_mounts(grafana)}
+    provisioning = ROOT / mounts["/etc/grafana/provisioning"]
+    datasources = [
+        ds for f in sorted(provisioning.glob("datasources/*.y*ml")) for ds in _load(f).get("datasources", [])
+    ]
+    tempo = next(ds for ds in datasources if ds["type"] == "tempo")
+
+    tempo_service = compose["services"]["tempo"]
+    tempo_mounts = {target: source for source, target in _bind_mounts(tempo_service)}
+    config_flag = next(arg for arg in tempo_service["command"] if arg.startswith("-config.file="))
+    tempo_config = _load(ROOT / tempo_mounts[config_flag.split("=", 1)[1]])
+    assert tempo["url"] == f"http://tempo:{tempo_config['server']['http_listen_port']}"
+    otlp = tempo_config["distributor"]["receivers"]["otlp"]["protocols"]
+    assert otlp["grpc"]["endpoint"] == "0.0.0.0:4317"  # what the collector's otlp_grpc/tempo exporter targets
