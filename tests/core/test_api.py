@@ -56,8 +56,11 @@ def test_run_steps_tools_decisions_tree(content_recorder):
     assert root.attributes[G.GEN_AI_AGENT_ID] == "p-1"
     assert root.attributes[G.GEN_AI_AGENT_VERSION] == "2"
     assert len(root.attributes[A.AGENT_CONFIG_HASH]) == 16
-    assert [step_span.attributes[A.AGENT_STEP_INDEX], tool.attributes[A.AGENT_STEP_INDEX],
-            dec.attributes[A.AGENT_STEP_INDEX]] == [0, 1, 2]
+    assert [
+        step_span.attributes[A.AGENT_STEP_INDEX],
+        tool.attributes[A.AGENT_STEP_INDEX],
+        dec.attributes[A.AGENT_STEP_INDEX],
+    ] == [0, 1, 2]
     assert step_span.attributes[A.AGENT_STEP_ACTION_TYPE] == "tool_call"
     assert json.loads(step_span.attributes[A.AGENT_STEP_INPUT]) == {"query": "hello"}
     assert tool.attributes[G.GEN_AI_TOOL_CALL_ID] == "call_1"
@@ -140,6 +143,7 @@ def test_session_ids_on_every_span_across_tasks_and_threads(recorder):
     instrumentor = ThreadingInstrumentor()
     instrumentor.instrument()
     try:
+
         async def child() -> None:
             with step("in-task"):
                 await asyncio.sleep(0)
@@ -148,14 +152,16 @@ def test_session_ids_on_every_span_across_tasks_and_threads(recorder):
             with step("in-thread"):
                 pass
 
-        with agent_session("sess-1", user_id="u-1", request_id="r-1", environment="test", tags={"team": "x"}):
-            with agent_run("root"):
-                asyncio.run(asyncio.wait_for(child(), 5))
-                t = threading.Thread(target=in_thread)
-                t.start()
-                t.join()
-                with ThreadPoolExecutor(2) as pool:
-                    pool.submit(in_thread).result()
+        with (
+            agent_session("sess-1", user_id="u-1", request_id="r-1", environment="test", tags={"team": "x"}),
+            agent_run("root"),
+        ):
+            asyncio.run(asyncio.wait_for(child(), 5))
+            t = threading.Thread(target=in_thread)
+            t.start()
+            t.join()
+            with ThreadPoolExecutor(2) as pool:
+                pool.submit(in_thread).result()
         # a thread started with a manually propagated context, threading instrumentor off
         instrumentor.uninstrument()
         with agent_session("sess-2"):
@@ -246,10 +252,14 @@ def test_record_error_handled_and_unhandled(content_recorder):
 
 
 def test_failed_span_gets_latest_state_attached(content_recorder):
-    with pytest.raises(ValueError, match="bad"), agent_run("r"):
-        snapshot_state(working_memory={"k": 1}, label="before")
-        with step("breaks"):
-            raise ValueError("bad")
+    def run() -> None:
+        with agent_run("r"):
+            snapshot_state(working_memory={"k": 1}, label="before")
+            with step("breaks"):
+                raise ValueError("bad")
+
+    with pytest.raises(ValueError, match="bad"):
+        run()
     breaks = content_recorder.by_name("step breaks")
     assert breaks.status.status_code is StatusCode.ERROR
     assert json.loads(breaks.attributes[S.STATE_WORKING_MEMORY]) == {"k": 1}

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar
 
 from opentelemetry.instrumentation.utils import (
     is_http_instrumentation_enabled,
@@ -167,11 +167,7 @@ def propagate_context(func: Callable[_P, _R]) -> Callable[_P, _R]:
     return run_in_context
 
 
-
-
-_llm_suppressed: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "otel_agent_trace_llm_suppressed", default=False
-)
+_llm_suppressed: contextvars.ContextVar[bool] = contextvars.ContextVar("otel_agent_trace_llm_suppressed", default=False)
 
 
 def is_llm_instrumentation_enabled() -> bool:

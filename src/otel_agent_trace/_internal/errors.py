@@ -22,7 +22,9 @@ def log_internal_error(where: str) -> None:
         return
     if len(_seen) < _MAX_SEEN:
         _seen.add(where)
-    logger.warning("otel-agent-trace internal error in %s; telemetry skipped, the program goes on", where, exc_info=True)
+    logger.warning(
+        "otel-agent-trace internal error in %s; telemetry skipped, the program goes on", where, exc_info=True
+    )
 
 
 @contextmanager

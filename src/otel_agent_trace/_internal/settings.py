@@ -6,7 +6,7 @@ import os
 import re
 from dataclasses import dataclass, field, replace
 
-from ..environment_variables import (
+from otel_agent_trace.environment_variables import (
     OTEL_AGENT_TRACE_ENVIRONMENT,
     OTEL_AGENT_TRACE_MAX_ATTRIBUTE_BYTES,
     OTEL_AGENT_TRACE_MAX_SPAN_BYTES,

@@ -7,7 +7,7 @@ import traceback
 from opentelemetry import trace
 from opentelemetry.trace import Span, Status, StatusCode
 
-from ..version import __version__
+from otel_agent_trace.version import __version__
 
 SCOPE_NAME = "otel_agent_trace"
 

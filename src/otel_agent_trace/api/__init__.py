@@ -6,7 +6,8 @@ generators, async generators). They need no SDK: with no tracer provider configu
 
 from __future__ import annotations
 
-from .._internal.context import propagate_context
+from otel_agent_trace._internal.context import propagate_context
+
 from ._events import record_error, snapshot_state
 from ._operation import SpanHandle
 from ._session import agent_session

@@ -8,13 +8,13 @@ from typing import Any
 from opentelemetry import trace
 from opentelemetry.trace import Span, Status, StatusCode
 
-from .._internal.context import current_run
-from .._internal.errors import guarded
-from .._internal.serialize import content_hash, safe_json_dumps, to_jsonable
-from .._internal.settings import capture_content
-from .._internal.tracing import error_type_of
-from ..semconv import error as E
-from ..semconv import state as S
+from otel_agent_trace._internal.context import current_run
+from otel_agent_trace._internal.errors import guarded
+from otel_agent_trace._internal.serialize import content_hash, safe_json_dumps, to_jsonable
+from otel_agent_trace._internal.settings import capture_content
+from otel_agent_trace._internal.tracing import error_type_of
+from otel_agent_trace.semconv import error as E
+from otel_agent_trace.semconv import state as S
 
 _STATE_FIELDS = (
     ("working_memory", S.STATE_WORKING_MEMORY),

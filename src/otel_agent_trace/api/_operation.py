@@ -17,8 +17,8 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import Span
 
-from .._internal.errors import handle_internal_errors
-from .._internal.tracing import record_failure
+from otel_agent_trace._internal.errors import handle_internal_errors
+from otel_agent_trace._internal.tracing import record_failure
 
 _H = TypeVar("_H")
 _F = TypeVar("_F", bound=Callable[..., Any])

@@ -7,12 +7,13 @@ from collections.abc import Iterable
 from contextlib import ExitStack
 from typing import Any
 
-from .._internal.context import Correlation, RunState, current_run, use_correlation, use_run
-from .._internal.serialize import content_hash
+from otel_agent_trace._internal.context import Correlation, RunState, current_run, use_correlation, use_run
+from otel_agent_trace._internal.serialize import content_hash
+
 from ._operation import Operation
 
 
-class agent_session(Operation[Correlation]):  # noqa: N801 - used like a function
+class agent_session(Operation[Correlation]):
     """Correlation context for one session: every span started inside carries its ids.
 
     Works as a context manager (``with``/``async with``) and a decorator. The ids follow ``await`` and asyncio
@@ -44,14 +45,22 @@ class agent_session(Operation[Correlation]):  # noqa: N801 - used like a functio
         super().__init__()
         self.session_id, self.user_id, self.request_id = session_id, user_id, request_id
         self.agent_version, self.agent_config, self.environment, self.tags = (
-            agent_version, agent_config, environment, tags,
+            agent_version,
+            agent_config,
+            environment,
+            tags,
         )
         self._stacks: list[ExitStack] = []
 
     def _clone(self) -> agent_session:
         return agent_session(
-            self.session_id, user_id=self.user_id, request_id=self.request_id, agent_version=self.agent_version,
-            agent_config=self.agent_config, environment=self.environment, tags=self.tags,
+            self.session_id,
+            user_id=self.user_id,
+            request_id=self.request_id,
+            agent_version=self.agent_version,
+            agent_config=self.agent_config,
+            environment=self.environment,
+            tags=self.tags,
         )
 
     def _correlation(self) -> Correlation:

@@ -10,15 +10,16 @@ from typing import Any
 
 from opentelemetry.trace import SpanKind
 
-from .._internal.context import RunState, ToolScope, current_run, use_run, use_tool
-from .._internal.errors import handle_internal_errors
-from .._internal.serialize import content_hash, safe_json_dumps
-from .._internal.settings import capture_content
-from .._internal.tracing import get_tracer
-from ..semconv import agent as A
-from ..semconv import decision as D
-from ..semconv import gen_ai as G
-from ..semconv import tool as T
+from otel_agent_trace._internal.context import RunState, ToolScope, current_run, use_run, use_tool
+from otel_agent_trace._internal.errors import handle_internal_errors
+from otel_agent_trace._internal.serialize import content_hash, safe_json_dumps
+from otel_agent_trace._internal.settings import capture_content
+from otel_agent_trace._internal.tracing import get_tracer
+from otel_agent_trace.semconv import agent as A
+from otel_agent_trace.semconv import decision as D
+from otel_agent_trace.semconv import gen_ai as G
+from otel_agent_trace.semconv import tool as T
+
 from ._operation import Operation, SpanHandle, attach_span
 
 
@@ -76,6 +77,7 @@ class AgentRunHandle(SpanHandle):
     """Handle of an agent run span (``invoke_agent``)."""
 
     __slots__ = ("run",)
+    run: RunState
 
     def set_output(self, output: Any) -> None:
         """Record the run's final output (content capture only)."""
@@ -83,7 +85,7 @@ class AgentRunHandle(SpanHandle):
             self.set_attribute(A.AGENT_STEP_OUTPUT, safe_json_dumps(output))
 
 
-class agent_run(_SpanOperation):  # noqa: N801 - used like a function
+class agent_run(_SpanOperation):
     """An agent run: an ``invoke_agent {name}`` span; steps inside it are numbered from 0.
 
     A run started inside another run is a sub-agent: it records the parent agent's name and id.
@@ -107,7 +109,11 @@ class agent_run(_SpanOperation):  # noqa: N801 - used like a function
     ) -> None:
         super().__init__()
         self.name, self.agent_id, self.description, self.version, self.config = (
-            name, agent_id, description, version, config,
+            name,
+            agent_id,
+            description,
+            version,
+            config,
         )
 
     def _clone(self) -> agent_run:
@@ -181,7 +187,7 @@ class StepHandle(SpanHandle):
             self.set_attribute(A.AGENT_STEP_OUTPUT, safe_json_dumps(value))
 
 
-class agent_step(_SpanOperation):  # noqa: N801 - used like a function
+class agent_step(_SpanOperation):
     """One step of an agent run: a ``step {name}`` span with its index and action type.
 
     As a decorator the step is named after the function unless ``name`` is given, and (with content capture)
@@ -237,6 +243,7 @@ class ToolCallHandle(SpanHandle):
     """Handle of a tool call span; ``set_result`` records what the tool returned."""
 
     __slots__ = ("_started",)
+    _started: float
 
     def set_arguments(self, arguments: Any) -> None:
         """Record the arguments (content capture only)."""
@@ -255,7 +262,7 @@ class ToolCallHandle(SpanHandle):
         self.span.set_attribute(T.TOOL_STATUS, "error" if isinstance(exc, Exception) else "ok")
 
 
-class tool_call(_SpanOperation):  # noqa: N801 - used like a function
+class tool_call(_SpanOperation):
     """A tool execution: an ``execute_tool {name}`` span with arguments, result, latency and error.
 
     HTTP calls made inside it (with an HTTP instrumentor on) are marked as this tool's external interactions.
@@ -274,12 +281,19 @@ class tool_call(_SpanOperation):  # noqa: N801 - used like a function
     ) -> None:
         super().__init__()
         self.name, self.call_id, self.arguments, self.description, self.tool_type = (
-            name, call_id, arguments, description, tool_type,
+            name,
+            call_id,
+            arguments,
+            description,
+            tool_type,
         )
 
     def _clone(self) -> tool_call:
         return tool_call(
-            self.name, call_id=self.call_id, arguments=self.arguments, description=self.description,
+            self.name,
+            call_id=self.call_id,
+            arguments=self.arguments,
+            description=self.description,
             tool_type=self.tool_type,
         )
 
@@ -329,7 +343,7 @@ class DecisionHandle(SpanHandle):
             self.set_attribute(D.DECISION_CONFIDENCE, float(confidence))
 
 
-class decision(_SpanOperation):  # noqa: N801 - used like a function
+class decision(_SpanOperation):
     """A decision point: a ``decision {name}`` span with condition, options, the chosen one and the rationale.
 
     As a decorator, the function's return value is recorded as the chosen option.
@@ -349,12 +363,21 @@ class decision(_SpanOperation):  # noqa: N801 - used like a function
     ) -> None:
         super().__init__()
         self.name, self.condition, self.options, self.chosen, self.rationale, self.confidence = (
-            name, condition, options, chosen, rationale, confidence,
+            name,
+            condition,
+            options,
+            chosen,
+            rationale,
+            confidence,
         )
 
     def _clone(self) -> decision:
         return decision(
-            self.name, condition=self.condition, options=self.options, chosen=self.chosen, rationale=self.rationale,
+            self.name,
+            condition=self.condition,
+            options=self.options,
+            chosen=self.chosen,
+            rationale=self.rationale,
             confidence=self.confidence,
         )
 

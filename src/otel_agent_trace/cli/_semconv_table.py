@@ -7,7 +7,7 @@ import ast
 import inspect
 from typing import Any
 
-from ..semconv import agent, decision, error, gen_ai, state, tool
+from otel_agent_trace.semconv import agent, decision, error, gen_ai, state, tool
 
 _MODULES = (gen_ai, agent, tool, decision, state, error)
 

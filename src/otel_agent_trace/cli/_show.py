@@ -7,10 +7,10 @@ import os
 import time
 from typing import Any, TextIO
 
-from ..model import Span, Trace, TraceFormatError, find_trace, load_traces
-from ..semconv import agent as A
-from ..semconv import decision as D
-from ..semconv import gen_ai as G
+from otel_agent_trace.model import Span, Trace, TraceFormatError, find_trace, load_traces
+from otel_agent_trace.semconv import agent as A
+from otel_agent_trace.semconv import decision as D
+from otel_agent_trace.semconv import gen_ai as G
 
 _KEY_ATTRIBUTES = (
     A.AGENT_STEP_INDEX,
@@ -54,7 +54,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         else:
             print_list(traces, out, args.limit)
     except TraceFormatError as exc:
-        print(f"otel-agent-trace: {exc}", file=sys.stderr)
+        sys.stderr.write(f"otel-agent-trace: {exc}\n")
         return 2
     return 0
 
@@ -73,7 +73,9 @@ def print_list(traces: list[Trace], out: TextIO, limit: int) -> None:
         started = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t.start_ns / 1e9))
         root = t.roots[0].name if t.roots else "?"
         status = "ERROR" if t.has_error else "ok"
-        out.write(f"{t.trace_id:32}  {started:19}  {_ms(t.end_ns - t.start_ns):>9}  {len(t.spans):>5}  {status:6}  {root}\n")
+        out.write(
+            f"{t.trace_id:32}  {started:19}  {_ms(t.end_ns - t.start_ns):>9}  {len(t.spans):>5}  {status:6}  {root}\n"
+        )
 
 
 def _describe(span: Span, all_attributes: bool) -> str:

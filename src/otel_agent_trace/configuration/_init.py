@@ -14,22 +14,21 @@ from opentelemetry.instrumentation.dependencies import DependencyConflictError
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 
-from .._internal.settings import (
+from otel_agent_trace._internal.settings import (
     ConfigurationError,
     Settings,
     compile_patterns,
-    parse_bool,
     parse_positive_int,
     set_settings,
 )
-from .._internal.tracing import set_default_tracer_provider
-from ..environment_variables import (
+from otel_agent_trace._internal.tracing import set_default_tracer_provider
+from otel_agent_trace.environment_variables import (
     OTEL_AGENT_TRACE_EXPORTER,
     OTEL_AGENT_TRACE_INSTRUMENTORS,
     OTEL_AGENT_TRACE_MAX_QUEUE_SIZE,
 )
-from ..exporters import build_exporters, parse_exporter_names
-from ..processor import AgentSpanProcessor
+from otel_agent_trace.exporters import build_exporters, parse_exporter_names
+from otel_agent_trace.processor import AgentSpanProcessor
 
 logger = logging.getLogger("otel_agent_trace")
 ENTRY_POINT_GROUP = "opentelemetry_instrumentor"
@@ -158,6 +157,6 @@ def enable_instrumentors(instrumentors: str | Iterable[str] | None, **kwargs: An
                 enabled.append(name)
         except (ImportError, DependencyConflictError) as exc:
             logger.debug("instrumentor %s skipped: %s", name, exc)
-        except Exception:  # noqa: BLE001 - a failing instrumentor must not stop the program
+        except Exception:
             logger.warning("instrumentor %s could not be enabled", name, exc_info=True)
     return enabled

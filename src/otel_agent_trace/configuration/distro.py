@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from opentelemetry.instrumentation.distro import BaseDistro
+from opentelemetry.instrumentation.distro import BaseDistro  # type: ignore[attr-defined]
 from opentelemetry.sdk._configuration import _BaseConfigurator
 
 from ._init import init
@@ -21,7 +21,7 @@ class AgentTraceDistro(BaseDistro):  # type: ignore[misc]
         return None
 
 
-class AgentTraceConfigurator(_BaseConfigurator):  # type: ignore[misc]
+class AgentTraceConfigurator(_BaseConfigurator):
     """Configurator: ``init()`` from the environment, leaving instrumentors to ``opentelemetry-instrument``."""
 
     def _configure(self, **kwargs: Any) -> None:

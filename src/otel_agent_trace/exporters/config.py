@@ -8,7 +8,8 @@ from pathlib import Path
 
 from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SpanExporter
 
-from .._internal.settings import ConfigurationError
+from otel_agent_trace._internal.settings import ConfigurationError
+
 from .file_store import FileSpanExporter
 
 EXPORTER_NAMES = ("file", "otlp", "otlp_grpc", "otlp_http", "console", "none")
@@ -28,11 +29,15 @@ def parse_exporter_names(value: str | Iterable[str] | None, default: str = "file
 
 def _otlp_protocol(protocol: str | None) -> str:
     raw = (
-        protocol
-        or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
-        or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
-        or "http/protobuf"
-    ).strip().lower()
+        (
+            protocol
+            or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+            or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
+            or "http/protobuf"
+        )
+        .strip()
+        .lower()
+    )
     if raw not in _PROTOCOLS:
         raise ConfigurationError(f"OTLP protocol {raw!r} is not supported; use grpc or http/protobuf")
     return _PROTOCOLS[raw]
@@ -78,12 +83,15 @@ def _otlp(kind: str, endpoint: str | None, headers: Mapping[str, str] | None, ti
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcExporter
 
         return GrpcExporter(
-            endpoint=endpoint, insecure=True if endpoint and endpoint.startswith("http://") else None,
-            headers=dict(headers) if headers else None, timeout=timeout,
+            endpoint=endpoint,
+            insecure=True if endpoint and endpoint.startswith("http://") else None,
+            headers=dict(headers) if headers else None,
+            timeout=timeout,
         )
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
 
     return HttpExporter(
         endpoint=_http_traces_endpoint(endpoint) if endpoint else None,
-        headers=dict(headers) if headers else None, timeout=timeout,
+        headers=dict(headers) if headers else None,
+        timeout=timeout,
     )

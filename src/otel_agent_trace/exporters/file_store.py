@@ -12,9 +12,10 @@ from pathlib import Path
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from .._internal.context import suppress_instrumentation
-from .._internal.errors import log_internal_error
-from ..environment_variables import OTEL_AGENT_TRACE_STORE_DIR
+from otel_agent_trace._internal.context import suppress_instrumentation
+from otel_agent_trace._internal.errors import log_internal_error
+from otel_agent_trace.environment_variables import OTEL_AGENT_TRACE_STORE_DIR
+
 from .otlp_json import spans_to_otlp_json
 
 DEFAULT_STORE_DIR = ".otel-agent-trace"

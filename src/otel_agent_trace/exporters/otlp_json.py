@@ -15,7 +15,7 @@ _ID_KEYS = frozenset(("traceId", "spanId", "parentSpanId"))
 
 def spans_to_otlp_json(spans: Sequence[ReadableSpan]) -> dict[str, Any]:
     """One ``ExportTraceServiceRequest`` as OTLP-JSON: camelCase keys, hex ids, 64-bit integers as strings."""
-    document = MessageToDict(encode_spans(spans))
+    document: dict[str, Any] = MessageToDict(encode_spans(spans))
     _hex_ids(document)
     return document
 

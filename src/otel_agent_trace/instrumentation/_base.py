@@ -11,9 +11,9 @@ from opentelemetry import trace
 from opentelemetry.instrumentation.dependencies import DependencyConflictError, get_dependency_conflicts
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 
-from .._internal.settings import capture_content
-from .._internal.tracing import SCOPE_NAME
-from ..version import __version__
+from otel_agent_trace._internal.settings import capture_content
+from otel_agent_trace._internal.tracing import SCOPE_NAME
+from otel_agent_trace.version import __version__
 
 
 class AgentInstrumentor(BaseInstrumentor):  # type: ignore[misc]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, NamedTuple
-from urllib.parse import unquote_plus, urlsplit
+from urllib.parse import SplitResult, unquote_plus, urlsplit
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
@@ -29,11 +29,11 @@ from opentelemetry.semconv.attributes.url_attributes import URL_FULL
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
-from .._internal.context import current_tool, is_enabled, is_http_instrumentation_enabled
-from .._internal.errors import handle_internal_errors
-from .._internal.tracing import record_failure
-from ..semconv.gen_ai import GEN_AI_TOOL_CALL_ID
-from ..semconv.tool import HTTP_REQUEST_BODY, HTTP_RESPONSE_BODY, TOOL_EXTERNAL, TOOL_PARENT_NAME
+from otel_agent_trace._internal.context import current_tool, is_enabled, is_http_instrumentation_enabled
+from otel_agent_trace._internal.errors import handle_internal_errors
+from otel_agent_trace._internal.tracing import record_failure
+from otel_agent_trace.semconv.gen_ai import GEN_AI_TOOL_CALL_ID
+from otel_agent_trace.semconv.tool import HTTP_REQUEST_BODY, HTTP_RESPONSE_BODY, TOOL_EXTERNAL, TOOL_PARENT_NAME
 
 __all__ = [
     "BODY_LIMIT",
@@ -115,31 +115,42 @@ Prepare = Callable[[Any, tuple[Any, ...], dict[str, Any], bool], Outgoing]
 ReadResponse = Callable[[Any, bool], ResponseInfo]
 
 
+def _redact_query(query: str) -> str:
+    items = query.split("&")
+    for i, item in enumerate(items):
+        key, sep, _ = item.partition("=")
+        if sep:
+            name = unquote_plus(key) if "%" in key or "+" in key else key
+            if name.lower() in _SENSITIVE_QUERY_KEYS:
+                items[i] = f"{key}={REDACTED}"
+    return "&".join(items)
+
+
+def _redact(url: str, parts: SplitResult) -> str:
+    netloc, query = parts.netloc, parts.query
+    if "@" not in netloc and not query:
+        return url
+    if "@" in netloc:
+        netloc = f"{REDACTED}:{REDACTED}@{netloc.rpartition('@')[2]}"
+    if query:
+        query = _redact_query(query)
+    return parts._replace(netloc=netloc, query=query).geturl()
+
+
 def redact_url(url: str) -> str:
     """``url`` with ``user:password@`` and the values of secret-looking query parameters replaced by REDACTED."""
     if "@" not in url and "?" not in url:
         return url
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        netloc = f"{REDACTED}:{REDACTED}@{netloc.rpartition('@')[2]}"
-    query = parts.query
-    if query:
-        items = query.split("&")
-        for i, item in enumerate(items):
-            key, sep, _ = item.partition("=")
-            if sep and unquote_plus(key).lower() in _SENSITIVE_QUERY_KEYS:
-                items[i] = f"{key}={REDACTED}"
-        query = "&".join(items)
-    return parts._replace(netloc=netloc, query=query).geturl()
+    return _redact(url, urlsplit(url))
 
 
 def url_attributes(url: str) -> dict[str, AttributeValue]:
     """``url.full`` (redacted), ``server.address`` and ``server.port`` of an absolute URL."""
     parts = urlsplit(url)
-    attributes: dict[str, AttributeValue] = {URL_FULL: redact_url(url)}
-    if parts.hostname:
-        attributes[SERVER_ADDRESS] = parts.hostname
+    attributes: dict[str, AttributeValue] = {URL_FULL: _redact(url, parts)}
+    host = parts.hostname
+    if host:
+        attributes[SERVER_ADDRESS] = host
     try:
         port = parts.port
     except ValueError:
@@ -183,9 +194,9 @@ def copy_headers(headers: Any) -> MutableMapping[str, str]:
     if headers is None:
         return {}
     copy = getattr(headers, "copy", None)
-    if copy is not None:
+    if copy is not None and hasattr(headers, "keys"):
         result = copy()
-        if hasattr(result, "__setitem__"):
+        if isinstance(result, MutableMapping) or hasattr(result, "__setitem__"):
             return result  # type: ignore[no-any-return]
     return dict(headers)
 
@@ -232,20 +243,21 @@ class ClientCall:
 
     def set_response(self, info: ResponseInfo) -> None:
         """Record status code, protocol version and body; status ERROR for codes >= 400 (CLIENT span rule)."""
-        span = self.span
+        attributes: dict[str, AttributeValue] = {}
         status = info.status_code
         if status is not None:
-            span.set_attribute(HTTP_RESPONSE_STATUS_CODE, status)
+            attributes[HTTP_RESPONSE_STATUS_CODE] = status
             if status >= 400:
-                span.set_attribute(ERROR_TYPE, str(status))
-                span.set_status(Status(StatusCode.ERROR))
+                attributes[ERROR_TYPE] = str(status)
+                self.span.set_status(Status(StatusCode.ERROR))
         version = protocol_version(info.version)
         if version is not None:
-            span.set_attribute(NETWORK_PROTOCOL_VERSION, version)
+            attributes[NETWORK_PROTOCOL_VERSION] = version
         if info.body is not None:
             text = body_text(info.body)
             if text is not None:
-                span.set_attribute(HTTP_RESPONSE_BODY, text)
+                attributes[HTTP_RESPONSE_BODY] = text
+        self.span.set_attributes(attributes)
 
 
 def _start(

@@ -6,8 +6,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .._internal.redact import DEFAULT_PATTERNS, Redactor, is_secret_key
-from .._internal.serialize import fit_json, looks_like_json, truncate_text, utf8_len
+from otel_agent_trace._internal.redact import DEFAULT_PATTERNS, Redactor, is_secret_key
+from otel_agent_trace._internal.serialize import fit_json, looks_like_json, truncate_text, utf8_len
 
 _MIN_ATTRIBUTE_BYTES = 64
 
@@ -33,17 +33,19 @@ class AttributeBudget:
         self._any_secret = re.compile("|".join(_scoped(p) for p in patterns))
 
     def _redact(self, key: str, value: Any) -> tuple[Any, int]:
-        if is_secret_key(key):
+        if is_secret_key(key) or self._may_hold_secret(value):
             return self.redactor.redact_attribute(key, value)
-        if isinstance(value, str):
-            if len(value) < 8 or self._any_secret.search(value) is None:
-                if not (looks_like_json(value) and '"' in value and _has_secret_key_text(value)):
-                    return value, 0
-            return self.redactor.redact_attribute(key, value)
-        if isinstance(value, (list, tuple)) and value and isinstance(value[0], str):
-            if any(self._any_secret.search(v) for v in value):
-                return self.redactor.redact_attribute(key, value)
         return value, 0
+
+    def _may_hold_secret(self, value: Any) -> bool:
+        """Cheap pre-check: one combined regex pass, and a key scan for JSON text."""
+        if isinstance(value, str):
+            if len(value) >= 8 and self._any_secret.search(value) is not None:
+                return True
+            return looks_like_json(value) and '"' in value and _has_secret_key_text(value)
+        if isinstance(value, (list, tuple)) and value and isinstance(value[0], str):
+            return any(self._any_secret.search(v) for v in value)
+        return False
 
     def _truncate(self, value: Any, limit: int) -> Any:
         if isinstance(value, str):
@@ -77,7 +79,7 @@ class AttributeBudget:
         total = sum(_size(v) for v in current.values())
         if total > self.max_span_bytes:
             out = dict(current)
-            for key in sorted(out, key=lambda k: _size(out[k]), reverse=True):  # type: ignore[index]
+            for key in sorted(out, key=lambda k: _size(out[k]), reverse=True):
                 if total <= self.max_span_bytes:
                     break
                 size = _size(out[key])

@@ -11,12 +11,13 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from opentelemetry.trace import StatusCode, get_current_span
 
-from .._internal.context import Correlation, RunState, current_correlation, current_run
-from .._internal.errors import handle_internal_errors
-from .._internal.settings import Settings, get_settings
-from ..semconv import agent as A
-from ..semconv import gen_ai as G
-from ..semconv import state as S
+from otel_agent_trace._internal.context import Correlation, RunState, current_correlation, current_run
+from otel_agent_trace._internal.errors import handle_internal_errors
+from otel_agent_trace._internal.settings import Settings, get_settings
+from otel_agent_trace.semconv import agent as A
+from otel_agent_trace.semconv import gen_ai as G
+from otel_agent_trace.semconv import state as S
+
 from ._budget import AttributeBudget
 
 _MAX_TRACKED = 65536

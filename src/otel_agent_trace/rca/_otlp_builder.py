@@ -73,8 +73,15 @@ class RunBuilder:
         """Open a span; returns its id."""
         span_id = self.new_id()
         attrs = {AGENT_RUN_ID: self.run_id, **attributes}
-        span = {"traceId": self.trace_id, "spanId": span_id, "name": name, "kind": 1,
-                "startTimeUnixNano": str(self.clock), "attributes": attrs, "events": []}
+        span = {
+            "traceId": self.trace_id,
+            "spanId": span_id,
+            "name": name,
+            "kind": 1,
+            "startTimeUnixNano": str(self.clock),
+            "attributes": attrs,
+            "events": [],
+        }
         if parent:
             span["parentSpanId"] = parent
         self._open[span_id] = span
@@ -97,8 +104,11 @@ class RunBuilder:
 
     def handled(self, span_id: str, exc_type: str, message: str, handler: str) -> None:
         """Record an error that the span's code caught and handled (``agent_trace.error`` event)."""
-        self.event(span_id, ERROR_EVENT_NAME, {EXCEPTION_TYPE: exc_type, EXCEPTION_MESSAGE: message,
-                                               ERROR_HANDLED: True, ERROR_HANDLER: handler})
+        self.event(
+            span_id,
+            ERROR_EVENT_NAME,
+            {EXCEPTION_TYPE: exc_type, EXCEPTION_MESSAGE: message, ERROR_HANDLED: True, ERROR_HANDLER: handler},
+        )
 
     def end(self, span_id: str, ms: float = 0.0, **attributes: Any) -> None:
         """Close a span after ``ms`` more milliseconds, adding attributes."""
@@ -112,21 +122,36 @@ class RunBuilder:
         """Open a ``step {name}`` span."""
         index = self.step_index
         self.step_index += 1
-        return self.start(f"step {name}", parent, {AGENT_STEP_NAME: name, AGENT_STEP_INDEX: index,
-                                                   AGENT_STEP_ACTION_TYPE: action,
-                                                   AGENT_STEP_INPUT: json.dumps(step_input, sort_keys=True)})
+        return self.start(
+            f"step {name}",
+            parent,
+            {
+                AGENT_STEP_NAME: name,
+                AGENT_STEP_INDEX: index,
+                AGENT_STEP_ACTION_TYPE: action,
+                AGENT_STEP_INPUT: json.dumps(step_input, sort_keys=True),
+            },
+        )
 
     def end_step(self, span_id: str, output: Any, ms: float = 0.0) -> None:
         """Close a step with its output."""
         self.end(span_id, ms, **{AGENT_STEP_OUTPUT: json.dumps(output, sort_keys=True)})
 
-    def tool(self, parent: str, tool: str, arguments: Any, result: Any, ms: float,
-             error: tuple[str, str] | None = None) -> str:
+    def tool(
+        self, parent: str, tool: str, arguments: Any, result: Any, ms: float, error: tuple[str, str] | None = None
+    ) -> str:
         """A whole ``execute_tool`` span."""
-        span_id = self.start(f"execute_tool {tool}", parent, {
-            GEN_AI_OPERATION_NAME: "execute_tool", GEN_AI_TOOL_NAME: tool,
-            GEN_AI_TOOL_CALL_ID: f"call_{self.rng.getrandbits(40):010x}",
-            GEN_AI_TOOL_CALL_ARGUMENTS: json.dumps(arguments, sort_keys=True), GEN_AI_AGENT_NAME: self.agent})
+        span_id = self.start(
+            f"execute_tool {tool}",
+            parent,
+            {
+                GEN_AI_OPERATION_NAME: "execute_tool",
+                GEN_AI_TOOL_NAME: tool,
+                GEN_AI_TOOL_CALL_ID: f"call_{self.rng.getrandbits(40):010x}",
+                GEN_AI_TOOL_CALL_ARGUMENTS: json.dumps(arguments, sort_keys=True),
+                GEN_AI_AGENT_NAME: self.agent,
+            },
+        )
         self.tick(ms)
         if error:
             self.fail(span_id, *error)
@@ -137,8 +162,11 @@ class RunBuilder:
 
     def agent_span(self, agent: str, parent: str | None, extra: dict[str, Any] | None = None) -> str:
         """Open an ``invoke_agent`` span."""
-        return self.start(f"invoke_agent {agent}", parent, {GEN_AI_OPERATION_NAME: "invoke_agent",
-                                                           GEN_AI_AGENT_NAME: agent, **(extra or {})})
+        return self.start(
+            f"invoke_agent {agent}",
+            parent,
+            {GEN_AI_OPERATION_NAME: "invoke_agent", GEN_AI_AGENT_NAME: agent, **(extra or {})},
+        )
 
     def document(self, service: str = "shop-agent") -> dict[str, Any]:
         """The OTLP-JSON ``{"resourceSpans": [...]}`` document of every span built so far."""
@@ -148,7 +176,11 @@ class RunBuilder:
             out["attributes"] = key_values(span["attributes"])
             out.setdefault("endTimeUnixNano", str(self.clock))
             spans.append(out)
-        return {"resourceSpans": [{
-            "resource": {"attributes": key_values({"service.name": service})},
-            "scopeSpans": [{"scope": {"name": "otel_agent_trace"}, "spans": spans}],
-        }]}
+        return {
+            "resourceSpans": [
+                {
+                    "resource": {"attributes": key_values({"service.name": service})},
+                    "scopeSpans": [{"scope": {"name": "otel_agent_trace"}, "spans": spans}],
+                }
+            ]
+        }

@@ -66,14 +66,21 @@ class CorpusRun:
 
     def to_dict(self) -> dict[str, Any]:
         """The answer key (without the document)."""
-        return {"trace_id": self.trace_id, "category": self.category, "failed": self.failed,
-                "root_cause_span_id": self.root_cause_span_id}
+        return {
+            "trace_id": self.trace_id,
+            "category": self.category,
+            "failed": self.failed,
+            "root_cause_span_id": self.root_cause_span_id,
+        }
 
 
 def _chat(b: RunBuilder, parent: str, messages: list[dict[str, Any]], answer: str, retry: bool = False) -> str:
     model = "gpt-4o-mini"
-    attrs = {GEN_AI_OPERATION_NAME: "chat", GEN_AI_REQUEST_MODEL: model,
-             GEN_AI_INPUT_MESSAGES: json.dumps(messages, sort_keys=True)}
+    attrs = {
+        GEN_AI_OPERATION_NAME: "chat",
+        GEN_AI_REQUEST_MODEL: model,
+        GEN_AI_INPUT_MESSAGES: json.dumps(messages, sort_keys=True),
+    }
     if retry:  # a rate-limited attempt, retried successfully: a distractor
         first = b.start(f"chat {model}", parent, attrs)
         b.tick(b.rng.uniform(50, 200))
@@ -82,17 +89,29 @@ def _chat(b: RunBuilder, parent: str, messages: list[dict[str, Any]], answer: st
         b.handled(parent, "openai.RateLimitError", "rate limit reached", "retry")
         b.tick(1000)
     span = b.start(f"chat {model}", parent, attrs)
-    b.end(span, b.rng.uniform(300, 1500),
-          **{GEN_AI_OUTPUT_MESSAGES: json.dumps([{"role": "assistant", "content": answer}], sort_keys=True)})
+    b.end(
+        span,
+        b.rng.uniform(300, 1500),
+        **{GEN_AI_OUTPUT_MESSAGES: json.dumps([{"role": "assistant", "content": answer}], sort_keys=True)},
+    )
     return span
 
 
-def _decision(b: RunBuilder, parent: str, name: str, options: list[str], chosen: str, confidence: float,
-              inputs: dict[str, Any]) -> str:
+def _decision(
+    b: RunBuilder, parent: str, name: str, options: list[str], chosen: str, confidence: float, inputs: dict[str, Any]
+) -> str:
     step = b.step(name, parent, "decision", inputs)
-    span = b.start(f"decision {name}", step, {DECISION_NAME: name, DECISION_OPTIONS: options,
-                                               DECISION_CHOSEN: chosen, DECISION_CONFIDENCE: round(confidence, 2),
-                                               DECISION_RATIONALE: f"{chosen} fits {sorted(inputs)[0]}"})
+    span = b.start(
+        f"decision {name}",
+        step,
+        {
+            DECISION_NAME: name,
+            DECISION_OPTIONS: options,
+            DECISION_CHOSEN: chosen,
+            DECISION_CONFIDENCE: round(confidence, 2),
+            DECISION_RATIONALE: f"{chosen} fits {sorted(inputs)[0]}",
+        },
+    )
     b.end(span, b.rng.uniform(1, 5))
     b.end_step(step, {"chosen": chosen})
     return span
@@ -121,8 +140,13 @@ def generate_run(category: str, seed: int) -> CorpusRun:
     request = f"Order {qty} x {sku} for customer {cid}, ship to {region} ({order_id})"
 
     step = b.step("plan", root, "llm_call", {"request": request})
-    _chat(b, step, [{"role": "user", "content": request}], "Plan: lookup, stock, customer, policy, pay, ship",
-          retry=rng.random() < 0.3)
+    _chat(
+        b,
+        step,
+        [{"role": "user", "content": request}],
+        "Plan: lookup, stock, customer, policy, pay, ship",
+        retry=rng.random() < 0.3,
+    )
     b.end_step(step, {"plan": ["lookup", "stock", "customer", "policy", "pay", "ship"]})
 
     step = b.step("lookup_product", root, "tool_call", {"sku": sku})
@@ -151,27 +175,50 @@ def generate_run(category: str, seed: int) -> CorpusRun:
     b.end_step(step, customer)
 
     if rng.random() < 0.5:  # an unrelated, sometimes unsure decision: a distractor
-        _decision(b, root, "choose_tone", ["formal", "friendly"], rng.choice(["formal", "friendly"]),
-                  rng.uniform(0.3, 0.95), {"tier": customer["tier"]})
+        _decision(
+            b,
+            root,
+            "choose_tone",
+            ["formal", "friendly"],
+            rng.choice(["formal", "friendly"]),
+            rng.uniform(0.3, 0.95),
+            {"tier": customer["tier"]},
+        )
 
     step = b.step("retrieve_policy", root, "retrieval", {"query": f"shipping fee {region}"})
     kb_fee = round(fee * rng.choice([20, 30, 40]), 1) if category == "bad_retrieved_data" else fee
-    docs = [{"id": f"doc-{rng.randint(100, 999)}", "text": f"Shipping to {region} costs {kb_fee} USD per order."},
-            {"id": f"doc-{rng.randint(100, 999)}", "text": "Returns are accepted within 30 days."}]
-    retrieval = b.start("retrieval policy_kb", step, {GEN_AI_OPERATION_NAME: "retrieval",
-                                                      "gen_ai.retrieval.query.text": f"shipping fee {region}"})
+    docs = [
+        {"id": f"doc-{rng.randint(100, 999)}", "text": f"Shipping to {region} costs {kb_fee} USD per order."},
+        {"id": f"doc-{rng.randint(100, 999)}", "text": "Returns are accepted within 30 days."},
+    ]
+    retrieval = b.start(
+        "retrieval policy_kb",
+        step,
+        {GEN_AI_OPERATION_NAME: "retrieval", "gen_ai.retrieval.query.text": f"shipping fee {region}"},
+    )
     b.end(retrieval, rng.uniform(20, 200), **{"agent_trace.step.output": json.dumps(docs)})
     label = retrieval if category == "bad_retrieved_data" else label
-    chat = _chat(b, step, [{"role": "user", "content": f"Extract the fee from: {json.dumps(docs)}"}],
-                 json.dumps({"shipping_fee": kb_fee}))
+    chat = _chat(
+        b,
+        step,
+        [{"role": "user", "content": f"Extract the fee from: {json.dumps(docs)}"}],
+        json.dumps({"shipping_fee": kb_fee}),
+    )
     del chat
     b.end_step(step, {"shipping_fee": kb_fee})
 
     bad_decision = category == "bad_decision"
     method = "drone" if bad_decision else rng.choice(["standard", "express"])
     confidence = rng.uniform(0.2, 0.45) if bad_decision else rng.uniform(0.7, 0.97)
-    decision = _decision(b, root, "choose_shipping", ["standard", "express", "drone"], method, confidence,
-                         {"region": region, "weight_kg": round(qty * 0.4, 1)})
+    decision = _decision(
+        b,
+        root,
+        "choose_shipping",
+        ["standard", "express", "drone"],
+        method,
+        confidence,
+        {"region": region, "weight_kg": round(qty * 0.4, 1)},
+    )
     label = decision if bad_decision else label
 
     total = round(shown_price * qty + kb_fee, 2)
@@ -192,15 +239,27 @@ def generate_run(category: str, seed: int) -> CorpusRun:
     auth_step = b.step("authorize", sub, "tool_call", {"amount": total, "customer_id": cid})
     paid = True
     if total <= 0:
-        b.tool(auth_step, "payment_gateway", {"amount": total, "customer_id": cid}, None, rng.uniform(100, 400),
-               ("ValueError", f"amount must be positive, got {total}"))
+        b.tool(
+            auth_step,
+            "payment_gateway",
+            {"amount": total, "customer_id": cid},
+            None,
+            rng.uniform(100, 400),
+            ("ValueError", f"amount must be positive, got {total}"),
+        )
         for span in (auth_step, sub, step, root):
             b.fail(span, "ValueError", f"amount must be positive, got {total}")
             b.end(span, 1)
         return _done(b, category, label)
     if category == "subagent_failure":
-        label = b.tool(auth_step, "payment_gateway", {"amount": total, "customer_id": cid}, None,
-                       rng.uniform(100, 400), ("GatewayError", "503 upstream unavailable"))
+        label = b.tool(
+            auth_step,
+            "payment_gateway",
+            {"amount": total, "customer_id": cid},
+            None,
+            rng.uniform(100, 400),
+            ("GatewayError", "503 upstream unavailable"),
+        )
         for span in (auth_step, sub):
             b.fail(span, "GatewayError", "503 upstream unavailable")
             b.end(span, 1)
@@ -209,30 +268,56 @@ def generate_run(category: str, seed: int) -> CorpusRun:
         paid = False
     else:
         auth = f"AUTH-{rng.randint(100000, 999999)}"
-        b.tool(auth_step, "payment_gateway", {"amount": total, "customer_id": cid}, {"auth_code": auth},
-               rng.uniform(100, 400))
+        b.tool(
+            auth_step,
+            "payment_gateway",
+            {"amount": total, "customer_id": cid},
+            {"auth_code": auth},
+            rng.uniform(100, 400),
+        )
         b.end_step(auth_step, {"auth_code": auth})
         b.end(sub, 1, **{"agent_trace.step.output": json.dumps({"auth_code": auth})})
         b.end_step(step, {"paid": True, "auth_code": auth})
 
-    step = b.step("create_shipment", root, "tool_call", {"order_id": order_id, "method": method,
-                                                          "warehouse": warehouse, "region": region})
+    step = b.step(
+        "create_shipment",
+        root,
+        "tool_call",
+        {"order_id": order_id, "method": method, "warehouse": warehouse, "region": region},
+    )
     if not paid:
         _raise(b, [step, root], "ShipmentError", f"order {order_id} has no payment authorization")
         return _done(b, category, label)
     if method == "drone":
-        b.tool(step, "shipping_api", {"method": method, "region": region, "warehouse": warehouse}, None,
-               rng.uniform(100, 300), ("UnsupportedMethod", f"drone delivery is not available in {region}"))
+        b.tool(
+            step,
+            "shipping_api",
+            {"method": method, "region": region, "warehouse": warehouse},
+            None,
+            rng.uniform(100, 300),
+            ("UnsupportedMethod", f"drone delivery is not available in {region}"),
+        )
         _raise(b, [step, root], "UnsupportedMethod", f"drone delivery is not available in {region}")
         return _done(b, category, label)
     if warehouse == "WH-0":
-        b.tool(step, "shipping_api", {"method": method, "region": region, "warehouse": warehouse}, None,
-               rng.uniform(100, 300), ("ShipmentError", f"unknown warehouse {warehouse}"))
+        b.tool(
+            step,
+            "shipping_api",
+            {"method": method, "region": region, "warehouse": warehouse},
+            None,
+            rng.uniform(100, 300),
+            ("ShipmentError", f"unknown warehouse {warehouse}"),
+        )
         _raise(b, [step, root], "ShipmentError", f"unknown warehouse {warehouse}")
         return _done(b, category, label)
     tracking = f"TRK-{rng.randint(10**7, 10**8)}"
-    b.tool(step, "shipping_api", {"method": method, "region": region, "warehouse": warehouse},
-           {"tracking": tracking}, rng.uniform(100, 1200))
+    b.tool(
+        step,
+        "shipping_api",
+        {"method": method, "region": region, "warehouse": warehouse},
+        {"tracking": tracking},
+        rng.uniform(100, 1200),
+    )
     b.end_step(step, {"tracking": tracking})
 
     step = b.step("respond", root, "response", {"email": customer["email"], "tracking": tracking, "total": total})
@@ -242,8 +327,12 @@ def generate_run(category: str, seed: int) -> CorpusRun:
     if category == "timeout":
         _raise(b, [step, root], "DeadlineExceeded", "agent run exceeded its 30 s budget")
         return _done(b, category, label)
-    _chat(b, step, [{"role": "user", "content": f"Confirm order {order_id}, tracking {tracking}"}],
-          f"Your order {order_id} ships via {method}, tracking {tracking}, total {total} USD.")
+    _chat(
+        b,
+        step,
+        [{"role": "user", "content": f"Confirm order {order_id}, tracking {tracking}"}],
+        f"Your order {order_id} ships via {method}, tracking {tracking}, total {total} USD.",
+    )
     b.end_step(step, {"sent_to": customer["email"]})
     b.end(root, 1, **{"agent_trace.step.output": json.dumps({"status": "shipped", "tracking": tracking})})
     return _done(b, category, label)
@@ -271,11 +360,13 @@ def generate_corpus(runs_per_category: int = 4, passing: int = 10, seed: int = 0
     return [generate_run(category, rng.getrandbits(48)) for category in plan]
 
 
-def iter_spectrum_runs(n_runs: int, seed: int = 0, failing_share: float = 0.3) -> Iterator[CorpusRun]:
-    """``n_runs`` runs for spectrum analysis: mostly passing, ``failing_share`` of them of random categories."""
+def iter_spectrum_runs(
+    n_runs: int, seed: int = 0, failing_share: float = 0.3, categories: tuple[str, ...] = CATEGORIES
+) -> Iterator[CorpusRun]:
+    """``n_runs`` runs for spectrum analysis: mostly passing, ``failing_share`` of them of ``categories``."""
     rng = random.Random(seed)
     for _ in range(n_runs):
-        category = rng.choice(CATEGORIES) if rng.random() < failing_share else "pass"
+        category = rng.choice(categories) if rng.random() < failing_share else "pass"
         yield generate_run(category, rng.getrandbits(48))
 
 

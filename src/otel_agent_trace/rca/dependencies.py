@@ -107,8 +107,10 @@ def dependency_graph(trace: Trace, view: TraceView | None = None) -> DependencyG
             tries = 0
             while pos >= 0 and tries < 16:
                 producer = ids[pos]
-                if producer != consumer and not view.is_ancestor(producer, consumer) and not view.is_ancestor(
-                    consumer, producer
+                if (
+                    producer != consumer
+                    and not view.is_ancestor(producer, consumer)
+                    and not view.is_ancestor(consumer, producer)
                 ):
                     via = "tool_call_id" if path == "gen_ai.tool.call.id" else "value"
                     pairs[(producer, consumer, via)].append(display_key(key))

@@ -12,8 +12,28 @@ _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w])")
 _IDENT = re.compile(r"\b[A-Za-z][A-Za-z_]*[-_]\w*\d\w*\b|\b\d+[A-Za-z][\w-]*\b")
 _TRIVIAL_NUMBERS = frozenset({"0", "1", "-1", "2"})
 _TRIVIAL_STRINGS = frozenset(
-    {"true", "false", "none", "null", "ok", "success", "error", "yes", "no", "user", "assistant", "system", "tool",
-     "text", "json", "function", "done", "default", "unknown", "n/a"}
+    {
+        "true",
+        "false",
+        "none",
+        "null",
+        "ok",
+        "success",
+        "error",
+        "yes",
+        "no",
+        "user",
+        "assistant",
+        "system",
+        "tool",
+        "text",
+        "json",
+        "function",
+        "done",
+        "default",
+        "unknown",
+        "n/a",
+    }
 )
 _BAD_TEXT = re.compile(r"\b(error|invalid|failed|unavailable|stale|deprecated)\b", re.IGNORECASE)
 _WORD = re.compile(r"[A-Za-z][\w-]{2,}")
@@ -129,7 +149,7 @@ def suspicious_leaves(value: Any) -> list[str]:
 
 def message_keys(text: str) -> dict[str, str]:
     """Match keys of an error message: its numbers, identifiers and each word of 3+ letters."""
-    out = {key: "message" for key in _string_keys(text)}
+    out = dict.fromkeys(_string_keys(text), "message")
     for match in _WORD.finditer(text):
         word = match.group().lower()
         if word not in _TRIVIAL_STRINGS:

@@ -132,6 +132,7 @@ def only_span(exporter: InMemorySpanExporter) -> ReadableSpan:
 
 def traceparent_of(span: ReadableSpan) -> str:
     ctx = span.get_span_context()
+    assert ctx is not None
     return f"00-{ctx.trace_id:032x}-{ctx.span_id:016x}-{ctx.trace_flags:02x}"
 
 

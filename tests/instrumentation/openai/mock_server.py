@@ -221,7 +221,7 @@ class Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server: MockOpenAIServer
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def _send(self, status: int, body: bytes, content_type: str) -> None:

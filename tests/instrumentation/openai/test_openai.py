@@ -14,8 +14,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, StatusCode
 
 from otel_agent_trace._internal.context import suppress_instrumentation
-from otel_agent_trace.instrumentation.openai import OpenAIInstrumentor
-from otel_agent_trace.instrumentation.openai import _wrappers
+from otel_agent_trace.instrumentation.openai import OpenAIInstrumentor, _wrappers
 from otel_agent_trace.semconv.agent import AGENT_STEP_ACTION_TYPE, LLM_TOOL_CALL_IDS, LLM_TOOL_CALL_NAMES
 from otel_agent_trace.semconv.error import ERROR_CODE
 from otel_agent_trace.semconv.gen_ai import (
@@ -121,7 +120,11 @@ def test_chat_content_capture(client: openai.OpenAI, exporter: InMemorySpanExpor
             "role": "assistant",
             "content": None,
             "tool_calls": [
-                {"id": "call_0", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Rome"}'}}
+                {
+                    "id": "call_0",
+                    "type": "function",
+                    "function": {"name": "get_weather", "arguments": '{"city":"Rome"}'},
+                }
             ],
         },
         {"role": "tool", "tool_call_id": "call_0", "content": "sunny"},
@@ -284,7 +287,9 @@ def test_stream_tool_call_deltas(client: openai.OpenAI, exporter: InMemorySpanEx
     assert json.loads(a[GEN_AI_OUTPUT_MESSAGES]) == [
         {
             "role": "assistant",
-            "parts": [{"type": "tool_call", "id": "call_weather_1", "name": "get_weather", "arguments": {"city": "Paris"}}],
+            "parts": [
+                {"type": "tool_call", "id": "call_weather_1", "name": "get_weather", "arguments": {"city": "Paris"}}
+            ],
             "finish_reason": "tool_calls",
         }
     ]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
-from ..._internal.serialize import safe_json_dumps
-from .._http import Outgoing, ResponseInfo, copy_headers
+from otel_agent_trace._internal.serialize import safe_json_dumps
+from otel_agent_trace.instrumentation._http import Outgoing, ResponseInfo, copy_headers
 
 
 def _headers_copy(headers: Any) -> MutableMapping[str, str]:

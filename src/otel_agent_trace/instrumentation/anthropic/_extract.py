@@ -9,16 +9,17 @@ capture is on.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping
 from typing import Any
 
 from opentelemetry.util.types import AttributeValue
 
-from ..._internal.serialize import safe_json_dumps, to_jsonable
-from ...semconv.agent import AGENT_STEP_ACTION_TYPE, LLM_TOOL_CALL_IDS, LLM_TOOL_CALL_NAMES
-from ...semconv.error import ERROR_CODE
-from ...semconv.gen_ai import (
+from otel_agent_trace._internal.serialize import safe_json_dumps, to_jsonable
+from otel_agent_trace.semconv.agent import AGENT_STEP_ACTION_TYPE, LLM_TOOL_CALL_IDS, LLM_TOOL_CALL_NAMES
+from otel_agent_trace.semconv.error import ERROR_CODE
+from otel_agent_trace.semconv.gen_ai import (
     GEN_AI_INPUT_MESSAGES,
     GEN_AI_OPERATION_NAME,
     GEN_AI_OUTPUT_MESSAGES,
@@ -50,6 +51,7 @@ SERVER_ADDRESS = "server.address"
 SERVER_PORT = "server.port"
 
 _SEQUENCE = (list, tuple)
+_EMPTY: Mapping[str, Any] = {}
 
 FINISH_REASONS: dict[str, str] = {
     "end_turn": "stop",
@@ -98,13 +100,16 @@ def request_attributes(kwargs: Mapping[str, Any], *, stream: bool) -> Attributes
     value = kwargs.get("max_tokens")
     if _int(value):
         attributes[GEN_AI_REQUEST_MAX_TOKENS] = value
-    value = kwargs.get("temperature")
+    # anthropic >= 2 has no sampling parameters of its own: they are sent through ``extra_body``.
+    extra = kwargs.get("extra_body")
+    sampling = extra if isinstance(extra, Mapping) else _EMPTY
+    value = kwargs.get("temperature", sampling.get("temperature"))
     if _number(value):
         attributes[GEN_AI_REQUEST_TEMPERATURE] = float(value)
-    value = kwargs.get("top_p")
+    value = kwargs.get("top_p", sampling.get("top_p"))
     if _number(value):
         attributes[GEN_AI_REQUEST_TOP_P] = float(value)
-    value = kwargs.get("top_k")
+    value = kwargs.get("top_k", sampling.get("top_k"))
     if _int(value):
         attributes[GEN_AI_REQUEST_TOP_K] = value
     value = kwargs.get("stop_sequences")
@@ -166,7 +171,11 @@ def _part(block: Any) -> dict[str, Any]:
             "arguments": to_jsonable(_get(block, "input")),
         }
     if kind == "tool_result":
-        part = {"type": "tool_call_response", "id": _get(block, "tool_use_id"), "response": _tool_result(_get(block, "content"))}
+        part = {
+            "type": "tool_call_response",
+            "id": _get(block, "tool_use_id"),
+            "response": _tool_result(_get(block, "content")),
+        }
         if _get(block, "is_error") is True:
             part["is_error"] = True
         return part
@@ -417,10 +426,8 @@ class StreamAccumulator:
         if kind in ("tool_use", "server_tool_use"):
             arguments: Any = text
             if text:
-                try:
+                with contextlib.suppress(ValueError):
                     arguments = json.loads(text)
-                except ValueError:
-                    pass
             else:
                 arguments = to_jsonable(getattr(start, "input", None))
             return {"type": "tool_call", "id": block_id, "name": name, "arguments": arguments}

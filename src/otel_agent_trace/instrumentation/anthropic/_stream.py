@@ -13,9 +13,10 @@ from typing import Any
 import wrapt
 from opentelemetry.trace import Span
 
-from ..._internal.errors import handle_internal_errors
-from ..._internal.tracing import record_failure
-from ...semconv.gen_ai import GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK
+from otel_agent_trace._internal.errors import handle_internal_errors
+from otel_agent_trace._internal.tracing import record_failure
+from otel_agent_trace.semconv.gen_ai import GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK
+
 from ._extract import StreamAccumulator, error_attributes, message_attributes
 
 
@@ -61,7 +62,7 @@ class LLMCall:
         self.end()
 
 
-class LLMStream(wrapt.ObjectProxy):  # type: ignore[misc]
+class LLMStream(wrapt.ObjectProxy):  # type: ignore[type-arg]
     """Wraps ``anthropic.Stream``: records each event and ends the call's span exactly once."""
 
     def __init__(self, wrapped: Any, call: LLMCall) -> None:
@@ -112,7 +113,7 @@ class LLMStream(wrapt.ObjectProxy):  # type: ignore[misc]
             self._self_call.finish_stream(self._self_acc)
 
 
-class AsyncLLMStream(wrapt.ObjectProxy):  # type: ignore[misc]
+class AsyncLLMStream(wrapt.ObjectProxy):  # type: ignore[type-arg]
     """Wraps ``anthropic.AsyncStream``: records each event and ends the call's span exactly once."""
 
     def __init__(self, wrapped: Any, call: LLMCall) -> None:

@@ -33,7 +33,8 @@ from typing import Any
 from opentelemetry.instrumentation.utils import unwrap
 from wrapt import wrap_function_wrapper
 
-from .._base import AgentInstrumentor
+from otel_agent_trace.instrumentation._base import AgentInstrumentor
+
 from ._wrappers import CHAT_COMPLETIONS, EMBEDDINGS, RESPONSES, AsyncWrapper, Operation, SyncWrapper
 
 __all__ = ["OpenAIInstrumentor"]

@@ -15,9 +15,9 @@ from typing import Any
 from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS, SERVER_PORT
 from opentelemetry.util.types import AttributeValue
 
-from ..._internal.serialize import dumps, to_jsonable
-from ...semconv.agent import AGENT_STEP_ACTION_TYPE, LLM_TOOL_CALL_IDS, LLM_TOOL_CALL_NAMES
-from ...semconv.gen_ai import (
+from otel_agent_trace._internal.serialize import dumps, to_jsonable
+from otel_agent_trace.semconv.agent import AGENT_STEP_ACTION_TYPE, LLM_TOOL_CALL_IDS, LLM_TOOL_CALL_NAMES
+from otel_agent_trace.semconv.gen_ai import (
     GEN_AI_EMBEDDINGS_DIMENSION_COUNT,
     GEN_AI_INPUT_MESSAGES,
     GEN_AI_OPERATION_NAME,

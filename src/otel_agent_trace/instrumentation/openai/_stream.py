@@ -8,22 +8,23 @@ The proxy forwards every attribute (``.response``, ``._iterator``...) to the wra
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry.trace import Span
 from wrapt import ObjectProxy
 
-from ..._internal.errors import log_internal_error
-from ..._internal.serialize import dumps
-from ..._internal.tracing import record_failure
-from ...semconv.error import ERROR_CODE
-from ...semconv.gen_ai import (
+from otel_agent_trace._internal.errors import log_internal_error
+from otel_agent_trace._internal.serialize import dumps
+from otel_agent_trace._internal.tracing import record_failure
+from otel_agent_trace.semconv.error import ERROR_CODE
+from otel_agent_trace.semconv.gen_ai import (
     GEN_AI_OUTPUT_MESSAGES,
     GEN_AI_RESPONSE_FINISH_REASONS,
     GEN_AI_RESPONSE_ID,
     GEN_AI_RESPONSE_MODEL,
     GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
 )
+
 from ._extract import (
     Attributes,
     _tool_call_part,
@@ -34,6 +35,11 @@ from ._extract import (
 )
 
 _WHERE = "otel_agent_trace.instrumentation.openai stream"
+
+if TYPE_CHECKING:
+    _ProxyBase = ObjectProxy[Any]  # wrapt 2 ships generic stubs; the runtime class is not subscriptable
+else:
+    _ProxyBase = ObjectProxy
 
 
 class ChatStreamState:
@@ -188,7 +194,7 @@ class _SpanEnder:
             span.end()
 
 
-class StreamProxy(ObjectProxy):  # type: ignore[misc]
+class StreamProxy(_ProxyBase):
     """Proxy of an ``openai.Stream`` that records the streamed response on its span."""
 
     def __init__(self, wrapped: Any, ender: _SpanEnder) -> None:
@@ -233,7 +239,7 @@ class StreamProxy(ObjectProxy):  # type: ignore[misc]
             ender.end()
 
 
-class AsyncStreamProxy(ObjectProxy):  # type: ignore[misc]
+class AsyncStreamProxy(_ProxyBase):
     """Proxy of an ``openai.AsyncStream`` that records the streamed response on its span."""
 
     def __init__(self, wrapped: Any, ender: _SpanEnder) -> None:

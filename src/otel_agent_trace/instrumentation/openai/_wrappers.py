@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from contextvars import Token
 from typing import Any
 
 from opentelemetry import context as otel_context
-from opentelemetry.context import _SUPPRESS_HTTP_INSTRUMENTATION_KEY  # the key suppress_http_instrumentation() sets
+from opentelemetry.context import (
+    _SUPPRESS_HTTP_INSTRUMENTATION_KEY,  # the key suppress_http_instrumentation() sets
+    Context,
+)
 from opentelemetry.trace import SpanKind, Tracer, set_span_in_context
 
-from ..._internal.context import is_enabled
-from ..._internal.errors import log_internal_error
-from ..._internal.tracing import record_failure
-from ...semconv.error import ERROR_CODE
+from otel_agent_trace._internal.context import is_enabled
+from otel_agent_trace._internal.errors import log_internal_error
+from otel_agent_trace._internal.tracing import record_failure
+from otel_agent_trace.semconv.error import ERROR_CODE
+
 from . import _extract
 from ._extract import Attributes
 from ._stream import ChatStreamState, ResponsesStreamState, wrap_stream
@@ -63,7 +68,7 @@ EMBEDDINGS = Operation(
     "embeddings",
 )
 
-_Started = tuple[Any, object, bool, float]
+_Started = tuple[Any, Token[Context], bool, float]
 
 
 class _Wrapper:
@@ -128,7 +133,9 @@ class SyncWrapper(_Wrapper):
 
     __slots__ = ()
 
-    def __call__(self, wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    def __call__(
+        self, wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
         if not is_enabled():
             return wrapped(*args, **kwargs)
         started = self._start(instance, kwargs)

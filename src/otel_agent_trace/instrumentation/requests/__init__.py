@@ -28,8 +28,9 @@ from typing import Any
 from opentelemetry.instrumentation.utils import unwrap
 from wrapt import wrap_function_wrapper
 
-from .._base import AgentInstrumentor
-from .._http import SyncClientWrapper
+from otel_agent_trace.instrumentation._base import AgentInstrumentor
+from otel_agent_trace.instrumentation._http import SyncClientWrapper
+
 from ._wrappers import _prepare, _read_response
 from .package import _instruments
 

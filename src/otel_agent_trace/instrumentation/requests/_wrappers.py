@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._http import Outgoing, ResponseInfo, copy_headers
+from otel_agent_trace.instrumentation._http import Outgoing, ResponseInfo, copy_headers
 
 
 def _prepare(instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any], capture: bool) -> Outgoing:

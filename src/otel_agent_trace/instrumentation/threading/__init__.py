@@ -21,8 +21,8 @@ from typing import Any
 from opentelemetry.instrumentation.utils import unwrap
 from wrapt import wrap_function_wrapper
 
-from ..._internal.errors import handle_internal_errors
-from .._base import AgentInstrumentor
+from otel_agent_trace._internal.errors import handle_internal_errors
+from otel_agent_trace.instrumentation._base import AgentInstrumentor
 
 _CTX_ATTR = "_otel_agent_trace_context"
 

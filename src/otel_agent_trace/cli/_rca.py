@@ -1,0 +1,115 @@
+"""``otel-agent-trace rca``: root-cause analysis of one run, or spectrum analysis over many."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from otel_agent_trace.model import Trace, TraceFormatError, find_trace, load_any
+from otel_agent_trace.rca import analyze, render_html, render_text, spectrum_analysis
+from otel_agent_trace.rca.spectrum import FORMULAS
+
+
+def _default_store() -> str:
+    return os.environ.get("OTEL_AGENT_TRACE_STORE_DIR", ".otel-agent-trace")
+
+
+def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
+    """Register the ``rca`` subcommand."""
+    parser = subparsers.add_parser(
+        "rca",
+        help="find the root cause of a failed agent run (or rank suspects over many runs with --spectrum)",
+        description=(
+            "Analyse a recorded run: the root-cause span first, then the causal chain, the traceback, blame per "
+            "step/tool/agent and error propagation. With --spectrum, rank steps, tools and arguments by how "
+            "strongly they go with failing runs across every run in --source."
+        ),
+    )
+    parser.add_argument("trace_id", nargs="?", help="trace id (or a prefix of 6+ hex digits); optional with one trace")
+    parser.add_argument(
+        "--source",
+        default=None,
+        help="local store directory, an OTLP-JSON/Jaeger/Tempo JSON file, or a Jaeger/Tempo /api/traces/{id} URL"
+        " (default: $OTEL_AGENT_TRACE_STORE_DIR or .otel-agent-trace)",
+    )
+    parser.add_argument("--format", choices=("text", "json", "html"), default="text", help="report format")
+    parser.add_argument("--output", "-o", help="write the report to this file instead of stdout")
+    parser.add_argument("--spectrum", action="store_true", help="spectrum-based fault localisation over all runs")
+    parser.add_argument("--formula", choices=FORMULAS, default="ochiai", help="ranking formula for --spectrum")
+    parser.add_argument("--top", type=int, default=20, help="elements to show with --spectrum (default 20)")
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for a URL source")
+    parser.set_defaults(func=run)
+
+
+def _url_for(source: str, trace_id: str | None) -> str:
+    if trace_id and "{trace_id}" in source:
+        return source.replace("{trace_id}", trace_id)
+    if trace_id and "/api/" not in source:
+        return f"{source.rstrip('/')}/api/traces/{trace_id}"
+    return source
+
+
+def _pick(traces: list[Trace], trace_id: str | None) -> Trace:
+    if trace_id:
+        return find_trace(traces, trace_id)
+    if len(traces) == 1:
+        return traces[0]
+    if not traces:
+        raise TraceFormatError("the source holds no traces")
+    raise TraceFormatError(f"the source holds {len(traces)} traces; name one with TRACE_ID")
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the ``rca`` subcommand; 0 on success, 2 on unreadable input or an unknown trace."""
+    source = args.source or _default_store()
+    is_url = source.startswith(("http://", "https://"))
+    try:
+        if args.spectrum:
+            if args.format == "html":
+                raise TraceFormatError("--spectrum reports as text or json, not html")
+            traces = load_any(source, timeout=args.timeout)
+            result = spectrum_analysis(traces, formula=args.formula, top=args.top)
+            if args.format == "json":
+                _emit(json.dumps(result.to_dict(), indent=2), args.output)
+            else:
+                _emit(_spectrum_text(result.to_dict()), args.output)
+            return 0
+        if is_url:
+            source = _url_for(source, args.trace_id)
+        trace = _pick(load_any(source, timeout=args.timeout), args.trace_id)
+    except (TraceFormatError, ValueError) as exc:
+        sys.stderr.write(f"otel-agent-trace rca: {exc}\n")
+        return 2
+    report = analyze(trace)
+    if args.format == "json":
+        _emit(json.dumps(report.to_dict(), indent=2), args.output)
+    elif args.format == "html":
+        _emit(render_html(report, trace), args.output)
+    else:
+        _emit(render_text(report), args.output)
+    return 0
+
+
+def _spectrum_text(result: dict[str, Any]) -> str:
+    lines = [
+        f"Spectrum analysis over {result['runs']} runs ({result['failing']} failing, {result['passing']} passing),"
+        f" ranked by {result['ranked_by']}:",
+        f"  {'ochiai':>7} {'tarant.':>7} {'dstar':>8} {'ef':>5} {'ep':>5}  element",
+    ]
+    for e in result["elements"]:
+        dstar = e["dstar"] if isinstance(e["dstar"], str) else f"{e['dstar']:.2f}"
+        lines.append(f"  {e['ochiai']:7.3f} {e['tarantula']:7.3f} {dstar:>8} {e['ef']:5d} {e['ep']:5d}  {e['element']}")
+    if result["failing"] == 0:
+        lines.append("  (no failing runs: nothing to localise)")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,44 @@
+"""The shared, computed-once inputs of every analysis of one trace."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from otel_agent_trace.model import Trace
+
+from .dependencies import DependencyGraph, dependency_graph
+from .signals import BaselineProfile, Evidence, anomalies
+from .view import ErrorInfo, TraceView, failure_span
+
+
+@dataclass(frozen=True)
+class AnalysisContext:
+    """A trace with its view, data-flow graph, anomalies and failure span, built once by `build_context`."""
+
+    trace: Trace
+    view: TraceView
+    graph: DependencyGraph
+    anomalies: dict[str, list[Evidence]]
+    failure: str | None
+    """The span where the failure surfaced (`failure_span`), ``None`` for a run that did not fail."""
+
+    def failure_error(self) -> ErrorInfo | None:
+        """The unhandled error of the failure span (or its last error)."""
+        if self.failure is None:
+            return None
+        errors = self.view.errors.get(self.failure, [])
+        unhandled = [e for e in errors if not e.handled]
+        return (unhandled or errors or [None])[-1]
+
+    def failure_time_ns(self) -> int:
+        """When the failure surfaced."""
+        error = self.failure_error()
+        if error is not None:
+            return error.time_ns
+        return self.view.by_id[self.failure].end_ns if self.failure else self.trace.end_ns
+
+
+def build_context(trace: Trace, baseline: BaselineProfile | None = None) -> AnalysisContext:
+    """Compute the view, graph, anomalies and failure of ``trace`` (optionally against a passing-run baseline)."""
+    view = TraceView(trace)
+    return AnalysisContext(trace, view, dependency_graph(trace, view), anomalies(view, baseline), failure_span(view))
