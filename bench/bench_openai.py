@@ -14,6 +14,8 @@ How it measures:
 - ``bare span`` times, without any HTTP, ``tracer.start_span(name, kind=CLIENT, attributes=<request attrs>)``,
   ``span.set_attributes(<response attrs>)`` and ``span.end()`` with exactly the attributes our instrumentor records
   for the same call: the floor any instrumentation recording those attributes pays.
+- ``--transport mock`` swaps the server for an in-memory ``httpx2.MockTransport`` returning the same body: the
+  whole SDK still runs, without socket jitter, which on a busy machine dwarfs a 20 µs difference.
 - Per round, a variant's added cost is its median minus the uninstrumented median of the same round; the table
   shows the median over rounds.
 """
@@ -122,6 +124,22 @@ def _instrument(variant: str, provider: Any) -> None:
         Oi().instrument(tracer_provider=provider)
 
 
+def _client(port: int, transport: str) -> Any:
+    import openai
+
+    base_url = f"http://127.0.0.1:{port}/v1"
+    if transport == "mock":
+        import httpx2
+
+        mock = httpx2.MockTransport(
+            lambda request: httpx2.Response(200, content=BODY, headers={"content-type": "application/json"})
+        )
+        return openai.OpenAI(
+            api_key="sk-bench", base_url=base_url, max_retries=0, http_client=httpx2.Client(transport=mock)
+        )
+    return openai.OpenAI(api_key="sk-bench", base_url=base_url, max_retries=0)
+
+
 def _time_calls(func: Any, warmup: int, calls: int) -> list[float]:
     for _ in range(warmup):
         func()
@@ -134,12 +152,11 @@ def _time_calls(func: Any, warmup: int, calls: int) -> list[float]:
     return timings
 
 
-def _bare_span_worker(port: int, warmup: int, calls: int) -> dict[str, Any]:
+def _bare_span_worker(port: int, warmup: int, calls: int, transport: str) -> dict[str, Any]:
     """Record our span for one call, then time only the SDK work for a span with the same attributes."""
-    import openai
-    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
     from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
     from opentelemetry.trace import SpanKind
 
     from otel_agent_trace.instrumentation.openai import OpenAIInstrumentor
@@ -150,7 +167,7 @@ def _bare_span_worker(port: int, warmup: int, calls: int) -> dict[str, Any]:
     probe.add_span_processor(SimpleSpanProcessor(memory))
     inst = OpenAIInstrumentor()
     inst.instrument(tracer_provider=probe)
-    client = openai.OpenAI(api_key="sk-bench", base_url=f"http://127.0.0.1:{port}/v1", max_retries=0)
+    client = _client(port, transport)
     client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, temperature=0.2, max_tokens=64)
     inst.uninstrument()
     (recorded,) = memory.get_finished_spans()
@@ -173,14 +190,12 @@ def _bare_span_worker(port: int, warmup: int, calls: int) -> dict[str, Any]:
     return {"median_us": statistics.median(timings), "spans": exporter.count, "attributes": len(recorded.attributes)}
 
 
-def worker(variant: str, port: int, warmup: int, calls: int) -> dict[str, Any]:
+def worker(variant: str, port: int, warmup: int, calls: int, transport: str) -> dict[str, Any]:
     if variant == "bare span":
-        return _bare_span_worker(port, warmup, calls)
-    import openai
-
+        return _bare_span_worker(port, warmup, calls, transport)
     provider, exporter = _provider()
     _instrument(variant, provider)
-    client = openai.OpenAI(api_key="sk-bench", base_url=f"http://127.0.0.1:{port}/v1", max_retries=0)
+    client = _client(port, transport)
 
     def call() -> None:
         client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, temperature=0.2, max_tokens=64)
@@ -206,7 +221,7 @@ def _installed(variant: str) -> str | None:
     return None
 
 
-def _run_worker(variant: str, port: int, warmup: int, calls: int) -> dict[str, Any]:
+def _run_worker(variant: str, port: int, warmup: int, calls: int, transport: str) -> dict[str, Any]:
     env = dict(os.environ)
     env.update(
         {
@@ -218,7 +233,7 @@ def _run_worker(variant: str, port: int, warmup: int, calls: int) -> dict[str, A
         }
     )
     cmd = [sys.executable, __file__, "--worker", variant, "--port", str(port)]
-    cmd += ["--warmup", str(warmup), "--calls", str(calls)]
+    cmd += ["--warmup", str(warmup), "--calls", str(calls), "--transport", transport]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     if proc.returncode != 0:
         return {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1]}
@@ -245,10 +260,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--worker")
     parser.add_argument("--port", type=int)
+    parser.add_argument("--transport", choices=("server", "mock"), default="server")
     args = parser.parse_args(argv)
 
     if args.worker:
-        print(json.dumps(worker(args.worker, args.port, args.warmup, args.calls)))
+        print(json.dumps(worker(args.worker, args.port, args.warmup, args.calls, args.transport)))
         return
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
@@ -262,13 +278,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     added: dict[str, list[float]] = {v: [] for v in runnable}
     spans: dict[str, int] = {}
     errors: dict[str, str] = {}
-    print(f"{_versions()}; Python {sys.version.split()[0]}", file=sys.stderr)
+    print(f"{_versions()}; Python {sys.version.split()[0]}; transport {args.transport}", file=sys.stderr)
     for r in range(args.rounds):
         shift = r % len(runnable)
         order = runnable[shift:] + runnable[:shift]
         results = {}
         for variant in order:
-            result = _run_worker(variant, port, args.warmup, args.calls)
+            result = _run_worker(variant, port, args.warmup, args.calls, args.transport)
             if "error" in result:
                 errors[variant] = result["error"]
                 continue

@@ -117,3 +117,12 @@ def test_processor_faults_never_reach_the_app(caplog):
 def test_needs_exactly_one_of_delegate_or_exporter():
     with pytest.raises(ValueError, match="exactly one"):
         AgentSpanProcessor()
+
+
+def test_small_string_arrays_are_not_marked_truncated():
+    tracer, exporter = _pipeline()
+    with tracer.start_as_current_span("s") as span:
+        span.set_attribute("options", ("a", "b"))
+    (out,) = exporter.get_finished_spans()
+    assert out.attributes["options"] == ("a", "b")
+    assert A.TRUNCATED not in out.attributes

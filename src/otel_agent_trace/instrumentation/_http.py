@@ -30,7 +30,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
 from otel_agent_trace._internal.context import current_tool, is_enabled, is_http_instrumentation_enabled
-from otel_agent_trace._internal.errors import handle_internal_errors
+from otel_agent_trace._internal.errors import log_internal_error
 from otel_agent_trace._internal.tracing import record_failure
 from otel_agent_trace.semconv.gen_ai import GEN_AI_TOOL_CALL_ID
 from otel_agent_trace.semconv.tool import HTTP_REQUEST_BODY, HTTP_RESPONSE_BODY, TOOL_EXTERNAL, TOOL_PARENT_NAME
@@ -262,31 +262,42 @@ class ClientCall:
 
 def _start(
     tracer: trace.Tracer, prepare: Prepare, capture: bool, instance: Any, args: Any, kwargs: Any, where: str
-) -> tuple[ClientCall | None, Any, Any]:
-    call = None
-    with handle_internal_errors(where):
+) -> tuple[ClientCall | None, object, Any, Any]:
+    """Start the span, inject headers, make the span current; on an internal fault, go on with what worked."""
+    call = token = None
+    try:
         outgoing = prepare(instance, args, kwargs, capture)
         call = ClientCall(tracer, outgoing.method, outgoing.url, outgoing.body)
         if outgoing.headers is not None:
             call.inject(outgoing.headers)
         args, kwargs = outgoing.args, outgoing.kwargs
-    return call, args, kwargs
+        token = call.attach()
+    except Exception:  # noqa: BLE001 - telemetry faults never reach the user (plain try: this is the hot path)
+        log_internal_error(where)
+    return call, token, args, kwargs
 
 
 def _fail(call: ClientCall, exc: Exception, where: str) -> None:
-    with handle_internal_errors(where):
+    try:
         record_failure(call.span, exc)
+    except Exception:  # noqa: BLE001 - see _start
+        log_internal_error(where)
 
 
 def _finish(call: ClientCall, response: Any, read_response: ReadResponse, capture: bool, where: str) -> None:
-    with handle_internal_errors(where):
+    try:
         call.set_response(read_response(response, capture))
+    except Exception:  # noqa: BLE001 - see _start
+        log_internal_error(where)
 
 
 def _end(call: ClientCall, token: object, where: str) -> None:
-    with handle_internal_errors(where):
-        otel_context.detach(token)  # type: ignore[arg-type]
+    try:
+        if token is not None:
+            otel_context.detach(token)  # type: ignore[arg-type]
         call.span.end()
+    except Exception:  # noqa: BLE001 - see _start
+        log_internal_error(where)
 
 
 class _ClientWrapperBase:
@@ -318,10 +329,9 @@ class SyncClientWrapper(_ClientWrapperBase):
             return wrapped(*args, **kwargs)
         where = self._where
         capture = self._capture()
-        call, args, kwargs = _start(self._tracer, self._prepare, capture, instance, args, kwargs, where)
+        call, token, args, kwargs = _start(self._tracer, self._prepare, capture, instance, args, kwargs, where)
         if call is None:
             return wrapped(*args, **kwargs)
-        token = call.attach()
         try:
             response = wrapped(*args, **kwargs)
         except Exception as exc:
@@ -345,10 +355,9 @@ class AsyncClientWrapper(_ClientWrapperBase):
             return await wrapped(*args, **kwargs)
         where = self._where
         capture = self._capture()
-        call, args, kwargs = _start(self._tracer, self._prepare, capture, instance, args, kwargs, where)
+        call, token, args, kwargs = _start(self._tracer, self._prepare, capture, instance, args, kwargs, where)
         if call is None:
             return await wrapped(*args, **kwargs)
-        token = call.attach()
         try:
             response = await wrapped(*args, **kwargs)
         except Exception as exc:

@@ -53,6 +53,8 @@ class AttributeBudget:
                 return value
             return fit_json(value, limit) if looks_like_json(value) else truncate_text(value, limit)
         if isinstance(value, (list, tuple)) and value and isinstance(value[0], str):
+            if sum(_size(v) for v in value) <= limit:
+                return value
             per_item = max(_MIN_ATTRIBUTE_BYTES, limit // max(1, len(value)))
             return tuple(self._truncate(v, per_item) for v in value)
         return value

@@ -16,6 +16,7 @@ from .values import display_key, message_keys
 
 UPSTREAM_SHARE = 0.6
 """Share of a span's blame handed to anomalous producers of its input: the deviation started earlier."""
+_OUTPUT_KINDS = frozenset({"suspicious_output", "out_of_baseline"})
 _DEVIATION_KINDS = frozenset({"suspicious_output", "low_confidence", "handled_error", "slow", "out_of_baseline"})
 
 
@@ -174,13 +175,22 @@ def _upstream(ctx: AnalysisContext, scores: _Scores) -> None:
     """Walk back from each blamed span to anomalous producers of its input, latest first, handing blame on."""
     view = ctx.view
     for span_id in sorted(scores.score, key=lambda s: view.by_id[s].start_ns, reverse=True):
-        sources = {e.source for e in ctx.graph.incoming.get(span_id, [])}
-        suspects = [s for s in sources if any(e.kind in _DEVIATION_KINDS for e in ctx.anomalies.get(s, []))]
+        edges = ctx.graph.incoming.get(span_id, [])
+        sources = {e.source for e in edges}
+        suspects = {s for s in sources if any(e.kind in _DEVIATION_KINDS for e in ctx.anomalies.get(s, []))}
+        if any(e.kind in _OUTPUT_KINDS for e in ctx.anomalies.get(span_id, [])):
+            # an odd output that only passes on a child's result: the value came from where the child got it
+            returned = {v for e in edges if e.via == "returned" for v in e.values}
+            for key in ctx.graph.out_keys.get(span_id, {}):
+                if display_key(key) in returned:
+                    origin = origin_of(ctx.graph, span_id, key)[-1]
+                    if origin != span_id and key not in ctx.graph.in_keys.get(origin, {}):
+                        suspects.add(origin)
         if not suspects or scores.score[span_id] <= 0:
             continue
         moved = scores.score[span_id] * UPSTREAM_SHARE
         scores.score[span_id] -= moved
-        for suspect in suspects:
+        for suspect in sorted(suspects):
             detail = f"the deviation in {view.by_id[span_id].name!r} started earlier, here"
             scores.add(suspect, "upstream_deviation", detail, moved / len(suspects))
 

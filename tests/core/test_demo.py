@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from otel_agent_trace.cli import main
+from otel_agent_trace.model import load_traces
+
+
+def test_demo_names_the_faulty_tool_call(tmp_path, capsys):
+    store = tmp_path / "store"
+    html = tmp_path / "rca.html"
+    assert main(["demo", "--store", str(store), "--html", str(html)]) == 0
+    out = capsys.readouterr().out
+    traces = load_traces(store)
+    assert len(traces) == 4
+    failing = [t for t in traces if t.has_error]
+    assert len(failing) == 1
+    tool = next(s for s in failing[0].spans if s.name == "execute_tool get_exchange_rate")
+    report = out[out.index("Root-cause analysis") :]
+    first = report.splitlines()[2]
+    assert first.startswith("ROOT CAUSE")
+    assert tool.span_id in first
+    assert "execute_tool get_exchange_rate" in first
+    # the LLM calls were traced by the real openai instrumentor, nested under the agent's steps
+    chats = [s for s in failing[0].spans if s.name.startswith("chat ")]
+    assert chats
+    assert all(s.attributes.get("gen_ai.provider.name") == "openai" for s in chats)
+    text = html.read_text()
+    assert text.startswith("<!DOCTYPE html>") or text.lower().startswith("<!doctype html>")
+    assert tool.span_id in text
