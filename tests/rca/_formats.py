@@ -30,26 +30,54 @@ def to_jaeger(doc: dict[str, Any]) -> dict[str, Any]:
                 tags = [_tag(k, v) for k, v in decode_attributes(raw["attributes"]).items()]
                 tags.append(_tag("otel.scope.name", ss["scope"]["name"]))
                 if raw.get("status", {}).get("code") == 2:
-                    tags += [_tag("otel.status_code", "ERROR"), _tag("error", True),
-                             _tag("otel.status_description", raw["status"].get("message", ""))]
+                    tags += [
+                        _tag("otel.status_code", "ERROR"),
+                        _tag("error", True),
+                        _tag("otel.status_description", raw["status"].get("message", "")),
+                    ]
                 logs = [
-                    {"timestamp": int(e["timeUnixNano"]) // 1000,
-                     "fields": [_tag("event", e["name"])]
-                     + [_tag(k, v) for k, v in decode_attributes(e["attributes"]).items()]}
+                    {
+                        "timestamp": int(e["timeUnixNano"]) // 1000,
+                        "fields": [_tag("event", e["name"])]
+                        + [_tag(k, v) for k, v in decode_attributes(e["attributes"]).items()],
+                    }
                     for e in raw.get("events", [])
                 ]
-                refs = ([{"refType": "CHILD_OF", "traceID": raw["traceId"], "spanID": raw["parentSpanId"]}]
-                        if raw.get("parentSpanId") else [])
+                refs = (
+                    [{"refType": "CHILD_OF", "traceID": raw["traceId"], "spanID": raw["parentSpanId"]}]
+                    if raw.get("parentSpanId")
+                    else []
+                )
                 start = int(raw["startTimeUnixNano"]) // 1000
-                spans.append({
-                    "traceID": raw["traceId"], "spanID": raw["spanId"], "operationName": raw["name"],
-                    "references": refs, "startTime": start,
-                    "duration": int(raw["endTimeUnixNano"]) // 1000 - start, "tags": tags, "logs": logs,
-                    "processID": "p1", "warnings": None, "flags": 1,
-                })
-    return {"data": [{"traceID": trace_id, "spans": spans,
-                      "processes": {"p1": {"serviceName": "shop-agent", "tags": []}}, "warnings": None}],
-            "total": 0, "limit": 0, "offset": 0, "errors": None}
+                spans.append(
+                    {
+                        "traceID": raw["traceId"],
+                        "spanID": raw["spanId"],
+                        "operationName": raw["name"],
+                        "references": refs,
+                        "startTime": start,
+                        "duration": int(raw["endTimeUnixNano"]) // 1000 - start,
+                        "tags": tags,
+                        "logs": logs,
+                        "processID": "p1",
+                        "warnings": None,
+                        "flags": 1,
+                    }
+                )
+    return {
+        "data": [
+            {
+                "traceID": trace_id,
+                "spans": spans,
+                "processes": {"p1": {"serviceName": "shop-agent", "tags": []}},
+                "warnings": None,
+            }
+        ],
+        "total": 0,
+        "limit": 0,
+        "offset": 0,
+        "errors": None,
+    }
 
 
 def _b64(hex_id: str) -> str:

@@ -17,6 +17,13 @@ def corpus() -> list[CorpusRun]:
 
 @pytest.fixture(scope="session")
 def runs_by_category() -> dict[str, CorpusRun]:
-    categories = ("pass", "wrong_tool_output", "bad_decision", "swallowed_exception", "timeout",
-                  "bad_retrieved_data", "subagent_failure")
+    categories = (
+        "pass",
+        "wrong_tool_output",
+        "bad_decision",
+        "swallowed_exception",
+        "timeout",
+        "bad_retrieved_data",
+        "subagent_failure",
+    )
     return {c: generate_run(c, seed=100 + i) for i, c in enumerate(categories)}

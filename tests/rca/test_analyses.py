@@ -63,8 +63,11 @@ def test_dependency_graph_matches_values_across_steps() -> None:
     edges = {(names[e.source], names[e.target], e.via): e.values for e in graph.edges}
     assert str(price) in edges[("execute_tool get_product", "step lookup_product", "returned")]
     assert str(price) in edges[("step lookup_product", "step compute_total", "value")]
-    total = json.loads(trace.by_id[next(s.span_id for s in trace.spans if s.name == "step compute_total")]
-                       .attributes["agent_trace.step.output"])["total"]
+    total = json.loads(
+        trace.by_id[next(s.span_id for s in trace.spans if s.name == "step compute_total")].attributes[
+            "agent_trace.step.output"
+        ]
+    )["total"]
     assert str(total) in edges[("step compute_total", "execute_tool payment_gateway", "value")]
     assert json.loads(json.dumps(graph.to_dict()))["edges"]
 
@@ -73,8 +76,12 @@ def test_traceback_walks_back_to_the_first_deviation() -> None:
     run = generate_run("wrong_tool_output", seed=4)
     result = traceback(trace_of(run))
     names = [f.name for f in result.frames]
-    assert names == ["execute_tool payment_gateway", "step compute_total", "step lookup_product",
-                     "execute_tool get_product"]
+    assert names == [
+        "execute_tool payment_gateway",
+        "step compute_total",
+        "step lookup_product",
+        "execute_tool get_product",
+    ]
     assert result.deviation_span_id == run.root_cause_span_id
     assert all(f.anomalies for f in result.frames)
 
@@ -82,8 +89,11 @@ def test_traceback_walks_back_to_the_first_deviation() -> None:
 def test_causal_chain_of_a_bad_decision(runs_by_category: dict[str, CorpusRun]) -> None:
     run = runs_by_category["bad_decision"]
     chain = causal_chain(trace_of(run))
-    assert [s.name for s in chain.steps][:3] == ["decision choose_shipping", "step choose_shipping",
-                                                  "execute_tool shipping_api"]
+    assert [s.name for s in chain.steps][:3] == [
+        "decision choose_shipping",
+        "step choose_shipping",
+        "execute_tool shipping_api",
+    ]
     assert "drone" in chain.steps[1].reason
     assert [s.role for s in chain.steps] == ["trigger", "intermediate", "failure", "intermediate", "outcome"]
 
@@ -102,8 +112,12 @@ def test_error_propagation_of_a_swallowed_exception(runs_by_category: dict[str, 
 def test_error_propagation_through_a_sub_agent(runs_by_category: dict[str, CorpusRun]) -> None:
     result = error_propagation(trace_of(runs_by_category["subagent_failure"]))
     relations = [(r.name, r.relation) for r in result.reached]
-    assert relations[:4] == [("execute_tool payment_gateway", "origin"), ("step authorize", "parent"),
-                             ("invoke_agent payment_agent", "parent"), ("step delegate_payment", "caught")]
+    assert relations[:4] == [
+        ("execute_tool payment_gateway", "origin"),
+        ("step authorize", "parent"),
+        ("invoke_agent payment_agent", "parent"),
+        ("step delegate_payment", "caught"),
+    ]
 
 
 def test_retried_errors_are_not_the_first_error() -> None:

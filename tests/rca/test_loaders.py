@@ -5,6 +5,7 @@ import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -38,8 +39,12 @@ def test_local_store_directory_of_jsonl(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("fmt", ["otlp", "jaeger", "tempo", "tempo_v2"])
 def test_every_format_gives_the_same_trace_and_root_cause(tmp_path: Path, run, fmt: str) -> None:  # type: ignore[no-untyped-def]
-    doc = {"otlp": run.document, "jaeger": to_jaeger(run.document), "tempo": to_tempo(run.document),
-           "tempo_v2": to_tempo(run.document, v2=True)}[fmt]
+    doc = {
+        "otlp": run.document,
+        "jaeger": to_jaeger(run.document),
+        "tempo": to_tempo(run.document),
+        "tempo_v2": to_tempo(run.document, v2=True),
+    }[fmt]
     assert detect_format(doc) == fmt.removesuffix("_v2")
     (trace,) = load_any(_write(tmp_path, "t.json", doc))
     expected = trace_of(run)
@@ -60,23 +65,47 @@ def test_every_format_gives_the_same_trace_and_root_cause(tmp_path: Path, run, f
 
 def test_openinference_spans_are_mapped(tmp_path: Path) -> None:
     def span(span_id: str, parent: str | None, name: str, attrs: dict[str, str], error: bool = False) -> dict:
-        out = {"traceId": "ab" * 16, "spanId": span_id, "name": name, "kind": 1,
-               "startTimeUnixNano": str(int(span_id, 16) * 1000), "endTimeUnixNano": str(int(span_id, 16) * 1000 + 500),
-               "attributes": [{"key": k, "value": {"stringValue": v}} for k, v in attrs.items()]}
+        out = {
+            "traceId": "ab" * 16,
+            "spanId": span_id,
+            "name": name,
+            "kind": 1,
+            "startTimeUnixNano": str(int(span_id, 16) * 1000),
+            "endTimeUnixNano": str(int(span_id, 16) * 1000 + 500),
+            "attributes": [{"key": k, "value": {"stringValue": v}} for k, v in attrs.items()],
+        }
         if parent:
             out["parentSpanId"] = parent
         if error:
             out["status"] = {"code": 2, "message": "ValueError: price -7 is negative"}
         return out
+
     spans = [
         span("0000000000000001", None, "agent", {"openinference.span.kind": "AGENT"}, error=True),
-        span("0000000000000002", "0000000000000001", "get_price",
-             {"openinference.span.kind": "TOOL", "tool.name": "get_price", "input.value": '{"sku": "A-1"}',
-              "output.value": '{"price": -7}'}),
-        span("0000000000000003", "0000000000000001", "ChatOpenAI",
-             {"openinference.span.kind": "LLM", "llm.model_name": "gpt-4o",
-              "llm.input_messages.0.message.role": "user", "llm.input_messages.0.message.content": "price is -7",
-              "llm.output_messages.0.message.content": "checkout -7"}, error=True),
+        span(
+            "0000000000000002",
+            "0000000000000001",
+            "get_price",
+            {
+                "openinference.span.kind": "TOOL",
+                "tool.name": "get_price",
+                "input.value": '{"sku": "A-1"}',
+                "output.value": '{"price": -7}',
+            },
+        ),
+        span(
+            "0000000000000003",
+            "0000000000000001",
+            "ChatOpenAI",
+            {
+                "openinference.span.kind": "LLM",
+                "llm.model_name": "gpt-4o",
+                "llm.input_messages.0.message.role": "user",
+                "llm.input_messages.0.message.content": "price is -7",
+                "llm.output_messages.0.message.content": "checkout -7",
+            },
+            error=True,
+        ),
     ]
     doc = {"resourceSpans": [{"resource": {}, "scopeSpans": [{"scope": {"name": "openinference"}, "spans": spans}]}]}
     (trace,) = load_any(_write(tmp_path, "oi.json", doc))
@@ -125,9 +154,9 @@ def test_missing_and_binary_sources(tmp_path: Path) -> None:
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
-    routes: dict[str, bytes] = {}
+    routes: ClassVar[dict[str, bytes]] = {}
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server API
+    def do_GET(self) -> None:
         body = self.routes.get(self.path)
         if body is None:
             self.send_error(404, "trace not found")
@@ -171,3 +200,12 @@ def test_url_errors(server: str) -> None:
         load_any(f"{server}/garbage/api/traces/x")
     with pytest.raises(TraceFormatError, match="cannot fetch"):
         load_any("http://127.0.0.1:9/api/traces/1", timeout=2)
+
+
+def test_cli_reads_a_jaeger_base_url(server: str, run, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    from .test_cli import run_cli
+
+    assert run_cli([run.trace_id, "--source", f"{server}/jaeger"]) == 0
+    assert run.root_cause_span_id in capsys.readouterr().out.splitlines()[0]
+    assert run_cli([run.trace_id, "--source", f"{server}/tempo/api/traces/{{trace_id}}", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["root_cause"]["span_id"] == run.root_cause_span_id

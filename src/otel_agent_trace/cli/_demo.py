@@ -19,8 +19,9 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the demo; returns 0 when the RCA ran."""
-    from ..demo import run_demo
-    from ..rca import render_html, render_text
+    from otel_agent_trace.demo import run_demo
+    from otel_agent_trace.rca import render_html, render_text
+
     from ._show import print_tree
 
     result = run_demo(args.store)
@@ -36,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
         out.write(f"\nHTML report: {args.html}\n")
     out.write(
         f"\nTry: otel-agent-trace show --source {result.store_dir}\n"
-        f"     otel-agent-trace rca {result.trace.trace_id[:12]} --source {result.store_dir} --format html -o rca.html\n"
+        f"     otel-agent-trace rca {result.trace.trace_id[:12]} --source {result.store_dir}"
+        " --format html -o rca.html\n"
     )
     return 0

@@ -1,19 +1,20 @@
 """``otel-agent-trace demo``: an offline agent, traced for real, whose failure the RCA explains.
 
 The agent uses the real ``openai`` SDK (instrumented by our OpenAI instrumentor) against a local fake LLM, and our
-manual API for its steps, tools and decisions. Three runs pass; the fourth gets a faulty exchange rate (100x too small) from a
-tool, converts the budget to almost nothing, finds no hotel, and fails three steps later. The RCA, with the passing runs as
-baseline, names the tool call.
+manual API for its steps, tools and decisions. Three runs pass; the fourth gets a faulty exchange rate (100x too
+small) from a tool, converts the budget to almost nothing, finds no hotel, and fails three steps later. The RCA,
+with the passing runs as baseline, names the tool call.
 """
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from pathlib import Path
 
+from otel_agent_trace.model import Trace, load_traces
+from otel_agent_trace.rca import RcaReport, analyze, baseline_profile
 
-from ..model import Trace, load_traces
-from ..rca import RcaReport, analyze, baseline_profile
 from ._agent import NoOptionsError, run_agent
 from ._fake_llm import FakeLLM
 
@@ -34,12 +35,16 @@ def run_demo(store_dir: str | Path | None = None) -> DemoResult:
     """Run the demo agent (3 passing runs, 1 failing), store the traces, and analyse the failing one."""
     import openai
 
-    from ..configuration import init
-    from ..instrumentation.openai import OpenAIInstrumentor
+    from otel_agent_trace.configuration import init
+    from otel_agent_trace.instrumentation.openai import OpenAIInstrumentor
 
     directory = Path(store_dir) if store_dir is not None else Path(tempfile.mkdtemp(prefix="otel-agent-trace-demo-"))
     provider = init(
-        "hotel-booker-demo", exporters="file", store_dir=directory, capture_content=True, instrumentors="none",
+        "hotel-booker-demo",
+        exporters="file",
+        store_dir=directory,
+        capture_content=True,
+        instrumentors="none",
         set_global=False,
     )
     instrumentor = OpenAIInstrumentor()
@@ -49,10 +54,8 @@ def run_demo(store_dir: str | Path | None = None) -> DemoResult:
             client = openai.OpenAI(base_url=llm.base_url, api_key="sk-demo-not-a-real-key-0000000000", max_retries=0)
             for i, budget in enumerate((120.0, 200.0, 150.0)):
                 run_agent(client, budget_eur=budget, faulty_rate=False, session_id=f"demo-pass-{i}")
-            try:
+            with contextlib.suppress(NoOptionsError):
                 run_agent(client, budget_eur=160.0, faulty_rate=True, session_id="demo-fail")
-            except NoOptionsError:
-                pass
     finally:
         instrumentor.uninstrument()
         provider.shutdown()
@@ -62,5 +65,3 @@ def run_demo(store_dir: str | Path | None = None) -> DemoResult:
     (trace,) = failing
     report = analyze(trace, baseline=baseline_profile(passing))
     return DemoResult(directory, trace, report, passing)
-
-

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..api import agent_run, agent_session, agent_step, decision, snapshot_state, tool_call
+from otel_agent_trace.api import agent_run, agent_session, agent_step, decision, snapshot_state, tool_call
 
 _HOTELS = [
     {"name": "Budget Inn", "usd_per_night": 90},
@@ -19,7 +19,7 @@ class NoOptionsError(RuntimeError):
 
 
 def run_agent(client: Any, *, budget_eur: float, faulty_rate: bool, session_id: str) -> str:
-    """One agent run. With ``faulty_rate`` the rate tool returns a rate 100x too small, which surfaces as an error later."""
+    """One agent run. With ``faulty_rate`` the rate tool returns a rate 100x too small; it surfaces later."""
 
     @tool_call("get_exchange_rate", description="EUR->USD exchange rate from the rates service")
     def get_exchange_rate(base: str, quote: str) -> dict[str, Any]:

@@ -136,7 +136,7 @@ def iter_otlp_json_file(path: Path) -> Iterator[Span]:
             continue
         try:
             doc = json.loads(line)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             raise TraceFormatError(f"{path}:{lineno}: not JSON ({exc.msg} at column {exc.colno})") from None
         if not isinstance(doc, dict):
             raise TraceFormatError(f"{path}:{lineno}: expected a JSON object, got {type(doc).__name__}")

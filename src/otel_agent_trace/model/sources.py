@@ -73,7 +73,7 @@ def _spans_from_text(text: str, where: str) -> Iterator[Span]:
             continue
         try:
             doc = json.loads(line)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             raise TraceFormatError(f"{where}:{lineno}: not JSON ({exc.msg} at column {exc.colno})") from None
         yield from spans_from_document(doc, f"{where}:{lineno}")
 

@@ -11,7 +11,7 @@ from otel_agent_trace.model import Trace
 
 from .context import AnalysisContext, build_context
 from .dependencies import origin_of, producers_of
-from .signals import BaselineProfile, Evidence, is_timeout_error
+from .signals import BaselineProfile, Evidence, is_timeout_error, self_time_ns
 from .values import display_key, message_keys
 
 UPSTREAM_SHARE = 0.6
@@ -115,12 +115,21 @@ def _error_values(ctx: AnalysisContext, scores: _Scores, failure: str) -> None:
         scores.add(origin, "value_in_error", detail, weight)
 
 
+def _flowed(ctx: AnalysisContext, evidence: Evidence, consumed: set[str]) -> bool:
+    """Whether an odd output's odd values were consumed on the way to the failure (unknown counts as yes)."""
+    return evidence.kind != "suspicious_output" or not evidence.values or any(v in consumed for v in evidence.values)
+
+
 def _provenance(ctx: AnalysisContext, scores: _Scores, failure: str) -> None:
-    for span_id, hops in producers_of(ctx.graph, failure).items():
+    producers = producers_of(ctx.graph, failure)
+    consumed = {key for span_id in (failure, *producers) for key in ctx.graph.in_keys.get(span_id, {})}
+    for span_id, hops in producers.items():
         scores.add(
             span_id, "data_provenance", f"its output reached the failing step's input ({hops} hops)", 0.05 / hops
         )
-        deviations = [e for e in ctx.anomalies.get(span_id, []) if e.kind in _DEVIATION_KINDS]
+        deviations = [
+            e for e in ctx.anomalies.get(span_id, []) if e.kind in _DEVIATION_KINDS and _flowed(ctx, e, consumed)
+        ]
         if deviations:
             strongest = max(deviations, key=lambda e: e.weight)
             weight = 0.5 * strongest.weight * (1 + 0.25 * hops)
@@ -147,7 +156,15 @@ def _earlier_errors(ctx: AnalysisContext, scores: _Scores, failure: str) -> None
         if error.handler == "retry" or (error.handled and _recovered(ctx, span_id)):
             scores.add(span_id, "recovered_error", f"{short}: {error.message} (recovered)", 0.05)
             continue
-        scores.add(span_id, "handled_error" if error.handled else "error", f"{short}: {error.message}", 0.5)
+        # the further an error travelled up (failed ancestors), the more of the run it took down
+        failed_up = 0
+        parent = view.parent.get(span_id)
+        while parent is not None and view.by_id[parent].is_error and failed_up < 4:
+            failed_up += 1
+            parent = view.parent.get(parent)
+        weight = 0.3 + 0.15 * failed_up
+        detail = f"{short}: {error.message}" + (f" (took down {failed_up} enclosing spans)" if failed_up else "")
+        scores.add(span_id, "handled_error" if error.handled else "error", detail, weight)
         if final and short == final_type:
             scores.add(span_id, "same_error_type", f"the failure is the same {short}: swallowed, then resurfaced", 0.8)
             if final.message and final.message == error.message:
@@ -163,12 +180,14 @@ def _timeouts(ctx: AnalysisContext, scores: _Scores, failure: str) -> None:
     if error is None or not is_timeout_error(f"{error.type} {error.message}"):
         return
     when = ctx.failure_time_ns()
+    budget = max(1, when - ctx.trace.start_ns)
     for span_id, evidence in ctx.anomalies.items():
         for item in evidence:
             if item.kind == "slow" and ctx.view.by_id[span_id].start_ns < when and span_id != failure:
-                scores.add(
-                    span_id, "timeout_cause", f"the run timed out and this span {item.detail}", 1.5 * item.weight
-                )
+                # weigh by the share of the time budget the span used up on its own
+                share = min(1.0, self_time_ns(ctx.view, span_id) / budget)
+                detail = f"the run timed out and this span {item.detail} ({share:.0%} of the run)"
+                scores.add(span_id, "timeout_cause", detail, 1.5 * share)
 
 
 def _upstream(ctx: AnalysisContext, scores: _Scores) -> None:
@@ -177,7 +196,20 @@ def _upstream(ctx: AnalysisContext, scores: _Scores) -> None:
     for span_id in sorted(scores.score, key=lambda s: view.by_id[s].start_ns, reverse=True):
         edges = ctx.graph.incoming.get(span_id, [])
         sources = {e.source for e in edges}
-        suspects = {s for s in sources if any(e.kind in _DEVIATION_KINDS for e in ctx.anomalies.get(s, []))}
+        carried: dict[str, set[str]] = {}
+        for edge in edges:
+            carried.setdefault(edge.source, set()).update(edge.values)
+        suspects = {
+            s
+            for s in sources
+            if any(
+                e.kind in _DEVIATION_KINDS
+                and (
+                    e.kind != "suspicious_output" or not e.values or any(display_key(v) in carried[s] for v in e.values)
+                )
+                for e in ctx.anomalies.get(s, [])
+            )
+        }
         if any(e.kind in _OUTPUT_KINDS for e in ctx.anomalies.get(span_id, [])):
             # an odd output that only passes on a child's result: the value came from where the child got it
             returned = {v for e in edges if e.via == "returned" for v in e.values}

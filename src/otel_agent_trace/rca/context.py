@@ -28,7 +28,8 @@ class AnalysisContext:
             return None
         errors = self.view.errors.get(self.failure, [])
         unhandled = [e for e in errors if not e.handled]
-        return (unhandled or errors or [None])[-1]
+        chosen = unhandled or errors
+        return chosen[-1] if chosen else None
 
     def failure_time_ns(self) -> int:
         """When the failure surfaced."""

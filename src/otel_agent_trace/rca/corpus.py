@@ -149,9 +149,17 @@ def generate_run(category: str, seed: int) -> CorpusRun:
     )
     b.end_step(step, {"plan": ["lookup", "stock", "customer", "policy", "pay", "ship"]})
 
+    if rng.random() < 0.35:  # a cache miss handled by a fallback: an unrelated handled error, a distractor
+        step = b.step("load_session", root, "memory", {"customer_id": cid})
+        b.tool(step, "cache_get", {"key": f"session:{cid}"}, None, rng.uniform(2, 10), ("CacheMiss", "no session"))
+        b.handled(step, "CacheMiss", "no session", "fallback")
+        b.end_step(step, {"session": "new"})
+
     step = b.step("lookup_product", root, "tool_call", {"sku": sku})
     shown_price = -price if category == "wrong_tool_output" and variant else price
     product = {"sku": sku, "name": f"Widget {sku[-3:]}", "price": shown_price, "currency": "USD"}
+    if rng.random() < 0.3:  # a legitimately negative number: a distractor for plausibility checks
+        product["discount"] = -round(rng.uniform(1, 5), 2)
     tool = b.tool(step, "get_product", {"sku": sku}, product, rng.uniform(40, 400))
     label = tool if category == "wrong_tool_output" and variant else label
     b.end_step(step, product)
@@ -378,3 +386,40 @@ def write_jsonl(runs: list[CorpusRun] | Iterator[CorpusRun], path: str) -> int:
             out.write(json.dumps(run.document, separators=(",", ":")) + "\n")
             count += 1
     return count
+
+
+def generate_long_run(target_spans: int = 10_000, seed: int = 0) -> CorpusRun:
+    """One long ``batch_agent`` run of about ``target_spans`` spans, for benchmarks.
+
+    A loop over items, each a step with a tool call and a model call. Item 3's ``get_quote`` returns a negative price that is carried along and makes the
+    final ``settle`` tool fail; the labelled root cause is that ``get_quote`` span.
+    """
+    rng = random.Random(seed)
+    b = RunBuilder(rng, "batch_agent")
+    root = b.agent_span("batch_agent", None)
+    label = None
+    item = 0
+    running = 0.0
+    bad_price = 0.0
+    while len(b.spans) < target_spans - 6:
+        sku = f"SKU-{item:05d}"
+        step = b.step(f"quote_item_{item % 50}", root, "tool_call", {"sku": sku})
+        price = round(rng.uniform(5, 500), 2)
+        if item == 3:
+            price = bad_price = -price
+        tool = b.tool(step, "get_quote", {"sku": sku}, {"sku": sku, "price": price}, rng.uniform(20, 200))
+        label = tool if item == 3 else label
+        _chat(
+            b,
+            step,
+            [{"role": "user", "content": f"Summarise quote for {sku}"}],
+            f"{sku} costs {price}",
+            retry=rng.random() < 0.01,
+        )
+        b.end_step(step, {"sku": sku, "price": price})
+        running = round(running + price, 2)
+        item += 1
+    step = b.step("settle", root, "tool_call", {"bad_item_price": bad_price, "items": item})
+    b.tool(step, "settle", {"price": bad_price}, None, 50, ("ValueError", f"price must be positive, got {bad_price}"))
+    _raise(b, [step, root], "ValueError", f"price must be positive, got {bad_price}")
+    return _done(b, "wrong_tool_output", label)

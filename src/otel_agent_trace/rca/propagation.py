@@ -62,7 +62,8 @@ def first_error(ctx: AnalysisContext) -> ErrorInfo | None:
     """The run's earliest error that a retry did not recover from (else its earliest error), at its origin span."""
     errors = ctx.view.all_errors()
     lasting = [e for e in errors if not any(a.kind == "recovered_error" for a in ctx.anomalies.get(e.span_id, []))]
-    return (lasting or errors or [None])[0]
+    chosen = lasting or errors
+    return chosen[0] if chosen else None
 
 
 def error_propagation(

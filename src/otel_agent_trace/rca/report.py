@@ -129,8 +129,8 @@ def render_text(report: RcaReport, top: int = 5) -> str:
         flags = "; ".join(a.detail for a in frame.anomalies[:2])
         lines.append(f"  {frame.relation:>20}  {frame.name} ({frame.span_id})" + (f"  !! {flags}" if flags else ""))
     lines += ["", f"Blame (top {top} of {len(report.blame.steps)}):"]
-    for step in report.blame.steps[:top]:
-        lines.append(f"  {step.score:6.3f}  {step.name} ({step.span_id}) [{step.type}]")
+    for blamed in report.blame.steps[:top]:
+        lines.append(f"  {blamed.score:6.3f}  {blamed.name} ({blamed.span_id}) [{blamed.type}]")
     if report.blame.tools:
         lines.append("  by tool:  " + ", ".join(f"{k}={v:.2f}" for k, v in list(report.blame.tools.items())[:5]))
     lines.append("  by agent: " + ", ".join(f"{k}={v:.2f}" for k, v in list(report.blame.agents.items())[:5]))

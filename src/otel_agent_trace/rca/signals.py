@@ -32,6 +32,8 @@ class Evidence:
     ``surfaced_here`` or ``propagated``."""
     detail: str
     weight: float
+    values: tuple[str, ...] = ()
+    """Match keys of the odd values (for ``suspicious_output``), to check whether they flowed on."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serializable form."""
@@ -79,7 +81,9 @@ def anomalies(view: TraceView, baseline: BaselineProfile | None = None) -> dict[
     for span_id, payload in view.outputs.items():
         found = suspicious_leaves(payload)
         if found:
-            out[span_id].append(Evidence(span_id, "suspicious_output", "; ".join(found[:3]), 0.6))
+            detail = "; ".join(text for text, _ in found[:3])
+            keys = tuple(key for _, key in found if key) if all(key for _, key in found) else ()
+            out[span_id].append(Evidence(span_id, "suspicious_output", detail, 0.6, keys))
     for span in view.spans:
         decision = view.decision(span.span_id) if view.kind[span.span_id] == "decision" else None
         if decision and decision["confidence"] is not None and decision["confidence"] < LOW_CONFIDENCE:

@@ -128,22 +128,26 @@ def display_key(key: str) -> str:
     return key[2:]
 
 
-def suspicious_leaves(value: Any) -> list[str]:
-    """Paths of leaves that look wrong for a result: nulls, empty collections, negative amounts, NaN, error text."""
-    found: list[str] = []
+def suspicious_leaves(value: Any) -> list[tuple[str, str | None]]:
+    """Leaves that look wrong for a result: nulls, empty collections, negative amounts, NaN, error text.
+
+    Returns:
+        ``(description, match key or None)`` pairs; the key lets callers check whether the odd value flowed on.
+    """
+    found: list[tuple[str, str | None]] = []
     parsed = parse_payload(value)
     if parsed in ({}, [], "", None):
-        return ["(empty result)"]
+        return [("(empty result)", None)]
     for path, leaf in leaves(parsed):
         if leaf is None or leaf in ([], {}):
-            found.append(f"{path or '(value)'} is empty")
+            found.append((f"{path or '(value)'} is empty", None))
         elif isinstance(leaf, (int, float)) and not isinstance(leaf, bool):
             if isinstance(leaf, float) and math.isnan(leaf):
-                found.append(f"{path} is NaN")
+                found.append((f"{path} is NaN", None))
             elif leaf < 0:
-                found.append(f"{path} is negative ({leaf})")
+                found.append((f"{path} is negative ({leaf})", _number_key(leaf)))
         elif isinstance(leaf, str) and _BAD_TEXT.search(leaf):
-            found.append(f"{path or '(value)'} says {leaf[:60]!r}")
+            found.append((f"{path or '(value)'} says {leaf[:60]!r}", next(_string_keys(leaf), None)))
     return found
 
 

@@ -9,6 +9,7 @@ from .agent import *  # noqa: F403
 from .decision import *  # noqa: F403
 from .error import *  # noqa: F403
 from .gen_ai import *  # noqa: F403
+from .graph import *  # noqa: F403
 from .mcp import *  # noqa: F403
 from .state import *  # noqa: F403
 from .tool import *  # noqa: F403

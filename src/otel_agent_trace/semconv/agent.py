@@ -48,6 +48,17 @@ LLM_TOOL_CALL_NAMES: Final = "agent_trace.llm.tool_call.names"
 """Names of the tools an LLM response asked to call, in order (recorded without content capture)."""
 LLM_TOOL_CALL_IDS: Final = "agent_trace.llm.tool_call.ids"
 """Ids of the tool calls an LLM response requested, aligned with `LLM_TOOL_CALL_NAMES`."""
+AGENT_TOOLS: Final = "agent_trace.agent.tools"
+"""Names of the tools an agent can call (recorded without content capture)."""
+AGENT_HANDOFFS: Final = "agent_trace.agent.handoffs"
+"""Names of the agents an agent can hand off to."""
+HANDOFF_FROM_AGENT: Final = "agent_trace.handoff.from_agent"
+"""On a handoff step: `gen_ai.agent.name` of the agent handing off."""
+HANDOFF_TO_AGENT: Final = "agent_trace.handoff.to_agent"
+"""On a handoff step: `gen_ai.agent.name` of the agent taking over."""
+LLM_USAGE_SOURCE: Final = "agent_trace.llm.usage_source"
+"""On a framework LLM span: ``framework`` (it carries ``gen_ai.usage.*``) or ``provider`` (the provider SDK span under
+it does, so the framework span omits them and tokens are counted once)."""
 
 
 class AgentStepActionTypeValues(Enum):

@@ -1,0 +1,398 @@
+"""Attribute extractors of the litellm instrumentor: plain functions, no span, no I/O.
+
+litellm speaks the OpenAI chat format for every provider: requests are ``completion(model=..., messages=...)``
+keyword arguments, responses are ``ModelResponse`` / ``ModelResponseStream`` objects shaped like OpenAI's. Only
+lists and tuples the caller passed are read (a generator is left to litellm). JSON is built only when content
+capture is on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from opentelemetry.util.types import AttributeValue
+
+from otel_agent_trace._internal.serialize import safe_json_dumps, to_jsonable
+from otel_agent_trace.semconv.agent import AGENT_STEP_ACTION_TYPE, LLM_TOOL_CALL_IDS, LLM_TOOL_CALL_NAMES
+from otel_agent_trace.semconv.error import ERROR_CODE
+from otel_agent_trace.semconv.gen_ai import (
+    GEN_AI_INPUT_MESSAGES,
+    GEN_AI_OPERATION_NAME,
+    GEN_AI_OUTPUT_MESSAGES,
+    GEN_AI_PROVIDER_NAME,
+    GEN_AI_REQUEST_MAX_TOKENS,
+    GEN_AI_REQUEST_MODEL,
+    GEN_AI_REQUEST_SEED,
+    GEN_AI_REQUEST_STOP_SEQUENCES,
+    GEN_AI_REQUEST_STREAM,
+    GEN_AI_REQUEST_TEMPERATURE,
+    GEN_AI_REQUEST_TOP_K,
+    GEN_AI_REQUEST_TOP_P,
+    GEN_AI_RESPONSE_FINISH_REASONS,
+    GEN_AI_RESPONSE_ID,
+    GEN_AI_RESPONSE_MODEL,
+    GEN_AI_TOOL_DEFINITIONS,
+    GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+    GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+    GEN_AI_USAGE_INPUT_TOKENS,
+    GEN_AI_USAGE_OUTPUT_TOKENS,
+)
+
+Attributes = dict[str, AttributeValue]
+
+CHAT = "chat"
+LLM_CALL = "llm_call"
+SERVER_ADDRESS = "server.address"
+SERVER_PORT = "server.port"
+_SEQUENCE = (list, tuple)
+
+PROVIDER_NAMES: dict[str, str] = {
+    "openai": "openai",
+    "text-completion-openai": "openai",
+    "anthropic": "anthropic",
+    "azure": "azure.ai.openai",
+    "azure_text": "azure.ai.openai",
+    "azure_ai": "azure.ai.inference",
+    "bedrock": "aws.bedrock",
+    "sagemaker": "aws.sagemaker",
+    "vertex_ai": "gcp.vertex_ai",
+    "vertex_ai_beta": "gcp.vertex_ai",
+    "gemini": "gcp.gemini",
+    "cohere": "cohere",
+    "cohere_chat": "cohere",
+    "mistral": "mistral_ai",
+    "groq": "groq",
+    "deepseek": "deepseek",
+    "perplexity": "perplexity",
+    "xai": "x_ai",
+    "watsonx": "ibm.watsonx.ai",
+}
+"""litellm ``custom_llm_provider`` -> GenAI semconv ``gen_ai.provider.name`` (others are kept as litellm names them)."""
+
+
+def _int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _get(obj: Any, name: str) -> Any:
+    if isinstance(obj, Mapping):
+        return obj.get(name)
+    return getattr(obj, name, None)
+
+
+def provider_name(provider: Any) -> str:
+    """The semconv provider name of a litellm provider (``litellm`` when unknown)."""
+    if not isinstance(provider, str) or not provider:
+        return "litellm"
+    return PROVIDER_NAMES.get(provider, provider)
+
+
+def request_attributes(kwargs: Mapping[str, Any], model: Any, provider: Any, *, stream: bool) -> Attributes:
+    """Attributes known before the call. ``model`` and ``provider`` come from litellm's provider resolution."""
+    attributes: Attributes = {
+        GEN_AI_OPERATION_NAME: CHAT,
+        GEN_AI_PROVIDER_NAME: provider_name(provider),
+        AGENT_STEP_ACTION_TYPE: LLM_CALL,
+        GEN_AI_REQUEST_STREAM: stream,
+    }
+    if isinstance(model, str):
+        attributes[GEN_AI_REQUEST_MODEL] = model
+    for key in ("max_completion_tokens", "max_tokens"):
+        value = kwargs.get(key)
+        if _int(value):
+            attributes[GEN_AI_REQUEST_MAX_TOKENS] = value
+            break
+    value = kwargs.get("temperature")
+    if _number(value):
+        attributes[GEN_AI_REQUEST_TEMPERATURE] = float(value)
+    value = kwargs.get("top_p")
+    if _number(value):
+        attributes[GEN_AI_REQUEST_TOP_P] = float(value)
+    value = kwargs.get("top_k")
+    if _int(value):
+        attributes[GEN_AI_REQUEST_TOP_K] = value
+    value = kwargs.get("seed")
+    if _int(value):
+        attributes[GEN_AI_REQUEST_SEED] = value
+    value = kwargs.get("stop")
+    if isinstance(value, str):
+        attributes[GEN_AI_REQUEST_STOP_SEQUENCES] = (value,)
+    elif isinstance(value, _SEQUENCE) and all(isinstance(item, str) for item in value):
+        attributes[GEN_AI_REQUEST_STOP_SEQUENCES] = tuple(value)
+    return attributes
+
+
+def server_attributes(api_base: Any, attributes: Attributes) -> None:
+    """``server.address`` / ``server.port`` of the resolved ``api_base`` (when litellm knows one)."""
+    if not isinstance(api_base, str) or "://" not in api_base:
+        return
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(api_base)
+    if parts.hostname:
+        attributes[SERVER_ADDRESS] = parts.hostname
+    port = parts.port or {"https": 443, "http": 80}.get(parts.scheme)
+    if port is not None:
+        attributes[SERVER_PORT] = port
+
+
+# --- content (only called when content capture is on) ---------------------------------------------------------
+
+
+def _arguments(raw: Any) -> Any:
+    if isinstance(raw, str):
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return raw
+    return to_jsonable(raw)
+
+
+def _content_parts(content: Any) -> list[dict[str, Any]]:
+    if content is None:
+        return []
+    if isinstance(content, str):
+        return [{"type": "text", "content": content}]
+    parts: list[dict[str, Any]] = []
+    if isinstance(content, _SEQUENCE):
+        for item in content:
+            kind = _get(item, "type")
+            if kind == "text":
+                parts.append({"type": "text", "content": _get(item, "text")})
+            elif kind == "image_url":
+                image = _get(item, "image_url")
+                url = _get(image, "url") if not isinstance(image, str) else image
+                if isinstance(url, str) and url.startswith("data:"):
+                    parts.append({"type": "blob", "modality": "image", "mime_type": url[5:].split(";", 1)[0]})
+                else:
+                    parts.append({"type": "uri", "modality": "image", "uri": url})
+            else:
+                parts.append({"type": str(kind), "content": to_jsonable(item)})
+    return parts
+
+
+def _tool_call_parts(tool_calls: Any) -> list[dict[str, Any]]:
+    parts: list[dict[str, Any]] = []
+    if isinstance(tool_calls, _SEQUENCE):
+        for call in tool_calls:
+            function = _get(call, "function")
+            parts.append(
+                {
+                    "type": "tool_call",
+                    "id": _get(call, "id"),
+                    "name": _get(function, "name"),
+                    "arguments": _arguments(_get(function, "arguments")),
+                }
+            )
+    return parts
+
+
+def _input_message(message: Any) -> dict[str, Any]:
+    role = _get(message, "role")
+    if role == "tool":
+        part = {"type": "tool_call_response", "id": _get(message, "tool_call_id"), "response": to_jsonable(_get(message, "content"))}
+        return {"role": "tool", "parts": [part]}
+    parts = _content_parts(_get(message, "content"))
+    parts.extend(_tool_call_parts(_get(message, "tool_calls")))
+    return {"role": role, "parts": parts}
+
+
+def content_request_attributes(kwargs: Mapping[str, Any], attributes: Attributes) -> None:
+    """Add ``gen_ai.input.messages`` and ``gen_ai.tool.definitions`` (JSON; system messages stay in the list)."""
+    messages = kwargs.get("messages")
+    if isinstance(messages, _SEQUENCE):
+        attributes[GEN_AI_INPUT_MESSAGES] = safe_json_dumps([_input_message(message) for message in messages])
+    tools = kwargs.get("tools")
+    if isinstance(tools, _SEQUENCE) and tools:
+        definitions = []
+        for tool in tools:
+            function = _get(tool, "function")
+            definitions.append(
+                {
+                    "type": _get(tool, "type") or "function",
+                    "name": _get(function, "name"),
+                    "description": _get(function, "description"),
+                    "parameters": to_jsonable(_get(function, "parameters")),
+                }
+            )
+        attributes[GEN_AI_TOOL_DEFINITIONS] = safe_json_dumps(definitions)
+
+
+# --- responses ----------------------------------------------------------------------------------------------------
+
+
+def usage_attributes(usage: Any, attributes: Attributes) -> None:
+    """Token counts of an OpenAI-shaped ``usage`` (litellm's ``prompt_tokens`` already include cached tokens)."""
+    if usage is None:
+        return
+    value = _get(usage, "prompt_tokens")
+    if _int(value):
+        attributes[GEN_AI_USAGE_INPUT_TOKENS] = value
+    value = _get(usage, "completion_tokens")
+    if _int(value):
+        attributes[GEN_AI_USAGE_OUTPUT_TOKENS] = value
+    cached = _get(_get(usage, "prompt_tokens_details"), "cached_tokens")
+    if not _int(cached):
+        cached = _get(usage, "cache_read_input_tokens")
+    if _int(cached) and cached:
+        attributes[GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = cached
+    created = _get(usage, "cache_creation_input_tokens")
+    if _int(created) and created:
+        attributes[GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = created
+
+
+def _tool_ids_and_names(attributes: Attributes, ids: list[str], names: list[str]) -> None:
+    if names:
+        attributes[LLM_TOOL_CALL_NAMES] = tuple(names)
+        attributes[LLM_TOOL_CALL_IDS] = tuple(ids)
+
+
+def response_attributes(response: Any, *, capture: bool) -> Attributes:
+    """Attributes of a ``ModelResponse``: id, model, finish reasons, usage, requested tool calls (and content)."""
+    attributes: Attributes = {}
+    value = getattr(response, "id", None)
+    if isinstance(value, str):
+        attributes[GEN_AI_RESPONSE_ID] = value
+    value = getattr(response, "model", None)
+    if isinstance(value, str):
+        attributes[GEN_AI_RESPONSE_MODEL] = value
+    reasons: list[str] = []
+    ids: list[str] = []
+    names: list[str] = []
+    output: list[dict[str, Any]] = []
+    for choice in getattr(response, "choices", None) or ():
+        reason = getattr(choice, "finish_reason", None)
+        reasons.append(reason if isinstance(reason, str) else "")
+        message = getattr(choice, "message", None)
+        tool_calls = getattr(message, "tool_calls", None)
+        for call in tool_calls or ():
+            ids.append(str(_get(call, "id")))
+            names.append(str(_get(_get(call, "function"), "name")))
+        if capture:
+            parts = _content_parts(getattr(message, "content", None))
+            parts.extend(_tool_call_parts(list(tool_calls or ())))
+            output.append({"role": getattr(message, "role", None) or "assistant", "parts": parts, "finish_reason": reason})
+    if reasons:
+        attributes[GEN_AI_RESPONSE_FINISH_REASONS] = tuple(reasons)
+    _tool_ids_and_names(attributes, ids, names)
+    usage_attributes(getattr(response, "usage", None), attributes)
+    if capture:
+        attributes[GEN_AI_OUTPUT_MESSAGES] = safe_json_dumps(output)
+    return attributes
+
+
+def error_code(exc: BaseException) -> str | None:
+    """Provider error code of a litellm exception (``code`` / body ``error.type``), else its HTTP status."""
+    code = getattr(exc, "code", None)
+    if isinstance(code, str) and code and not code.isdigit():
+        return code
+    body = getattr(exc, "body", None)
+    if isinstance(body, Mapping):
+        error = body.get("error", body)
+        if isinstance(error, Mapping):
+            for key in ("code", "type"):
+                if isinstance(error.get(key), str) and error[key]:
+                    return str(error[key])
+    status = getattr(exc, "status_code", None)
+    if _int(status):
+        return str(status)
+    return code if isinstance(code, str) and code else None
+
+
+def error_attributes(exc: BaseException) -> Attributes:
+    """``agent_trace.error.code`` of a failed call, when the exception tells one."""
+    code = error_code(exc)
+    return {ERROR_CODE: code} if code else {}
+
+
+class StreamAccumulator:
+    """Collects what the ``ModelResponseStream`` chunks of a litellm stream tell."""
+
+    __slots__ = ("capture", "choices", "model", "response_id", "usage")
+
+    def __init__(self, capture: bool) -> None:
+        self.capture = capture
+        self.response_id: Any = None
+        self.model: Any = None
+        self.usage: Any = None
+        # choice index -> [finish_reason, text pieces, {tool index: [id, name, argument pieces]}, role]
+        self.choices: dict[int, list[Any]] = {}
+
+    def observe(self, chunk: Any) -> None:
+        """Take in one chunk."""
+        if self.response_id is None:
+            self.response_id = getattr(chunk, "id", None)
+            self.model = getattr(chunk, "model", None)
+        usage = getattr(chunk, "usage", None)
+        if usage is not None:
+            self.usage = usage
+        for choice in getattr(chunk, "choices", None) or ():
+            index = getattr(choice, "index", 0) or 0
+            state = self.choices.get(index)
+            if state is None:
+                state = self.choices[index] = [None, [], {}, None]
+            reason = getattr(choice, "finish_reason", None)
+            if reason is not None:
+                state[0] = reason
+            delta = getattr(choice, "delta", None)
+            if delta is None:
+                continue
+            if state[3] is None:
+                state[3] = getattr(delta, "role", None)
+            if self.capture:
+                content = getattr(delta, "content", None)
+                if isinstance(content, str):
+                    state[1].append(content)
+            for call in getattr(delta, "tool_calls", None) or ():
+                call_index = _get(call, "index") or 0
+                tool = state[2].get(call_index)
+                if tool is None:
+                    tool = state[2][call_index] = [None, None, []]
+                call_id = _get(call, "id")
+                if call_id:
+                    tool[0] = call_id
+                function = _get(call, "function")
+                name = _get(function, "name")
+                if name:
+                    tool[1] = name
+                arguments = _get(function, "arguments")
+                if self.capture and isinstance(arguments, str):
+                    tool[2].append(arguments)
+
+    def attributes(self) -> Attributes:
+        """The response attributes of what has been seen so far."""
+        attributes: Attributes = {}
+        if isinstance(self.response_id, str):
+            attributes[GEN_AI_RESPONSE_ID] = self.response_id
+        if isinstance(self.model, str):
+            attributes[GEN_AI_RESPONSE_MODEL] = self.model
+        reasons = [state[0] for _, state in sorted(self.choices.items()) if isinstance(state[0], str)]
+        if reasons:
+            attributes[GEN_AI_RESPONSE_FINISH_REASONS] = tuple(reasons)
+        ids: list[str] = []
+        names: list[str] = []
+        for _, state in sorted(self.choices.items()):
+            for _, tool in sorted(state[2].items()):
+                ids.append(str(tool[0]))
+                names.append(str(tool[1]))
+        _tool_ids_and_names(attributes, ids, names)
+        usage_attributes(self.usage, attributes)
+        if self.capture and self.choices:
+            output = []
+            for _, state in sorted(self.choices.items()):
+                parts: list[dict[str, Any]] = []
+                text = "".join(state[1])
+                if text:
+                    parts.append({"type": "text", "content": text})
+                for _, tool in sorted(state[2].items()):
+                    arguments = _arguments("".join(tool[2]))
+                    parts.append({"type": "tool_call", "id": tool[0], "name": tool[1], "arguments": arguments})
+                output.append({"role": state[3] or "assistant", "parts": parts, "finish_reason": state[0]})
+            attributes[GEN_AI_OUTPUT_MESSAGES] = safe_json_dumps(output)
+        return attributes
