@@ -35,9 +35,9 @@ def run_agent(client: Any, *, budget_eur: float, faulty_rate: bool, session_id: 
         return [h for h in _HOTELS if h["usd_per_night"] <= max_usd_per_night]
 
     @agent_step("compose_answer", action_type="response")
-    def compose_answer(options: list[dict[str, Any]]) -> str:
+    def compose_answer(options: list[dict[str, Any]], budget_usd: float) -> str:
         if not options:
-            raise NoOptionsError("no hotel fits the budget: nothing to offer the user")
+            raise NoOptionsError(f"no hotel at or under {budget_usd} USD per night: nothing to offer the user")
         messages = [
             {"role": "user", "content": "Find me a hotel"},
             {"role": "tool", "tool_call_id": "call_rate", "content": json.dumps(options)},
@@ -61,4 +61,4 @@ def run_agent(client: Any, *, budget_eur: float, faulty_rate: bool, session_id: 
         with decision("hotel_tier", condition="budget_usd >= 150", options=["premium", "budget"]) as tier:
             tier.choose("premium" if budget_usd >= 150 else "budget", confidence=0.8)
         options = search_hotels(budget_usd)
-        return compose_answer(options)
+        return compose_answer(options, budget_usd)

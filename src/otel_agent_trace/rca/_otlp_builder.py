@@ -110,7 +110,7 @@ class RunBuilder:
             {EXCEPTION_TYPE: exc_type, EXCEPTION_MESSAGE: message, ERROR_HANDLED: True, ERROR_HANDLER: handler},
         )
 
-    def end(self, span_id: str, ms: float = 0.0, **attributes: Any) -> None:
+    def end(self, span_id: str, ms: float = 0.0, /, **attributes: Any) -> None:
         """Close a span after ``ms`` more milliseconds, adding attributes."""
         self.tick(ms)
         span = self._open.pop(span_id)

@@ -391,8 +391,8 @@ def write_jsonl(runs: list[CorpusRun] | Iterator[CorpusRun], path: str) -> int:
 def generate_long_run(target_spans: int = 10_000, seed: int = 0) -> CorpusRun:
     """One long ``batch_agent`` run of about ``target_spans`` spans, for benchmarks.
 
-    A loop over items, each a step with a tool call and a model call. Item 3's ``get_quote`` returns a negative price that is carried along and makes the
-    final ``settle`` tool fail; the labelled root cause is that ``get_quote`` span.
+    A loop over items, each a step with a tool call and a model call. Item 3's ``get_quote`` returns a negative
+    price that is carried along and makes the final ``settle`` tool fail; the labelled root cause is that span.
     """
     rng = random.Random(seed)
     b = RunBuilder(rng, "batch_agent")

@@ -87,7 +87,10 @@ def analyze(trace: Trace, *, baseline: BaselineProfile | None = None) -> RcaRepo
     root = None
     if blamed.steps:
         top = blamed.steps[0]
-        why = tuple(e.detail for e in top.evidence[:4])
+        # what is wrong with the span itself first, then how it connects to the failure
+        indirect = ("upstream_deviation", "data_provenance", "propagated")
+        ordered = [e for e in top.evidence if e.kind not in indirect] + [e for e in top.evidence if e.kind in indirect]
+        why = tuple(dict.fromkeys(e.detail for e in ordered))[:4]
         root = RootCause(top.span_id, top.name, top.type, top.agent, top.score, why)
     return RcaReport(
         trace_id=trace.trace_id,

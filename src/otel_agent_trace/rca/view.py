@@ -195,7 +195,7 @@ class TraceView:
 
     def ancestors(self, span_id: str) -> list[str]:
         """Parent, grandparent... up to the root."""
-        out = []
+        out: list[str] = []
         current = self.parent.get(span_id)
         while current is not None and len(out) < 10_000:
             out.append(current)

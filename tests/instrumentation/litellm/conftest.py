@@ -48,7 +48,11 @@ TOOL_COMPLETION: dict[str, Any] = {
                 "role": "assistant",
                 "content": None,
                 "tool_calls": [
-                    {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'}},
+                    {
+                        "id": "call_1",
+                        "type": "function",
+                        "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'},
+                    },
                     {"id": "call_2", "type": "function", "function": {"name": "get_time", "arguments": "{}"}},
                 ],
             },
@@ -74,6 +78,15 @@ def _chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> by
     return f"data: {json.dumps(body)}\n\n".encode()
 
 
+def _final_base() -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-stream-1",
+        "object": "chat.completion.chunk",
+        "created": 1700000000,
+        "model": "gpt-mock-2024-01-01",
+    }
+
+
 def text_chunks() -> list[bytes]:
     usage = {"prompt_tokens": 9, "completion_tokens": 4, "total_tokens": 13}
     return [
@@ -81,7 +94,7 @@ def text_chunks() -> list[bytes]:
         _chunk({"content": "Hello"}),
         _chunk({"content": ", world"}),
         _chunk({}, "stop"),
-        f"data: {json.dumps({'id': 'chatcmpl-stream-1', 'object': 'chat.completion.chunk', 'created': 1700000000, 'model': 'gpt-mock-2024-01-01', 'choices': [], 'usage': usage})}\n\n".encode(),
+        b"data: " + json.dumps({**_final_base(), "choices": [], "usage": usage}).encode() + b"\n\n",
         b"data: [DONE]\n\n",
     ]
 

@@ -9,10 +9,10 @@ from typing import Any
 
 from opentelemetry.util.types import AttributeValue
 
-from ..._internal.context import is_enabled, is_llm_instrumentation_enabled
-from ..._internal.serialize import safe_json_dumps, to_jsonable
-from ...semconv import agent as A
-from ...semconv import gen_ai as G
+from otel_agent_trace._internal.context import is_enabled, is_llm_instrumentation_enabled
+from otel_agent_trace._internal.serialize import safe_json_dumps, to_jsonable
+from otel_agent_trace.semconv import agent as A
+from otel_agent_trace.semconv import gen_ai as G
 
 Attributes = dict[str, AttributeValue]
 
@@ -179,7 +179,12 @@ def message_json(message: Any) -> dict[str, Any]:
     for call in getattr(message, "tool_calls", None) or ():
         if isinstance(call, Mapping):
             parts.append(
-                {"type": "tool_call", "id": call.get("id"), "name": call.get("name"), "arguments": _arguments(call.get("args"))}
+                {
+                    "type": "tool_call",
+                    "id": call.get("id"),
+                    "name": call.get("name"),
+                    "arguments": _arguments(call.get("args")),
+                }
             )
     return {"role": role, "parts": parts}
 

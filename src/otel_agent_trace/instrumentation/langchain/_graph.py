@@ -8,13 +8,14 @@ are registered once (weakly remembered).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..._internal.errors import handle_internal_errors
+from otel_agent_trace._internal.errors import handle_internal_errors
 
 END = "__end__"
 START = "__start__"
@@ -128,10 +129,8 @@ def register(graph: Any, run_name: Any = None) -> None:
             else:
                 known.edges |= info.edges
                 known.branches.update(info.branches)
-        try:
+        with contextlib.suppress(TypeError):
             _seen.add(graph)
-        except TypeError:
-            pass
 
 
 class StreamWrapper:

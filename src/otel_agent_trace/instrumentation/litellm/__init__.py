@@ -85,7 +85,7 @@ class _Config:
 def _params(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Mapping[str, Any]:
     if not args:
         return kwargs
-    return {**dict(zip(_POSITIONAL, args)), **kwargs}
+    return {**dict(zip(_POSITIONAL, args, strict=False)), **kwargs}
 
 
 def _resolve(config: _Config, params: Mapping[str, Any]) -> tuple[Any, Any, Any]:

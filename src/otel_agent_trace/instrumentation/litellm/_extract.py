@@ -103,6 +103,7 @@ def request_attributes(kwargs: Mapping[str, Any], model: Any, provider: Any, *, 
     }
     if isinstance(model, str):
         attributes[GEN_AI_REQUEST_MODEL] = model
+    value: Any
     for key in ("max_completion_tokens", "max_tokens"):
         value = kwargs.get(key)
         if _int(value):
@@ -196,7 +197,11 @@ def _tool_call_parts(tool_calls: Any) -> list[dict[str, Any]]:
 def _input_message(message: Any) -> dict[str, Any]:
     role = _get(message, "role")
     if role == "tool":
-        part = {"type": "tool_call_response", "id": _get(message, "tool_call_id"), "response": to_jsonable(_get(message, "content"))}
+        part = {
+            "type": "tool_call_response",
+            "id": _get(message, "tool_call_id"),
+            "response": to_jsonable(_get(message, "content")),
+        }
         return {"role": "tool", "parts": [part]}
     parts = _content_parts(_get(message, "content"))
     parts.extend(_tool_call_parts(_get(message, "tool_calls")))
@@ -277,7 +282,9 @@ def response_attributes(response: Any, *, capture: bool) -> Attributes:
         if capture:
             parts = _content_parts(getattr(message, "content", None))
             parts.extend(_tool_call_parts(list(tool_calls or ())))
-            output.append({"role": getattr(message, "role", None) or "assistant", "parts": parts, "finish_reason": reason})
+            output.append(
+                {"role": getattr(message, "role", None) or "assistant", "parts": parts, "finish_reason": reason}
+            )
     if reasons:
         attributes[GEN_AI_RESPONSE_FINISH_REASONS] = tuple(reasons)
     _tool_ids_and_names(attributes, ids, names)

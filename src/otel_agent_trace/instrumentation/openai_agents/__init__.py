@@ -1,0 +1,86 @@
+"""Trace OpenAI Agents SDK runs as OpenTelemetry GenAI spans, through the SDK's own tracing hooks.
+
+``instrument()`` registers a ``TracingProcessor`` (``agents.add_trace_processor``) next to the SDK's own ones; it
+turns every SDK trace and span into an OTel span, parented by the SDK's parent ids:
+
+- trace → ``invoke_workflow {trace name}`` (``gen_ai.workflow.name``, ``gen_ai.conversation.id`` = group id)
+- agent → ``invoke_agent {agent}`` (``gen_ai.agent.name``, ``agent_trace.agent.tools``,
+  ``agent_trace.agent.handoffs``; after a handoff ``agent_trace.agent.parent_name`` = the agent that handed off,
+  and a link to the handoff span)
+- function tool → ``execute_tool {tool}`` (``gen_ai.tool.name``, ``gen_ai.tool.type``,
+  ``agent_trace.tool.status``; with content capture ``gen_ai.tool.call.arguments`` and ``gen_ai.tool.call.result``)
+- response / generation → ``chat {model}`` (``gen_ai.provider.name`` = ``openai``, ``gen_ai.request.model``,
+  ``gen_ai.response.{id,model,finish_reasons}``, ``gen_ai.usage.*``, ``agent_trace.llm.tool_call.{names,ids}``;
+  with content capture ``gen_ai.input.messages`` and ``gen_ai.output.messages``)
+- handoff → ``handoff {to agent}`` (``agent_trace.step.action_type`` = ``handoff``,
+  ``agent_trace.handoff.{from,to}_agent``, ``agent_trace.agent.parent_name`` = the agent handing off)
+- guardrail → ``decision {guardrail}`` (``agent_trace.decision.{name,options,chosen}``, chosen = ``triggered`` or
+  ``not_triggered``)
+- MCP list-tools, custom and voice spans → spans of their own name; the SDK's ``task`` and ``turn`` spans are not
+  emitted (their children hang on the enclosing agent).
+
+Every span inside an agent run carries ``gen_ai.agent.name`` and ``agent_trace.step.index`` (0, 1, ... per run).
+SDK span errors give status ERROR, ``error.type`` (``tool_error``, ``agent_error``...) and
+``agent_trace.error.message``.
+
+Usage::
+
+    from otel_agent_trace.instrumentation.openai_agents import OpenAIAgentsInstrumentor
+    OpenAIAgentsInstrumentor().instrument(tracer_provider=provider)
+
+Configuration (keyword arguments of ``instrument()``):
+
+- ``capture_content``: record tool arguments/results and model inputs/outputs (default: the
+  ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`` setting, read at call time).
+- ``suppress_llm_spans``: while the SDK's model-call span is open, our OpenAI SDK instrumentor records no second
+  ``chat`` span for the same call (default ``True``).
+
+The SDK keeps exporting to OpenAI's trace backend unless told otherwise: to keep only OpenTelemetry, call
+``agents.set_trace_processors([])`` before ``instrument()``. ``uninstrument()`` removes our processor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from otel_agent_trace._internal.errors import handle_internal_errors
+from otel_agent_trace.instrumentation._base import AgentInstrumentor
+
+__all__ = ["OpenAIAgentsInstrumentor"]
+
+_instruments = ("openai-agents >= 0.24, < 1",)
+
+
+class OpenAIAgentsInstrumentor(AgentInstrumentor):
+    """Registers a tracing processor that records the Agents SDK's traces and spans as OpenTelemetry spans."""
+
+    _instruments = _instruments
+
+    def instrumentation_dependencies(self) -> Collection[str]:
+        """The openai-agents versions this instrumentor supports."""
+        return _instruments
+
+    def _instrument(self, **kwargs: Any) -> None:
+        agents = self._require("agents")
+        from otel_agent_trace.instrumentation.openai_agents._processor import OTelTracingProcessor
+
+        processor = OTelTracingProcessor(
+            self._tracer(kwargs),
+            self._capture_content(kwargs),
+            suppress_llm_spans=bool(kwargs.get("suppress_llm_spans", True)),
+        )
+        agents.add_trace_processor(processor)
+        self._processor = processor
+
+    def _uninstrument(self, **kwargs: Any) -> None:
+        processor = getattr(self, "_processor", None)
+        if processor is None:
+            return
+        processor.active = False
+        self._processor = None
+        with handle_internal_errors("openai_agents.uninstrument"):
+            from agents.tracing import get_trace_provider
+
+            multi = get_trace_provider()._multi_processor
+            multi.set_processors([p for p in multi._processors if p is not processor])
