@@ -4,18 +4,27 @@ from __future__ import annotations
 
 import argparse
 import ast
+import importlib
 import inspect
+import pkgutil
+from types import ModuleType
 from typing import Any
 
-from otel_agent_trace.semconv import agent, decision, error, gen_ai, state, tool
+import otel_agent_trace.semconv as semconv_pkg
 
-_MODULES = (gen_ai, agent, tool, decision, state, error)
+_FIRST = ("gen_ai", "agent", "tool", "decision", "state", "error")
+
+
+def _modules() -> list[ModuleType]:
+    names = [m.name for m in pkgutil.iter_modules(semconv_pkg.__path__) if not m.name.startswith("_")]
+    ordered = [n for n in _FIRST if n in names] + sorted(n for n in names if n not in _FIRST)
+    return [importlib.import_module(f"{semconv_pkg.__name__}.{n}") for n in ordered]
 
 
 def rows() -> list[tuple[str, str, str, str]]:
     """(name, constant, module, description) for every constant, read from the semconv modules' docstrings."""
     out = []
-    for module in _MODULES:
+    for module in _modules():
         tree = ast.parse(inspect.getsource(module))
         body = tree.body
         for i, node in enumerate(body):

@@ -23,9 +23,13 @@ def mock() -> Iterator[MockResponses]:
     agents.set_tracing_disabled(False)
     agents.set_tracing_export_api_key("x")
     with serve() as state:
-        agents.set_default_openai_client(AsyncOpenAI(base_url=state.base_url, api_key="x"), use_for_tracing=False)
         agents.set_default_openai_api("responses")
         yield state
+
+
+def fresh_client(mock: MockResponses) -> None:
+    """Point the SDK at the mock with a new client (an async client's connections belong to one event loop)."""
+    agents.set_default_openai_client(AsyncOpenAI(base_url=mock.base_url, api_key="x"), use_for_tracing=False)
 
 
 @pytest.fixture
@@ -33,6 +37,7 @@ def responses(mock: MockResponses) -> Iterator[MockResponses]:
     """The mock, with an empty script and request log."""
     mock.script.clear()
     mock.requests.clear()
+    fresh_client(mock)
     yield mock
     mock.script.clear()
 

@@ -74,7 +74,7 @@ def _handler(state: MockResponses) -> type[BaseHTTPRequestHandler]:
         disable_nagle_algorithm = True
         protocol_version = "HTTP/1.1"
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        def log_message(self, format: str, *args: Any) -> None:
             return
 
         def do_POST(self) -> None:

@@ -17,6 +17,7 @@ from agents import (
     input_guardrail,
 )
 from agents.tracing import get_trace_provider
+from opentelemetry import trace
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -24,6 +25,7 @@ from opentelemetry.trace import StatusCode
 
 from otel_agent_trace.instrumentation.openai_agents import OpenAIAgentsInstrumentor, _extract
 
+from .conftest import fresh_client
 from .mock_server import MockResponses, text, tool_call
 
 MODEL = "gpt-4o-mini"
@@ -85,6 +87,7 @@ async def test_tool_round_trip_and_handoff_tree(
         _TRACER_PROVIDER.clear()
 
     assert result.final_output == "Hace sol en París."
+    assert not trace.get_current_span().get_span_context().is_valid  # nothing of ours left current
     spans = exporter.get_finished_spans()
     assert len({s.context.trace_id for s in spans}) == 1
     root = _one(spans, "invoke_workflow Agent workflow")
@@ -142,19 +145,20 @@ async def test_tool_round_trip_and_handoff_tree(
     assert "Hace sol" in str(final_attrs["gen_ai.output.messages"])
 
 
-async def test_run_sync_returns_the_same_result(
+def test_run_sync_returns_the_same_result(
     responses: MockResponses, provider: TracerProvider, exporter: InMemorySpanExporter
 ) -> None:
     agent = Agent(name="Solo", instructions="Be brief.", model=MODEL)
     responses.script.append(text("p1", "plain answer"))
-    plain = await asyncio.to_thread(Runner.run_sync, agent, "hi")
+    plain = Runner.run_sync(agent, "hi")
     assert exporter.get_finished_spans() == ()
 
     inst = OpenAIAgentsInstrumentor()
     inst.instrument(tracer_provider=provider)
     try:
         responses.script.append(text("p2", "plain answer"))
-        traced = await asyncio.to_thread(Runner.run_sync, agent, "hi")
+        fresh_client(responses)
+        traced = Runner.run_sync(agent, "hi")
     finally:
         inst.uninstrument()
 

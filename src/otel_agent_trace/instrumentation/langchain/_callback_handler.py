@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
+from langchain_core.callbacks import BaseCallbackHandler  # imported only once the instrumentor found it
 from opentelemetry import context as context_api
 from opentelemetry import trace
 from opentelemetry.context import _RUNTIME_CONTEXT
@@ -21,10 +22,10 @@ from opentelemetry.trace import Span, SpanKind
 from otel_agent_trace._internal.context import is_enabled
 from otel_agent_trace._internal.errors import handle_internal_errors
 from otel_agent_trace._internal.serialize import content_hash, safe_json_dumps
-from otel_agent_trace._internal.tracing import record_failure
-from otel_agent_trace.api._events import record_error
+from otel_agent_trace._internal.tracing import error_type_of, format_stack, record_failure
 from otel_agent_trace.semconv import agent as A
 from otel_agent_trace.semconv import decision as D
+from otel_agent_trace.semconv import error as E
 from otel_agent_trace.semconv import gen_ai as G
 from otel_agent_trace.semconv import graph as GR
 from otel_agent_trace.semconv import state as S
@@ -32,11 +33,6 @@ from otel_agent_trace.semconv import tool as T
 
 from . import _extract as X
 from . import _graph
-
-try:  # langchain-core is a soft dependency of this module: the instrumentor imports it first
-    from langchain_core.callbacks import BaseCallbackHandler
-except ImportError:  # pragma: no cover - the instrumentor refuses to start without langchain-core
-    BaseCallbackHandler = object  # type: ignore[assignment,misc]
 
 _AGENT = "agent"
 _STEP = "step"
@@ -129,6 +125,36 @@ class _Run:
         self.run_key = ""
 
 
+def _error_event(
+    span: Span,
+    error: BaseException | str,
+    *,
+    handler: str | None = None,
+    retry_attempt: int | None = None,
+    post_state: Any = None,
+) -> None:
+    """An ``agent_trace.error`` event for an error the run survived (the shape of ``api.record_error``)."""
+    attributes: dict[str, Any] = {E.ERROR_HANDLED: True}
+    if isinstance(error, BaseException):
+        attributes[E.EXCEPTION_TYPE] = error_type_of(error)
+        attributes[E.EXCEPTION_MESSAGE] = str(error)
+        if error.__traceback__ is not None:
+            attributes[E.EXCEPTION_STACKTRACE] = format_stack(error)
+    else:
+        attributes[E.EXCEPTION_TYPE] = "error"
+        attributes[E.EXCEPTION_MESSAGE] = error
+    if handler:
+        attributes[E.ERROR_HANDLER] = handler
+    if retry_attempt is not None:
+        attributes[E.ERROR_RETRY_ATTEMPT] = retry_attempt
+    if post_state is not None:
+        attributes[E.ERROR_POST_STATE] = safe_json_dumps(post_state)
+    span.add_event(E.ERROR_EVENT_NAME, attributes)
+    span.set_attribute(E.ERROR_HANDLED, True)
+    if handler:
+        span.set_attribute(E.ERROR_HANDLER, handler)
+
+
 def _is_control_flow(error: BaseException) -> bool:
     return any(cls.__name__ in _CONTROL_FLOW for cls in type(error).__mro__)
 
@@ -153,7 +179,7 @@ def _route_targets(branch: _graph.Branch | None, value: Any) -> list[str] | None
     return targets
 
 
-class OTelCallbackHandler(BaseCallbackHandler):  # type: ignore[misc,valid-type]
+class OTelCallbackHandler(BaseCallbackHandler):
     """Records LangChain and LangGraph runs as OpenTelemetry spans (see the package docstring)."""
 
     run_inline = True
@@ -221,7 +247,7 @@ class OTelCallbackHandler(BaseCallbackHandler):  # type: ignore[misc,valid-type]
             if run.child_errors:
                 post_state = outputs if self._capture() else None
                 for child_error in run.child_errors:
-                    record_error(child_error, handled=True, post_state=post_state, span=span)
+                    _error_event(span, child_error, post_state=post_state)
         elif _is_control_flow(error) or isinstance(error, GeneratorExit):
             span.set_attribute(GR.GRAPH_CONTROL_FLOW, type(error).__name__)
         else:
@@ -279,6 +305,7 @@ class OTelCallbackHandler(BaseCallbackHandler):  # type: ignore[misc,valid-type]
         if not self._enabled():
             return
         with handle_internal_errors("langchain.on_chain_start"):
+            self._note_retry(parent_run_id, tags)
             self._chain_start(serialized, inputs, run_id, parent_run_id, tags, metadata or {}, kwargs)
 
     def _chain_start(
@@ -467,6 +494,7 @@ class OTelCallbackHandler(BaseCallbackHandler):  # type: ignore[misc,valid-type]
         if not self._enabled():
             return
         with handle_internal_errors("langchain.on_chat_model_start"):
+            self._note_retry(parent_run_id, tags)
             capture = self._capture()
             attrs = self._llm_attributes(serialized, metadata, kwargs, G.GenAiOperationNameValues.CHAT.value)
             if capture and messages:
@@ -488,6 +516,7 @@ class OTelCallbackHandler(BaseCallbackHandler):  # type: ignore[misc,valid-type]
         if not self._enabled():
             return
         with handle_internal_errors("langchain.on_llm_start"):
+            self._note_retry(parent_run_id, tags)
             op = G.GenAiOperationNameValues.TEXT_COMPLETION.value
             attrs = self._llm_attributes(serialized, metadata, kwargs, op)
             if self._capture() and prompts:
@@ -527,7 +556,7 @@ class OTelCallbackHandler(BaseCallbackHandler):  # type: ignore[misc,valid-type]
                           parent_run_id is not None)  # fmt: skip
         run.usage = not provider_usage
 
-    def on_llm_new_token(self, token: str, *, run_id: UUID, **kwargs: Any) -> None:
+    def on_llm_new_token(self, token: Any, *, run_id: UUID, **kwargs: Any) -> None:
         """Record the time to the first streamed chunk."""
         run = self._runs.get(run_id)
         if run is None or run.start_ns < 0:
@@ -571,6 +600,7 @@ class OTelCallbackHandler(BaseCallbackHandler):  # type: ignore[misc,valid-type]
         if not self._enabled():
             return
         with handle_internal_errors("langchain.on_tool_start"):
+            self._note_retry(parent_run_id, tags)
             name = (serialized or {}).get("name") or kwargs.get("name") or "tool"
             attrs: dict[str, Any] = {
                 G.GEN_AI_OPERATION_NAME: G.GenAiOperationNameValues.EXECUTE_TOOL.value,
@@ -666,10 +696,19 @@ class OTelCallbackHandler(BaseCallbackHandler):  # type: ignore[misc,valid-type]
             if outcome is not None and getattr(outcome, "failed", False):
                 error = outcome.exception()
             attempt = getattr(retry_state, "attempt_number", None)
-            record_error(
-                error,
-                handler="retry",
-                handled=True,
-                retry_attempt=attempt if isinstance(attempt, int) else None,
-                span=run.span,
-            )
+            _error_event(run.span, error, handler="retry", retry_attempt=attempt if isinstance(attempt, int) else None)
+
+    def _note_retry(self, parent_run_id: UUID | None, tags: Sequence[str] | None) -> None:
+        """A run tagged ``retry:attempt:N`` re-runs its failed sibling: record the retry on the ``RunnableRetry``."""
+        if not tags or parent_run_id is None:
+            return
+        for tag in tags:
+            if tag.startswith("retry:attempt:"):
+                parent = self._runs.get(parent_run_id)
+                if parent is None or not parent.child_errors:
+                    return
+                error = parent.child_errors.pop()
+                number = tag[len("retry:attempt:") :]
+                attempt = int(number) - 1 if number.isdigit() else None
+                _error_event(parent.span, error, handler="retry", retry_attempt=attempt)
+                return

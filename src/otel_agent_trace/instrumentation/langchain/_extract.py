@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 from opentelemetry.util.types import AttributeValue
 
@@ -39,15 +39,19 @@ _PROVIDERS = {
 }
 """LangChain ``ls_provider`` -> ``gen_ai.provider.name``; anything else is passed through as given."""
 
+_OPENAI = ("otel_agent_trace.instrumentation.openai", "OpenAIInstrumentor", True)
+_ANTHROPIC = ("otel_agent_trace.instrumentation.anthropic", "AnthropicInstrumentor", False)
 _SDK_OF_PROVIDER = {
-    "openai": ("otel_agent_trace.instrumentation.openai", "OpenAIInstrumentor"),
-    "azure": ("otel_agent_trace.instrumentation.openai", "OpenAIInstrumentor"),
-    "azure_openai": ("otel_agent_trace.instrumentation.openai", "OpenAIInstrumentor"),
-    "deepseek": ("otel_agent_trace.instrumentation.openai", "OpenAIInstrumentor"),
-    "xai": ("otel_agent_trace.instrumentation.openai", "OpenAIInstrumentor"),
-    "anthropic": ("otel_agent_trace.instrumentation.anthropic", "AnthropicInstrumentor"),
+    "openai": _OPENAI,
+    "azure": _OPENAI,
+    "azure_openai": _OPENAI,
+    "deepseek": _OPENAI,
+    "xai": _OPENAI,
+    "anthropic": _ANTHROPIC,
 }
-"""LangChain ``ls_provider`` -> our instrumentor of the SDK that integration calls (for token de-duplication)."""
+"""LangChain ``ls_provider`` -> (module, class) of our instrumentor of the SDK the integration calls, and whether
+the integration reads raw responses (``langchain-openai`` calls ``with_raw_response.create``): then the provider
+span carries usage only if that instrumentor declares ``handles_raw_response = True``."""
 
 _ROLES = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool", "function": "tool", "chat": "user"}
 
@@ -71,9 +75,10 @@ def provider_span_expected(metadata: Mapping[str, Any] | None) -> bool:
     target = _SDK_OF_PROVIDER.get(raw) if isinstance(raw, str) else None
     if target is None:
         return False
-    module = sys.modules.get(target[0])
-    cls = getattr(module, target[1], None) if module is not None else None
-    if cls is None:
+    module_name, class_name, raw = target
+    module = sys.modules.get(module_name)
+    cls = getattr(module, class_name, None) if module is not None else None
+    if cls is None or (raw and not getattr(cls, "handles_raw_response", False)):
         return False
     instance = cls()  # BaseInstrumentor is a singleton
     if not getattr(instance, "_is_instrumented_by_opentelemetry", False):
@@ -81,7 +86,7 @@ def provider_span_expected(metadata: Mapping[str, Any] | None) -> bool:
     return is_enabled() and is_llm_instrumentation_enabled()
 
 
-def _number(value: Any) -> bool:
+def _number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 

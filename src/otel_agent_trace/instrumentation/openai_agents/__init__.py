@@ -42,10 +42,13 @@ The SDK keeps exporting to OpenAI's trace backend unless told otherwise: to keep
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from otel_agent_trace._internal.errors import handle_internal_errors
 from otel_agent_trace.instrumentation._base import AgentInstrumentor
+
+if TYPE_CHECKING:
+    from otel_agent_trace.instrumentation.openai_agents._processor import OTelTracingProcessor
 
 __all__ = ["OpenAIAgentsInstrumentor"]
 
@@ -71,7 +74,7 @@ class OpenAIAgentsInstrumentor(AgentInstrumentor):
             suppress_llm_spans=bool(kwargs.get("suppress_llm_spans", True)),
         )
         agents.add_trace_processor(processor)
-        self._processor = processor
+        self._processor: OTelTracingProcessor | None = processor
 
     def _uninstrument(self, **kwargs: Any) -> None:
         processor = getattr(self, "_processor", None)
@@ -82,5 +85,5 @@ class OpenAIAgentsInstrumentor(AgentInstrumentor):
         with handle_internal_errors("openai_agents.uninstrument"):
             from agents.tracing import get_trace_provider
 
-            multi = get_trace_provider()._multi_processor
+            multi = get_trace_provider()._multi_processor  # type: ignore[attr-defined]
             multi.set_processors([p for p in multi._processors if p is not processor])

@@ -143,15 +143,19 @@ def end_attributes(kind: str, data: Any, capture: bool) -> Pairs:
         yield AGENT_STEP_OUTPUT, safe_json_dumps(data.data)
 
 
+def _field(value: Any, key: str) -> Any:
+    """``value[key]`` of a mapping, ``value.key`` of an object, ``None`` if absent."""
+    return value.get(key) if isinstance(value, Mapping) else getattr(value, key, None)
+
+
 def _usage(usage: Any) -> Pairs:
     """Token counts of the SDK's usage dict or of an OpenAI usage object."""
-    get = usage.get if isinstance(usage, Mapping) else lambda key: getattr(usage, key, None)
     for key, attr in (("input_tokens", GEN_AI_USAGE_INPUT_TOKENS), ("output_tokens", GEN_AI_USAGE_OUTPUT_TOKENS)):
-        value = get(key)
+        value = _field(usage, key)
         if isinstance(value, int):
             yield attr, value
-    details = get("input_tokens_details")
-    cached = details.get("cached_tokens") if isinstance(details, Mapping) else getattr(details, "cached_tokens", None)
+    details = _field(usage, "input_tokens_details")
+    cached = _field(details, "cached_tokens")
     if isinstance(cached, int) and cached:
         yield GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, cached
 

@@ -86,7 +86,7 @@ class _Record:
         otel_context.detach(self.token)  # type: ignore[arg-type]
 
 
-class OTelTracingProcessor(TracingProcessor):  # type: ignore[misc]
+class OTelTracingProcessor(TracingProcessor):
     """Receives the Agents SDK's traces and spans and records them as OpenTelemetry spans."""
 
     def __init__(
