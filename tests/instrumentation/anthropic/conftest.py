@@ -193,7 +193,9 @@ class _Handler(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(length) or b"{}")
         self.server.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})  # type: ignore[attr-defined]
         model = body.get("model", "")
-        if "overloaded" in model:
+        if self.path.endswith("/count_tokens"):
+            self._json(200, {"input_tokens": 12})
+        elif "overloaded" in model:
             self._json(529, OVERLOADED)
         elif "bad" in model:
             self._json(400, BAD_REQUEST)

@@ -416,7 +416,6 @@ def test_sdk_span_is_skipped_for_our_calls(
 
     names = [s.name for s in finished(exporter)]
     assert names == [f"chat {MODEL}", f"chat {MODEL}"]
-    # count_tokens is not ours: the SDK keeps its span there
     assert "anthropic.messages.create" not in names
 
 
@@ -603,3 +602,19 @@ def test_capture_http_opts_back_in(client: anthropic.Anthropic, exporter: InMemo
         unwrap(anthropic._base_client.SyncAPIClient, "_attempt_request")
     assert seen == [True]
     assert len(finished(exporter)) == 1
+
+
+def test_sdk_span_also_skipped_when_suppressed(
+    mock_server: MockServer,
+    instrumentor: AnthropicInstrumentor,
+    provider: TracerProvider,
+    exporter: InMemorySpanExporter,
+) -> None:
+    client = _sdk_traced_client(mock_server, provider)
+    with suppress_instrumentation():
+        _create(client)
+    with suppress_llm_instrumentation():
+        _create(client)
+    assert finished(exporter) == []
+    client.messages.count_tokens(model=MODEL, messages=MESSAGES)  # not ours: the SDK keeps its own span
+    assert [s.name for s in finished(exporter)] == ["anthropic.messages.count_tokens"]

@@ -13,7 +13,7 @@ from typing import Any
 import wrapt
 from opentelemetry.trace import Span
 
-from otel_agent_trace._internal.errors import handle_internal_errors
+from otel_agent_trace._internal.errors import handle_internal_errors, log_internal_error
 from otel_agent_trace._internal.tracing import record_failure
 from otel_agent_trace.semconv.gen_ai import GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK
 
@@ -83,12 +83,14 @@ class LLMStream(wrapt.ObjectProxy):  # type: ignore[type-arg]
         except Exception as exc:
             self._self_call.fail(exc)
             raise
-        with handle_internal_errors("anthropic.stream.observe"):
+        try:
             if self._self_first:
                 self._self_first = False
                 call = self._self_call
                 call.span.set_attribute(GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, (time.time_ns() - call.start_ns) / 1e9)
             self._self_acc.observe(event)
+        except Exception:  # noqa: BLE001 - per event, cheaper than handle_internal_errors; same policy
+            log_internal_error("anthropic.stream.observe")
         return event
 
     def __enter__(self) -> LLMStream:
@@ -134,12 +136,14 @@ class AsyncLLMStream(wrapt.ObjectProxy):  # type: ignore[type-arg]
         except Exception as exc:
             self._self_call.fail(exc)
             raise
-        with handle_internal_errors("anthropic.stream.observe"):
+        try:
             if self._self_first:
                 self._self_first = False
                 call = self._self_call
                 call.span.set_attribute(GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, (time.time_ns() - call.start_ns) / 1e9)
             self._self_acc.observe(event)
+        except Exception:  # noqa: BLE001 - per event, cheaper than handle_internal_errors; same policy
+            log_internal_error("anthropic.stream.observe")
         return event
 
     async def __aenter__(self) -> AsyncLLMStream:

@@ -8,7 +8,7 @@ from typing import Any
 import wrapt
 from opentelemetry.trace import Span
 
-from otel_agent_trace._internal.errors import handle_internal_errors
+from otel_agent_trace._internal.errors import handle_internal_errors, log_internal_error
 from otel_agent_trace._internal.tracing import record_failure
 from otel_agent_trace.instrumentation.litellm._extract import StreamAccumulator, error_attributes, response_attributes
 from otel_agent_trace.semconv.gen_ai import GEN_AI_PROVIDER_NAME, GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK
@@ -82,12 +82,14 @@ class LLMStream(wrapt.ObjectProxy):  # type: ignore[type-arg]
             call.provider_from(wrapped)
 
     def _self_observe(self, chunk: Any) -> None:
-        with handle_internal_errors("litellm.stream.observe"):
+        try:
             if self._self_first:
                 self._self_first = False
                 call = self._self_call
                 call.span.set_attribute(GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, (time.time_ns() - call.start_ns) / 1e9)
             self._self_acc.observe(chunk)
+        except Exception:  # noqa: BLE001 - per chunk, cheaper than handle_internal_errors; same policy
+            log_internal_error("litellm.stream.observe")
 
     def __iter__(self) -> LLMStream:
         return self
