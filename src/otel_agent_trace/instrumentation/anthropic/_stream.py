@@ -110,7 +110,7 @@ class LLMStream(wrapt.ObjectProxy):  # type: ignore[type-arg]
         finally:
             self._self_call.finish_stream(self._self_acc)
 
-    def _x__del__(self) -> None:
+    def __del__(self) -> None:
         with handle_internal_errors("anthropic.stream.__del__"):
             self._self_call.finish_stream(self._self_acc)
 

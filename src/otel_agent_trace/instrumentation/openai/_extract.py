@@ -116,7 +116,7 @@ def chat_request_attributes(kwargs: Mapping[str, Any], attributes: Attributes, c
         attributes[GEN_AI_REQUEST_STOP_SEQUENCES] = tuple(str(s) for s in stop)
     if capture:
         messages = kwargs.get("messages")
-        if isinstance(messages, Iterable) and not isinstance(messages, (str, bytes)):
+        if isinstance(messages, (list, tuple)):  # never consume a generator the SDK still has to read
             attributes[GEN_AI_INPUT_MESSAGES] = dumps([_chat_input_message(m) for m in messages])
 
 
@@ -130,7 +130,7 @@ def responses_request_attributes(kwargs: Mapping[str, Any], attributes: Attribut
         items = kwargs.get("input")
         if isinstance(items, str):
             attributes[GEN_AI_INPUT_MESSAGES] = dumps([{"role": "user", "parts": [_text_part(items)]}])
-        elif isinstance(items, Iterable) and not isinstance(items, bytes):
+        elif isinstance(items, (list, tuple)):
             attributes[GEN_AI_INPUT_MESSAGES] = dumps(_responses_input_messages(items))
 
 

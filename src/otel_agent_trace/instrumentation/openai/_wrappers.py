@@ -14,7 +14,7 @@ from opentelemetry.context import (
 )
 from opentelemetry.trace import SpanKind, Tracer, set_span_in_context
 
-from otel_agent_trace._internal.context import is_enabled
+from otel_agent_trace._internal.context import is_enabled, is_llm_instrumentation_enabled
 from otel_agent_trace._internal.errors import log_internal_error
 from otel_agent_trace._internal.tracing import record_failure
 from otel_agent_trace.semconv.error import ERROR_CODE
@@ -136,7 +136,7 @@ class SyncWrapper(_Wrapper):
     def __call__(
         self, wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
-        if not is_enabled():
+        if not is_enabled() or not is_llm_instrumentation_enabled():
             return wrapped(*args, **kwargs)
         started = self._start(instance, kwargs)
         if started is None:
@@ -167,7 +167,7 @@ class AsyncWrapper(_Wrapper):
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
     ) -> Any:
-        if not is_enabled():
+        if not is_enabled() or not is_llm_instrumentation_enabled():
             return await wrapped(*args, **kwargs)
         started = self._start(instance, kwargs)
         if started is None:
