@@ -6,7 +6,7 @@ import inspect
 import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from typing import Any
+from typing import Any, TypeVar
 
 from opentelemetry.trace import SpanKind
 
@@ -21,6 +21,8 @@ from otel_agent_trace.semconv import gen_ai as G
 from otel_agent_trace.semconv import tool as T
 
 from ._operation import Operation, SpanHandle, attach_span
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def _bound_arguments(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -211,7 +213,7 @@ class agent_step(_SpanOperation):
     def _clone(self) -> agent_step:
         return agent_step(self.name, action_type=self.action_type)
 
-    def __call__(self, func: Any) -> Any:
+    def __call__(self, func: _F) -> _F:
         if self.name is None:
             self.name = getattr(func, "__name__", "step")
         return super().__call__(func)

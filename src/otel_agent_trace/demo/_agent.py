@@ -7,7 +7,7 @@ from typing import Any
 
 from otel_agent_trace.api import agent_run, agent_session, agent_step, decision, snapshot_state, tool_call
 
-_HOTELS = [
+_HOTELS: list[dict[str, Any]] = [
     {"name": "Budget Inn", "usd_per_night": 90},
     {"name": "Central Plaza", "usd_per_night": 180},
     {"name": "Grand Palace", "usd_per_night": 420},
