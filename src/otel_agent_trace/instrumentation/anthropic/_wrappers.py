@@ -21,7 +21,7 @@ from otel_agent_trace._internal.context import is_enabled, is_llm_instrumentatio
 from otel_agent_trace._internal.errors import handle_internal_errors
 
 from ._extract import content_request_attributes, request_attributes, server_attributes, span_name
-from ._stream import AsyncLLMStream, LLMCall, LLMStream
+from ._stream import LLMCall, wrap_stream
 
 _SYNC_MANAGER_ATTR = "_MessageStreamManager__api_request"
 _ASYNC_MANAGER_ATTR = "_AsyncMessageStreamManager__api_request"
@@ -78,9 +78,9 @@ def _finish(config: Config, call: LLMCall, result: Any, *, is_async: bool) -> An
     """Record the result of a call; a stream is returned wrapped in a proxy that ends the span later."""
     with handle_internal_errors("anthropic.finish"):
         if isinstance(result, config.stream_cls):
-            return LLMStream(result, call)
+            return wrap_stream(result, call, is_async=False)
         if isinstance(result, config.async_stream_cls):
-            return AsyncLLMStream(result, call)
+            return wrap_stream(result, call, is_async=True)
         if isinstance(result, config.message_cls):
             call.finish_message(result)
             return result

@@ -57,7 +57,7 @@ from otel_agent_trace.instrumentation.litellm._extract import (
     request_attributes,
     server_attributes,
 )
-from otel_agent_trace.instrumentation.litellm._stream import LLMCall, LLMStream
+from otel_agent_trace.instrumentation.litellm._stream import LLMCall, wrap_stream
 
 __all__ = ["LiteLLMInstrumentor"]
 
@@ -128,7 +128,7 @@ def _start(config: _Config, args: tuple[Any, ...], kwargs: Mapping[str, Any]) ->
 def _finish(config: _Config, call: LLMCall, result: Any) -> Any:
     with handle_internal_errors("litellm.finish"):
         if isinstance(result, config.stream_cls):
-            return LLMStream(result, call)
+            return wrap_stream(result, call)
         if isinstance(result, config.response_cls):
             call.finish_response(result)
             return result

@@ -1,21 +1,21 @@
-"""Stream proxies: the returned ``Stream``/``AsyncStream`` stays what it was, and its span ends exactly once.
+"""Streamed openai responses: what they delivered, recorded on the call's span by the shared proxies.
 
-The span ends when the stream is exhausted, raises, is closed, leaves its ``with`` block, or is garbage collected.
-The proxy forwards every attribute (``.response``, ``._iterator``...) to the wrapped stream and passes
-``isinstance(proxy, openai.Stream)``.
+The proxies (`otel_agent_trace.instrumentation._llm`) keep the returned ``Stream``/``AsyncStream`` what it was
+(every attribute forwarded, ``isinstance(proxy, openai.Stream)`` holds) and end the span exactly once: exhausted,
+raised, closed, ``with`` exited, or garbage collected.
 """
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from opentelemetry.trace import Span
-from wrapt import ObjectProxy
 
 from otel_agent_trace._internal.errors import log_internal_error
 from otel_agent_trace._internal.serialize import dumps
 from otel_agent_trace._internal.tracing import record_failure
+from otel_agent_trace.instrumentation._llm import AsyncStreamProxy, StreamProxy
 from otel_agent_trace.semconv.error import ERROR_CODE
 from otel_agent_trace.semconv.gen_ai import (
     GEN_AI_OUTPUT_MESSAGES,
@@ -35,11 +35,6 @@ from ._extract import (
 )
 
 _WHERE = "otel_agent_trace.instrumentation.openai stream"
-
-if TYPE_CHECKING:
-    _ProxyBase = ObjectProxy[Any]  # wrapt 2 ships generic stubs; the runtime class is not subscriptable
-else:
-    _ProxyBase = ObjectProxy
 
 
 class ChatStreamState:
@@ -154,7 +149,7 @@ class ResponsesStreamState:
 
 
 class _SpanEnder:
-    """Shared bookkeeping of both proxies (kept outside the ``ObjectProxy`` for cheap attribute access)."""
+    """The `StreamObserver` of an openai stream (kept outside the ``ObjectProxy`` for cheap attribute access)."""
 
     __slots__ = ("first_chunk", "span", "start", "state")
 
@@ -192,100 +187,6 @@ class _SpanEnder:
             log_internal_error(_WHERE)
         finally:
             span.end()
-
-
-class StreamProxy(_ProxyBase):
-    """Proxy of an ``openai.Stream`` that records the streamed response on its span."""
-
-    def __init__(self, wrapped: Any, ender: _SpanEnder) -> None:
-        super().__init__(wrapped)
-        self._self_ender = ender
-
-    def __iter__(self) -> StreamProxy:
-        return self
-
-    def __next__(self) -> Any:
-        try:
-            chunk = self.__wrapped__.__next__()
-        except StopIteration:
-            self._self_ender.end()
-            raise
-        except Exception as exc:
-            self._self_ender.end(exc)
-            raise
-        self._self_ender.on_chunk(chunk)
-        return chunk
-
-    def __enter__(self) -> StreamProxy:
-        self.__wrapped__.__enter__()
-        return self
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
-        try:
-            return self.__wrapped__.__exit__(exc_type, exc, tb)
-        finally:
-            self._self_ender.end()
-
-    def close(self) -> None:
-        """Close the stream and end the span."""
-        try:
-            self.__wrapped__.close()
-        finally:
-            self._self_ender.end()
-
-    def __del__(self) -> None:
-        ender = getattr(self, "_self_ender", None)
-        if ender is not None:
-            ender.end()
-
-
-class AsyncStreamProxy(_ProxyBase):
-    """Proxy of an ``openai.AsyncStream`` that records the streamed response on its span."""
-
-    def __init__(self, wrapped: Any, ender: _SpanEnder) -> None:
-        super().__init__(wrapped)
-        self._self_ender = ender
-
-    def __aiter__(self) -> AsyncStreamProxy:
-        return self
-
-    async def __anext__(self) -> Any:
-        try:
-            chunk = await self.__wrapped__.__anext__()
-        except StopAsyncIteration:
-            self._self_ender.end()
-            raise
-        except Exception as exc:
-            self._self_ender.end(exc)
-            raise
-        self._self_ender.on_chunk(chunk)
-        return chunk
-
-    async def __aenter__(self) -> AsyncStreamProxy:
-        await self.__wrapped__.__aenter__()
-        return self
-
-    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
-        try:
-            return await self.__wrapped__.__aexit__(exc_type, exc, tb)
-        finally:
-            self._self_ender.end()
-
-    async def close(self) -> None:
-        """Close the stream and end the span."""
-        try:
-            await self.__wrapped__.close()
-        finally:
-            self._self_ender.end()
-
-    async def aclose(self) -> None:
-        """Close the stream and end the span (alias of `close`)."""
-        await self.close()
-
-    def __del__(self) -> None:
-        ender = getattr(self, "_self_ender", None)
-        if ender is not None:
-            ender.end()
 
 
 def wrap_stream(
