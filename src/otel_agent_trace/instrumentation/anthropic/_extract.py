@@ -17,6 +17,10 @@ from typing import Any
 from opentelemetry.util.types import AttributeValue
 
 from otel_agent_trace._internal.serialize import safe_json_dumps, to_jsonable
+from otel_agent_trace.instrumentation._genai import SEQUENCE as _SEQUENCE
+from otel_agent_trace.instrumentation._genai import get as _get
+from otel_agent_trace.instrumentation._genai import is_int as _int
+from otel_agent_trace.instrumentation._genai import is_number as _number
 from otel_agent_trace.semconv.agent import AGENT_STEP_ACTION_TYPE, LLM_TOOL_CALL_IDS, LLM_TOOL_CALL_NAMES
 from otel_agent_trace.semconv.error import ERROR_CODE
 from otel_agent_trace.semconv.gen_ai import (
@@ -50,7 +54,6 @@ LLM_CALL = "llm_call"
 SERVER_ADDRESS = "server.address"
 SERVER_PORT = "server.port"
 
-_SEQUENCE = (list, tuple)
 _EMPTY: Mapping[str, Any] = {}
 
 FINISH_REASONS: dict[str, str] = {
@@ -63,21 +66,6 @@ FINISH_REASONS: dict[str, str] = {
     "refusal": "content_filter",
 }
 """Anthropic ``stop_reason`` -> GenAI semconv ``finish_reason`` of an output message (others kept as they are)."""
-
-
-def _int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _get(obj: Any, name: str) -> Any:
-    """``obj[name]`` for a mapping (request params), ``obj.name`` for a model (response blocks)."""
-    if isinstance(obj, Mapping):
-        return obj.get(name)
-    return getattr(obj, name, None)
 
 
 def span_name(kwargs: Mapping[str, Any]) -> str:

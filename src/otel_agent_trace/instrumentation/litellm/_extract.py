@@ -8,13 +8,17 @@ capture is on.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from opentelemetry.util.types import AttributeValue
 
 from otel_agent_trace._internal.serialize import safe_json_dumps, to_jsonable
+from otel_agent_trace.instrumentation._genai import SEQUENCE as _SEQUENCE
+from otel_agent_trace.instrumentation._genai import chat_input_message, chat_tool_call_parts, tool_call_part
+from otel_agent_trace.instrumentation._genai import get as _get
+from otel_agent_trace.instrumentation._genai import is_int as _int
+from otel_agent_trace.instrumentation._genai import is_number as _number
 from otel_agent_trace.semconv.agent import AGENT_STEP_ACTION_TYPE, LLM_TOOL_CALL_IDS, LLM_TOOL_CALL_NAMES
 from otel_agent_trace.semconv.error import ERROR_CODE
 from otel_agent_trace.semconv.gen_ai import (
@@ -46,7 +50,6 @@ CHAT = "chat"
 LLM_CALL = "llm_call"
 SERVER_ADDRESS = "server.address"
 SERVER_PORT = "server.port"
-_SEQUENCE = (list, tuple)
 
 PROVIDER_NAMES: dict[str, str] = {
     "openai": "openai",
@@ -70,20 +73,6 @@ PROVIDER_NAMES: dict[str, str] = {
     "watsonx": "ibm.watsonx.ai",
 }
 """litellm ``custom_llm_provider`` -> GenAI semconv ``gen_ai.provider.name`` (others are kept as litellm names them)."""
-
-
-def _int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _get(obj: Any, name: str) -> Any:
-    if isinstance(obj, Mapping):
-        return obj.get(name)
-    return getattr(obj, name, None)
 
 
 def provider_name(provider: Any) -> str:
@@ -146,15 +135,6 @@ def server_attributes(api_base: Any, attributes: Attributes) -> None:
 # --- content (only called when content capture is on) ---------------------------------------------------------
 
 
-def _arguments(raw: Any) -> Any:
-    if isinstance(raw, str):
-        try:
-            return json.loads(raw)
-        except ValueError:
-            return raw
-    return to_jsonable(raw)
-
-
 def _content_parts(content: Any) -> list[dict[str, Any]]:
     if content is None:
         return []
@@ -178,41 +158,13 @@ def _content_parts(content: Any) -> list[dict[str, Any]]:
     return parts
 
 
-def _tool_call_parts(tool_calls: Any) -> list[dict[str, Any]]:
-    parts: list[dict[str, Any]] = []
-    if isinstance(tool_calls, _SEQUENCE):
-        for call in tool_calls:
-            function = _get(call, "function")
-            parts.append(
-                {
-                    "type": "tool_call",
-                    "id": _get(call, "id"),
-                    "name": _get(function, "name"),
-                    "arguments": _arguments(_get(function, "arguments")),
-                }
-            )
-    return parts
-
-
-def _input_message(message: Any) -> dict[str, Any]:
-    role = _get(message, "role")
-    if role == "tool":
-        part = {
-            "type": "tool_call_response",
-            "id": _get(message, "tool_call_id"),
-            "response": to_jsonable(_get(message, "content")),
-        }
-        return {"role": "tool", "parts": [part]}
-    parts = _content_parts(_get(message, "content"))
-    parts.extend(_tool_call_parts(_get(message, "tool_calls")))
-    return {"role": role, "parts": parts}
-
-
 def content_request_attributes(kwargs: Mapping[str, Any], attributes: Attributes) -> None:
     """Add ``gen_ai.input.messages`` and ``gen_ai.tool.definitions`` (JSON; system messages stay in the list)."""
     messages = kwargs.get("messages")
     if isinstance(messages, _SEQUENCE):
-        attributes[GEN_AI_INPUT_MESSAGES] = safe_json_dumps([_input_message(message) for message in messages])
+        attributes[GEN_AI_INPUT_MESSAGES] = safe_json_dumps(
+            [chat_input_message(message, _content_parts) for message in messages]
+        )
     tools = kwargs.get("tools")
     if isinstance(tools, _SEQUENCE) and tools:
         definitions = []
@@ -281,7 +233,7 @@ def response_attributes(response: Any, *, capture: bool) -> Attributes:
             names.append(str(_get(_get(call, "function"), "name")))
         if capture:
             parts = _content_parts(getattr(message, "content", None))
-            parts.extend(_tool_call_parts(list(tool_calls or ())))
+            parts.extend(chat_tool_call_parts(list(tool_calls or ())))
             output.append(
                 {"role": getattr(message, "role", None) or "assistant", "parts": parts, "finish_reason": reason}
             )
@@ -398,8 +350,7 @@ class StreamAccumulator:
                 if text:
                     parts.append({"type": "text", "content": text})
                 for _, tool in sorted(state[2].items()):
-                    arguments = _arguments("".join(tool[2]))
-                    parts.append({"type": "tool_call", "id": tool[0], "name": tool[1], "arguments": arguments})
+                    parts.append(tool_call_part(tool[0], tool[1], "".join(tool[2])))
                 output.append({"role": state[3] or "assistant", "parts": parts, "finish_reason": state[0]})
             attributes[GEN_AI_OUTPUT_MESSAGES] = safe_json_dumps(output)
         return attributes

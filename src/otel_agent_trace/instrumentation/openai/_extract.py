@@ -8,7 +8,6 @@ is on.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -16,6 +15,12 @@ from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS, S
 from opentelemetry.util.types import AttributeValue
 
 from otel_agent_trace._internal.serialize import dumps, to_jsonable
+from otel_agent_trace.instrumentation._genai import chat_input_message
+from otel_agent_trace.instrumentation._genai import chat_tool_call_parts as _chat_tool_call_parts
+from otel_agent_trace.instrumentation._genai import get as _get
+from otel_agent_trace.instrumentation._genai import is_number as _number
+from otel_agent_trace.instrumentation._genai import text_part as _text_part
+from otel_agent_trace.instrumentation._genai import tool_call_part as _tool_call_part
 from otel_agent_trace.semconv.agent import AGENT_STEP_ACTION_TYPE, LLM_TOOL_CALL_IDS, LLM_TOOL_CALL_NAMES
 from otel_agent_trace.semconv.gen_ai import (
     GEN_AI_EMBEDDINGS_DIMENSION_COUNT,
@@ -47,13 +52,8 @@ CHAT = "chat"
 EMBEDDINGS = "embeddings"
 LLM_CALL = "llm_call"
 
-_NUMBER = (int, float)
 _MAX_SERVERS = 64
 _servers: dict[int, tuple[Any, str | None, int | None]] = {}
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, _NUMBER) and not isinstance(value, bool)
 
 
 def server_attributes(instance: Any, attributes: Attributes) -> None:
@@ -117,7 +117,7 @@ def chat_request_attributes(kwargs: Mapping[str, Any], attributes: Attributes, c
     if capture:
         messages = kwargs.get("messages")
         if isinstance(messages, (list, tuple)):  # never consume a generator the SDK still has to read
-            attributes[GEN_AI_INPUT_MESSAGES] = dumps([_chat_input_message(m) for m in messages])
+            attributes[GEN_AI_INPUT_MESSAGES] = dumps([chat_input_message(m, _content_parts) for m in messages])
 
 
 def responses_request_attributes(kwargs: Mapping[str, Any], attributes: Attributes, capture: bool) -> None:
@@ -147,27 +147,6 @@ def embeddings_request_attributes(kwargs: Mapping[str, Any], attributes: Attribu
 # --- content: GenAI semconv message format (role + parts) ---------------------------------------------------
 
 
-def _get(obj: Any, key: str) -> Any:
-    """``obj[key]`` for mappings (request params), ``obj.key`` for SDK models."""
-    if isinstance(obj, Mapping):
-        return obj.get(key)
-    return getattr(obj, key, None)
-
-
-def _text_part(text: Any) -> dict[str, Any]:
-    return {"type": "text", "content": text}
-
-
-def _arguments(raw: Any) -> Any:
-    """Tool call arguments as a JSON value when they parse, else as given."""
-    if isinstance(raw, str):
-        try:
-            return json.loads(raw)
-        except ValueError:
-            return raw
-    return to_jsonable(raw)
-
-
 def _content_parts(content: Any) -> list[dict[str, Any]]:
     if content is None:
         return []
@@ -188,39 +167,6 @@ def _content_parts(content: Any) -> list[dict[str, Any]]:
             else:
                 parts.append({"type": str(kind), "content": to_jsonable(item)})
     return parts
-
-
-def _tool_call_part(call_id: Any, name: Any, arguments: Any) -> dict[str, Any]:
-    return {"type": "tool_call", "id": call_id, "name": name, "arguments": _arguments(arguments)}
-
-
-def _chat_tool_call_parts(tool_calls: Any) -> list[dict[str, Any]]:
-    parts = []
-    for call in tool_calls or ():
-        function = _get(call, "function") or _get(call, "custom")
-        arguments = _get(function, "arguments")
-        if arguments is None:
-            arguments = _get(function, "input")
-        parts.append(_tool_call_part(_get(call, "id"), _get(function, "name"), arguments))
-    return parts
-
-
-def _chat_input_message(message: Any) -> dict[str, Any]:
-    role = _get(message, "role")
-    if role == "tool":
-        return {
-            "role": "tool",
-            "parts": [
-                {
-                    "type": "tool_call_response",
-                    "id": _get(message, "tool_call_id"),
-                    "response": to_jsonable(_get(message, "content")),
-                }
-            ],
-        }
-    parts = _content_parts(_get(message, "content"))
-    parts.extend(_chat_tool_call_parts(_get(message, "tool_calls")))
-    return {"role": role, "parts": parts}
 
 
 def _responses_input_messages(items: Iterable[Any]) -> list[dict[str, Any]]:

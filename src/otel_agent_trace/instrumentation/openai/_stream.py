@@ -15,6 +15,7 @@ from opentelemetry.trace import Span
 from otel_agent_trace._internal.errors import log_internal_error
 from otel_agent_trace._internal.serialize import dumps
 from otel_agent_trace._internal.tracing import record_failure
+from otel_agent_trace.instrumentation._genai import tool_call_part as _tool_call_part
 from otel_agent_trace.instrumentation._llm import AsyncStreamProxy, StreamProxy
 from otel_agent_trace.semconv.error import ERROR_CODE
 from otel_agent_trace.semconv.gen_ai import (
@@ -27,7 +28,6 @@ from otel_agent_trace.semconv.gen_ai import (
 
 from ._extract import (
     Attributes,
-    _tool_call_part,
     _usage,
     error_code,
     responses_response_attributes,
