@@ -15,17 +15,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import ParamSpec, TypeVar
 
+from opentelemetry import context as otel_context
+from opentelemetry.context import _SUPPRESS_HTTP_INSTRUMENTATION_KEY
 from opentelemetry.instrumentation.utils import (
     is_http_instrumentation_enabled,
     is_instrumentation_enabled,
     suppress_http_instrumentation,
     suppress_instrumentation,
 )
+from opentelemetry.trace import Span, set_span_in_context
 
 __all__ = [
     "Correlation",
     "RunState",
     "ToolScope",
+    "attach_span",
     "current_correlation",
     "current_run",
     "current_tool",
@@ -187,3 +191,15 @@ def suppress_llm_instrumentation() -> Iterator[None]:
         yield
     finally:
         _llm_suppressed.reset(token)
+
+
+def attach_span(span: Span, *, suppress_http: bool) -> contextvars.Token[otel_context.Context]:
+    """Make ``span`` current (and, with ``suppress_http``, turn HTTP instrumentation off) in one ``attach``.
+
+    Returns the token for ``opentelemetry.context.detach``. LLM instrumentors suppress HTTP so no duplicate HTTP
+    span appears under their span; HTTP instrumentors so that a nested client (urllib3 under requests) adds none.
+    """
+    ctx = set_span_in_context(span)
+    if suppress_http:
+        ctx = otel_context.set_value(_SUPPRESS_HTTP_INSTRUMENTATION_KEY, True, ctx)
+    return otel_context.attach(ctx)

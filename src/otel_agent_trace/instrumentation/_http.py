@@ -16,7 +16,6 @@ from urllib.parse import SplitResult, unquote_plus, urlsplit
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
-from opentelemetry.context import _SUPPRESS_HTTP_INSTRUMENTATION_KEY
 from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 from opentelemetry.semconv.attributes.http_attributes import (
     HTTP_REQUEST_METHOD,
@@ -29,7 +28,7 @@ from opentelemetry.semconv.attributes.url_attributes import URL_FULL
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
-from otel_agent_trace._internal.context import current_tool, is_enabled, is_http_instrumentation_enabled
+from otel_agent_trace._internal.context import attach_span, current_tool, is_enabled, is_http_instrumentation_enabled
 from otel_agent_trace._internal.errors import log_internal_error
 from otel_agent_trace._internal.tracing import record_failure
 from otel_agent_trace.semconv.gen_ai import GEN_AI_TOOL_CALL_ID
@@ -237,9 +236,7 @@ class ClientCall:
 
     def attach(self) -> object:
         """Make the span current and suppress nested HTTP spans (e.g. urllib3 under requests)."""
-        ctx = trace.set_span_in_context(self.span)
-        ctx = otel_context.set_value(_SUPPRESS_HTTP_INSTRUMENTATION_KEY, True, ctx)
-        return otel_context.attach(ctx)
+        return attach_span(self.span, suppress_http=True)
 
     def set_response(self, info: ResponseInfo) -> None:
         """Record status code, protocol version and body; status ERROR for codes >= 400 (CLIENT span rule)."""

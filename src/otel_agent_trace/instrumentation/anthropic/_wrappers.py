@@ -14,10 +14,9 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.context import _SUPPRESS_HTTP_INSTRUMENTATION_KEY
 from opentelemetry.trace import SpanKind
 
-from otel_agent_trace._internal.context import is_enabled, is_llm_instrumentation_enabled
+from otel_agent_trace._internal.context import attach_span, is_enabled, is_llm_instrumentation_enabled
 from otel_agent_trace._internal.errors import handle_internal_errors
 
 from ._extract import content_request_attributes, request_attributes, server_attributes, span_name
@@ -68,10 +67,7 @@ def _start(config: Config, instance: Any, params: Mapping[str, Any], stream: boo
         call = LLMCall(span, capture, start_ns)
     if call is None:
         return None
-    ctx = trace.set_span_in_context(call.span)
-    if not config.capture_http:
-        ctx = otel_context.set_value(_SUPPRESS_HTTP_INSTRUMENTATION_KEY, True, ctx)
-    return call, otel_context.attach(ctx)
+    return call, attach_span(call.span, suppress_http=not config.capture_http)
 
 
 def _finish(config: Config, call: LLMCall, result: Any, *, is_async: bool) -> Any:

@@ -38,13 +38,13 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.context import _SUPPRESS_HTTP_INSTRUMENTATION_KEY
 from opentelemetry.instrumentation.dependencies import DependencyConflictError, get_dependency_conflicts
 from opentelemetry.instrumentation.utils import unwrap
 from opentelemetry.trace import SpanKind
 from wrapt import register_post_import_hook, wrap_function_wrapper
 
 from otel_agent_trace._internal.context import (
+    attach_span,
     is_enabled,
     is_llm_instrumentation_enabled,
     suppress_llm_instrumentation,
@@ -119,10 +119,7 @@ def _start(config: _Config, args: tuple[Any, ...], kwargs: Mapping[str, Any]) ->
         call = LLMCall(span, capture, start_ns, provider is not None)
     if call is None:
         return None
-    ctx = trace.set_span_in_context(call.span)
-    if not config.capture_http:
-        ctx = otel_context.set_value(_SUPPRESS_HTTP_INSTRUMENTATION_KEY, True, ctx)
-    return call, otel_context.attach(ctx)
+    return call, attach_span(call.span, suppress_http=not config.capture_http)
 
 
 def _finish(config: _Config, call: LLMCall, result: Any) -> Any:

@@ -9,12 +9,11 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry.context import (
-    _SUPPRESS_HTTP_INSTRUMENTATION_KEY,  # the key suppress_http_instrumentation() sets
     Context,
 )
-from opentelemetry.trace import SpanKind, Tracer, set_span_in_context
+from opentelemetry.trace import SpanKind, Tracer
 
-from otel_agent_trace._internal.context import is_enabled, is_llm_instrumentation_enabled
+from otel_agent_trace._internal.context import attach_span, is_enabled, is_llm_instrumentation_enabled
 from otel_agent_trace._internal.errors import log_internal_error
 from otel_agent_trace._internal.tracing import record_failure
 from otel_agent_trace.semconv.error import ERROR_CODE
@@ -95,10 +94,7 @@ class _Wrapper:
             _extract.server_attributes(instance, attributes)
             name = f"{op.name} {model}" if isinstance(model, str) else op.name
             span = self._tracer.start_span(name, kind=_CLIENT, attributes=attributes)
-            ctx = set_span_in_context(span)
-            if self._suppress_http:
-                ctx = otel_context.set_value(_SUPPRESS_HTTP_INSTRUMENTATION_KEY, True, ctx)
-            return span, otel_context.attach(ctx), capture, time.perf_counter()
+            return span, attach_span(span, suppress_http=self._suppress_http), capture, time.perf_counter()
         except Exception:  # noqa: BLE001 - telemetry faults must not reach the user; the call goes untraced
             log_internal_error(self._op.where)
             return None
