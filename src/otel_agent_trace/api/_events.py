@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import traceback
 from typing import Any
 
 from opentelemetry import trace
@@ -12,7 +11,7 @@ from otel_agent_trace._internal.context import current_run
 from otel_agent_trace._internal.errors import guarded
 from otel_agent_trace._internal.serialize import content_hash, safe_json_dumps, to_jsonable
 from otel_agent_trace._internal.settings import capture_content
-from otel_agent_trace._internal.tracing import error_type_of
+from otel_agent_trace._internal.tracing import error_event_attributes
 from otel_agent_trace.semconv import error as E
 from otel_agent_trace.semconv import state as S
 
@@ -86,27 +85,16 @@ def record_error(
     attempt, post-error state with content capture). With ``handled=False`` the span's status becomes ERROR.
     """
     target = span or trace.get_current_span()
-    attributes: dict[str, Any] = {E.ERROR_HANDLED: handled}
-    if isinstance(error, BaseException):
-        attributes[E.EXCEPTION_TYPE] = error_type_of(error)
-        attributes[E.EXCEPTION_MESSAGE] = str(error)
-        if error.__traceback__ is not None:
-            attributes[E.EXCEPTION_STACKTRACE] = "".join(
-                traceback.format_exception(type(error), error, error.__traceback__)
-            )
-        message = f"{type(error).__name__}: {error}"
-    else:
-        attributes[E.EXCEPTION_TYPE] = "error"
-        attributes[E.EXCEPTION_MESSAGE] = str(error)
-        message = str(error)
-    if code is not None:
-        attributes[E.ERROR_CODE] = str(code)
-    if handler:
-        attributes[E.ERROR_HANDLER] = handler
-    if retry_attempt is not None:
-        attributes[E.ERROR_RETRY_ATTEMPT] = int(retry_attempt)
-    if post_state is not None and capture_content():
-        attributes[E.ERROR_POST_STATE] = safe_json_dumps(post_state)
+    post_state_json = safe_json_dumps(post_state) if post_state is not None and capture_content() else None
+    attributes = error_event_attributes(
+        error,
+        handled=handled,
+        code=code,
+        handler=handler,
+        retry_attempt=retry_attempt,
+        post_state_json=post_state_json,
+    )
+    message = f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else str(error)
     target.add_event(E.ERROR_EVENT_NAME, attributes)
     span_attributes = {k: v for k, v in attributes.items() if not k.startswith("exception.")}
     span_attributes[E.ERROR_TYPE] = attributes[E.EXCEPTION_TYPE]

@@ -22,7 +22,7 @@ from opentelemetry.trace import Span, SpanKind
 from otel_agent_trace._internal.context import is_enabled
 from otel_agent_trace._internal.errors import handle_internal_errors
 from otel_agent_trace._internal.serialize import content_hash, safe_json_dumps
-from otel_agent_trace._internal.tracing import error_type_of, format_stack, record_failure
+from otel_agent_trace._internal.tracing import error_event_attributes, record_failure
 from otel_agent_trace.semconv import agent as A
 from otel_agent_trace.semconv import decision as D
 from otel_agent_trace.semconv import error as E
@@ -134,21 +134,13 @@ def _error_event(
     post_state: Any = None,
 ) -> None:
     """An ``agent_trace.error`` event for an error the run survived (the shape of ``api.record_error``)."""
-    attributes: dict[str, Any] = {E.ERROR_HANDLED: True}
-    if isinstance(error, BaseException):
-        attributes[E.EXCEPTION_TYPE] = error_type_of(error)
-        attributes[E.EXCEPTION_MESSAGE] = str(error)
-        if error.__traceback__ is not None:
-            attributes[E.EXCEPTION_STACKTRACE] = format_stack(error)
-    else:
-        attributes[E.EXCEPTION_TYPE] = "error"
-        attributes[E.EXCEPTION_MESSAGE] = error
-    if handler:
-        attributes[E.ERROR_HANDLER] = handler
-    if retry_attempt is not None:
-        attributes[E.ERROR_RETRY_ATTEMPT] = retry_attempt
-    if post_state is not None:
-        attributes[E.ERROR_POST_STATE] = safe_json_dumps(post_state)
+    attributes = error_event_attributes(
+        error,
+        handled=True,
+        handler=handler,
+        retry_attempt=retry_attempt,
+        post_state_json=safe_json_dumps(post_state) if post_state is not None else None,
+    )
     span.add_event(E.ERROR_EVENT_NAME, attributes)
     span.set_attribute(E.ERROR_HANDLED, True)
     if handler:
