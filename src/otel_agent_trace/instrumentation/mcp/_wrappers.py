@@ -135,9 +135,7 @@ class CallToolWrapper:
             try:
                 result = await wrapped(*args, **call_kwargs)
             except Exception as exc:
-                with handle_internal_errors("mcp.ClientSession.call_tool.error"):
-                    record_failure(span, exc)
-                    span.set_attribute(TOOL_STATUS, "error")
+                _fail(span, exc, "mcp.ClientSession.call_tool.error")
                 raise
             with handle_internal_errors("mcp.ClientSession.call_tool.result"):
                 _finish_result(span, result, capture)
@@ -145,6 +143,13 @@ class CallToolWrapper:
         finally:
             otel_context.detach(token)
             span.end()
+
+
+def _fail(span: Span, exc: Exception, where: str) -> None:
+    """Record a tool call's exception (status ERROR, ``error.type``, tool status ``error``)."""
+    with handle_internal_errors(where):
+        record_failure(span, exc)
+        span.set_attribute(TOOL_STATUS, "error")
 
 
 def parent_context(meta: Mapping[str, Any] | None) -> otel_context.Context | None:
@@ -193,9 +198,7 @@ class _ServerToolHandler:
                 try:
                     result = await self._handler(ctx, params)
                 except Exception as exc:
-                    with handle_internal_errors("mcp.server.tools/call.error"):
-                        record_failure(span, exc)
-                        span.set_attribute(TOOL_STATUS, "error")
+                    _fail(span, exc, "mcp.server.tools/call.error")
                     raise
             with handle_internal_errors("mcp.server.tools/call.result"):
                 _finish_result(span, result, capture)
