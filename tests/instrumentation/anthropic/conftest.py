@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from http.server import ThreadingHTTPServer
+from typing import Any, ClassVar
 
 import anthropic
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from otel_agent_trace.instrumentation.anthropic import AnthropicInstrumentor
+from tests.instrumentation._servers import JSONHandler, serving
 
 TEXT_MESSAGE: dict[str, Any] = {
     "id": "msg_text_01",
@@ -158,58 +157,30 @@ def error_stream_events() -> list[bytes]:
     return [*text_stream_events()[:4], _sse("error", OVERLOADED)]
 
 
-class _Handler(BaseHTTPRequestHandler):
-    disable_nagle_algorithm = True
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def _json(self, status: int, body: dict[str, Any]) -> None:
-        raw = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("content-type", "application/json")
-        self.send_header("request-id", "req_mock_1")
-        self.send_header("content-length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
-
-    def _stream(self, events: list[bytes]) -> None:
-        self.send_response(200)
-        self.send_header("content-type", "text/event-stream")
-        self.send_header("cache-control", "no-cache")
-        self.send_header("connection", "close")
-        self.end_headers()
-        for event in events:
-            try:
-                self.wfile.write(event)
-                self.wfile.flush()
-            except (BrokenPipeError, ConnectionResetError):
-                return
-        self.close_connection = True
+class _Handler(JSONHandler):
+    json_headers: ClassVar[dict[str, str]] = {"request-id": "req_mock_1"}
 
     def do_POST(self) -> None:
-        length = int(self.headers.get("content-length", "0"))
-        body = json.loads(self.rfile.read(length) or b"{}")
+        body = self.read_json()
         self.server.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})  # type: ignore[attr-defined]
         model = body.get("model", "")
         if self.path.endswith("/count_tokens"):
-            self._json(200, {"input_tokens": 12})
+            self.send_json(200, {"input_tokens": 12})
         elif "overloaded" in model:
-            self._json(529, OVERLOADED)
+            self.send_json(529, OVERLOADED)
         elif "bad" in model:
-            self._json(400, BAD_REQUEST)
+            self.send_json(400, BAD_REQUEST)
         elif body.get("stream"):
             if "tool" in model:
-                self._stream(tool_stream_events())
+                self.send_sse(tool_stream_events())
             elif "midfail" in model:
-                self._stream(error_stream_events())
+                self.send_sse(error_stream_events())
             else:
-                self._stream(text_stream_events())
+                self.send_sse(text_stream_events())
         elif "tool" in model:
-            self._json(200, TOOL_MESSAGE)
+            self.send_json(200, TOOL_MESSAGE)
         else:
-            self._json(200, TEXT_MESSAGE)
+            self.send_json(200, TEXT_MESSAGE)
 
 
 class MockServer(ThreadingHTTPServer):
@@ -226,24 +197,8 @@ class MockServer(ThreadingHTTPServer):
 
 @pytest.fixture(scope="session")
 def mock_server() -> Iterator[MockServer]:
-    server = MockServer()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture
-def exporter() -> InMemorySpanExporter:
-    return InMemorySpanExporter()
-
-
-@pytest.fixture
-def provider(exporter: InMemorySpanExporter) -> TracerProvider:
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    return provider
+    with serving(MockServer()) as server:
+        yield server
 
 
 @pytest.fixture

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -14,6 +12,7 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from otel_agent_trace.semconv import agent as A
 from otel_agent_trace.semconv import gen_ai as G
+from tests.instrumentation._servers import JSONHandler, serving
 
 langchain_openai = pytest.importorskip("langchain_openai")
 openai_instrumentation = pytest.importorskip("otel_agent_trace.instrumentation.openai")
@@ -37,33 +36,16 @@ COMPLETION = {
 }
 
 
-class _Handler(BaseHTTPRequestHandler):
-    disable_nagle_algorithm = True
-
+class _Handler(JSONHandler):
     def do_POST(self) -> None:
-        length = int(self.headers.get("content-length") or 0)
-        self.rfile.read(length)
-        body = json.dumps(COMPLETION).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+        self.read_json()
+        self.send_json(200, COMPLETION)
 
 
 @pytest.fixture(scope="module")
 def base_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), _Handler)) as server:
         yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def _graph(base_url: str) -> Any:

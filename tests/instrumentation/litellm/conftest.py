@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 
 # litellm fetches its model cost map from the internet at import time unless told not to.
@@ -14,13 +13,13 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 litellm = pytest.importorskip("litellm")
 litellm.telemetry = False
 
 from otel_agent_trace.instrumentation.litellm import LiteLLMInstrumentor  # noqa: E402
+from tests.instrumentation._servers import JSONHandler, serving  # noqa: E402
 
 TEXT_COMPLETION: dict[str, Any] = {
     "id": "chatcmpl-text-1",
@@ -110,49 +109,21 @@ def tool_chunks() -> list[bytes]:
     ]
 
 
-class _Handler(BaseHTTPRequestHandler):
-    disable_nagle_algorithm = True
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def _json(self, status: int, body: dict[str, Any]) -> None:
-        raw = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
-
-    def _stream(self, chunks: list[bytes]) -> None:
-        self.send_response(200)
-        self.send_header("content-type", "text/event-stream")
-        self.send_header("connection", "close")
-        self.end_headers()
-        for chunk in chunks:
-            try:
-                self.wfile.write(chunk)
-                self.wfile.flush()
-            except (BrokenPipeError, ConnectionResetError):
-                return
-        self.close_connection = True
-
+class _Handler(JSONHandler):
     def do_POST(self) -> None:
-        length = int(self.headers.get("content-length", "0"))
-        body = json.loads(self.rfile.read(length) or b"{}")
+        body = self.read_json()
         self.server.requests.append(body)  # type: ignore[attr-defined]
         model = body.get("model", "")
         if "ratelimited" in model:
-            self._json(429, RATE_LIMITED)
+            self.send_json(429, RATE_LIMITED)
         elif "bad" in model:
-            self._json(400, BAD_REQUEST)
+            self.send_json(400, BAD_REQUEST)
         elif body.get("stream"):
-            self._stream(tool_chunks() if "tool" in model else text_chunks())
+            self.send_sse(tool_chunks() if "tool" in model else text_chunks())
         elif "tool" in model:
-            self._json(200, TOOL_COMPLETION)
+            self.send_json(200, TOOL_COMPLETION)
         else:
-            self._json(200, TEXT_COMPLETION)
+            self.send_json(200, TEXT_COMPLETION)
 
 
 class MockServer(ThreadingHTTPServer):
@@ -169,24 +140,8 @@ class MockServer(ThreadingHTTPServer):
 
 @pytest.fixture(scope="session")
 def mock_server() -> Iterator[MockServer]:
-    server = MockServer()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture
-def exporter() -> InMemorySpanExporter:
-    return InMemorySpanExporter()
-
-
-@pytest.fixture
-def provider(exporter: InMemorySpanExporter) -> TracerProvider:
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    return provider
+    with serving(MockServer()) as server:
+        yield server
 
 
 @pytest.fixture

@@ -5,8 +5,6 @@ from collections.abc import Iterator
 import openai
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from otel_agent_trace.instrumentation.openai import OpenAIInstrumentor
 
@@ -17,18 +15,6 @@ from .mock_server import MockOpenAIServer, running_server
 def server() -> Iterator[MockOpenAIServer]:
     with running_server() as srv:
         yield srv
-
-
-@pytest.fixture
-def exporter() -> InMemorySpanExporter:
-    return InMemorySpanExporter()
-
-
-@pytest.fixture
-def provider(exporter: InMemorySpanExporter) -> TracerProvider:
-    tp = TracerProvider()
-    tp.add_span_processor(SimpleSpanProcessor(exporter))
-    return tp
 
 
 @pytest.fixture

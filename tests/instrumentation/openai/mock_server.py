@@ -8,11 +8,11 @@ Chat completions answer with tool calls when the request offers ``tools``.
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.instrumentation._servers import serving
 
 CREATED = 1_700_000_000
 
@@ -288,13 +288,6 @@ class MockOpenAIServer(ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}/v1"
 
 
-@contextmanager
-def running_server() -> Iterator[MockOpenAIServer]:
-    server = MockOpenAIServer()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
+def running_server() -> AbstractContextManager[MockOpenAIServer]:
+    """The mock server, running for the duration of a ``with`` block."""
+    return serving(MockOpenAIServer())

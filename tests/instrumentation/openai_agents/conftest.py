@@ -8,8 +8,6 @@ import agents
 import pytest
 from openai import AsyncOpenAI
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from otel_agent_trace.instrumentation.openai_agents import OpenAIAgentsInstrumentor
 
@@ -40,18 +38,6 @@ def responses(mock: MockResponses) -> Iterator[MockResponses]:
     fresh_client(mock)
     yield mock
     mock.script.clear()
-
-
-@pytest.fixture
-def exporter() -> InMemorySpanExporter:
-    return InMemorySpanExporter()
-
-
-@pytest.fixture
-def provider(exporter: InMemorySpanExporter) -> TracerProvider:
-    tp = TracerProvider()
-    tp.add_span_processor(SimpleSpanProcessor(exporter))
-    return tp
 
 
 @pytest.fixture

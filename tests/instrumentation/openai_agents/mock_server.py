@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.instrumentation._servers import serving
 
 _USAGE = {
     "input_tokens": 11,
@@ -98,12 +99,6 @@ def _handler(state: MockResponses) -> type[BaseHTTPRequestHandler]:
 def serve() -> Iterator[MockResponses]:
     """Run the mock on 127.0.0.1 (a free port) for the duration of the block."""
     state = MockResponses()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    state.base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    try:
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))) as server:
+        state.base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
