@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeGuard
@@ -11,6 +10,8 @@ from opentelemetry.util.types import AttributeValue
 
 from otel_agent_trace._internal.context import is_enabled, is_llm_instrumentation_enabled
 from otel_agent_trace._internal.serialize import safe_json_dumps, to_jsonable
+from otel_agent_trace.instrumentation._genai import text_part as _text_part
+from otel_agent_trace.instrumentation._genai import tool_call_part
 from otel_agent_trace.semconv import agent as A
 from otel_agent_trace.semconv import gen_ai as G
 
@@ -130,10 +131,6 @@ def request_attributes(metadata: Mapping[str, Any] | None, params: Mapping[str, 
         attrs[G.GEN_AI_REQUEST_STREAM] = True
 
 
-def _text_part(text: Any) -> dict[str, Any]:
-    return {"type": "text", "content": text}
-
-
 def _content_parts(content: Any) -> list[dict[str, Any]]:
     if content is None or content == "":
         return []
@@ -155,15 +152,6 @@ def _content_parts(content: Any) -> list[dict[str, Any]]:
     return parts
 
 
-def _arguments(raw: Any) -> Any:
-    if isinstance(raw, str):
-        try:
-            return json.loads(raw)
-        except ValueError:
-            return raw
-    return to_jsonable(raw)
-
-
 def message_json(message: Any) -> dict[str, Any]:
     """One LangChain message in the GenAI semconv message shape (``role`` and ``parts``)."""
     kind = getattr(message, "type", None)
@@ -183,14 +171,7 @@ def message_json(message: Any) -> dict[str, Any]:
     parts = _content_parts(getattr(message, "content", None))
     for call in getattr(message, "tool_calls", None) or ():
         if isinstance(call, Mapping):
-            parts.append(
-                {
-                    "type": "tool_call",
-                    "id": call.get("id"),
-                    "name": call.get("name"),
-                    "arguments": _arguments(call.get("args")),
-                }
-            )
+            parts.append(tool_call_part(call.get("id"), call.get("name"), call.get("args")))
     return {"role": role, "parts": parts}
 
 
