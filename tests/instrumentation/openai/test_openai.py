@@ -103,6 +103,30 @@ def test_chat_completion_span(client: openai.OpenAI, exporter: InMemorySpanExpor
     assert "Weather" not in json.dumps(a)
 
 
+def test_raw_response_gets_response_attributes(client: openai.OpenAI, exporter: InMemorySpanExporter) -> None:
+    raw = client.chat.completions.with_raw_response.create(model="gpt-4o-mini", messages=MESSAGES)  # type: ignore[arg-type]
+    completion = raw.parse()
+    assert completion.choices[0].message.content == "Hello there!"
+    assert raw.parse() is completion  # our parse() was cached: the caller gets the same object
+    a = attrs(only_span(exporter))
+    assert a[GEN_AI_RESPONSE_ID] == "chatcmpl-abc123"
+    assert a[GEN_AI_RESPONSE_FINISH_REASONS] == ("stop",)
+    assert a[GEN_AI_USAGE_INPUT_TOKENS] == 19
+    assert a[GEN_AI_USAGE_OUTPUT_TOKENS] == 10
+
+
+def test_raw_streaming_response_is_not_parsed(client: openai.OpenAI, exporter: InMemorySpanExporter) -> None:
+    raw = client.chat.completions.with_raw_response.create(
+        model="gpt-4o-mini",
+        messages=MESSAGES,  # type: ignore[arg-type]
+        stream=True,
+    )
+    chunks = list(raw.parse())
+    assert chunks
+    span = only_span(exporter)
+    assert GEN_AI_USAGE_INPUT_TOKENS not in attrs(span)
+
+
 def test_tool_calls_visible_without_content(client: openai.OpenAI, exporter: InMemorySpanExporter) -> None:
     client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, tools=TOOLS)  # type: ignore[arg-type]
     a = attrs(only_span(exporter))

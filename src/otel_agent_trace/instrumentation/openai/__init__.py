@@ -68,6 +68,9 @@ class OpenAIInstrumentor(AgentInstrumentor):
     """Records one GenAI CLIENT span per OpenAI chat completion, response or embeddings call."""
 
     _instruments = _instruments
+    handles_raw_response = True
+    """``with_raw_response`` calls get response attributes and usage too: framework instrumentors (LangChain)
+    then leave token usage to this span."""
 
     def instrumentation_dependencies(self) -> Collection[str]:
         """The supported ``openai`` versions."""
@@ -78,14 +81,15 @@ class OpenAIInstrumentor(AgentInstrumentor):
         tracer = self._tracer(kwargs)
         capture = self._capture_content(kwargs)
         capture_http = bool(kwargs.get("capture_http", False))
+        raw_cls = _target_class("openai._legacy_response", "LegacyAPIResponse")
         for module, cls, method, op, is_async in _TARGETS:
             target = _target_class(module, cls)
             if target is None or not hasattr(target, method):
                 continue  # an older SDK without this resource or method
             if is_async:
-                wrapper: Any = AsyncWrapper(tracer, op, capture, capture_http, openai.AsyncStream)
+                wrapper: Any = AsyncWrapper(tracer, op, capture, capture_http, openai.AsyncStream, raw_cls)
             else:
-                wrapper = SyncWrapper(tracer, op, capture, capture_http, openai.Stream)
+                wrapper = SyncWrapper(tracer, op, capture, capture_http, openai.Stream, raw_cls)
             wrap_function_wrapper(target, method, wrapper)
 
     def _uninstrument(self, **kwargs: Any) -> None:

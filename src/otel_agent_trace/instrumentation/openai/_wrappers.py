@@ -73,16 +73,23 @@ _Started = tuple[Any, Token[Context], bool, float]
 class _Wrapper:
     """Shared prologue and epilogue of the sync and async wrappers (our code only; the call is not in here)."""
 
-    __slots__ = ("_capture", "_op", "_stream_cls", "_suppress_http", "_tracer")
+    __slots__ = ("_capture", "_op", "_raw_cls", "_stream_cls", "_suppress_http", "_tracer")
 
     def __init__(
-        self, tracer: Tracer, op: Operation, capture: Callable[[], bool], capture_http: bool, stream_cls: type
+        self,
+        tracer: Tracer,
+        op: Operation,
+        capture: Callable[[], bool],
+        capture_http: bool,
+        stream_cls: type,
+        raw_cls: type | None = None,
     ) -> None:
         self._tracer = tracer
         self._op = op
         self._capture = capture
         self._suppress_http = not capture_http
         self._stream_cls = stream_cls
+        self._raw_cls = raw_cls
 
     def _start(self, instance: Any, kwargs: dict[str, Any]) -> _Started | None:
         try:
@@ -116,7 +123,12 @@ class _Wrapper:
             if op.stream_state is not None and isinstance(result, self._stream_cls):
                 return wrap_stream(result, span, op.stream_state(capture), start, is_async)
             attributes: Attributes = {}
-            op.response(result, attributes, capture)
+            parsed: Any = result
+            if self._raw_cls is not None and isinstance(result, self._raw_cls) and not parsed._stream:
+                # ``with_raw_response`` (langchain-openai calls this way): ``parse()`` caches its result, so the
+                # caller's own ``parse()`` gets the same object and no second parsing happens.
+                parsed = parsed.parse()
+            op.response(parsed, attributes, capture)
             span.set_attributes(attributes)
         except Exception:  # noqa: BLE001 - telemetry faults must not reach the user
             log_internal_error(op.where)
