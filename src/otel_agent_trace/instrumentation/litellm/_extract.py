@@ -15,7 +15,7 @@ from opentelemetry.util.types import AttributeValue
 
 from otel_agent_trace._internal.serialize import safe_json_dumps, to_jsonable
 from otel_agent_trace.instrumentation._genai import SEQUENCE as _SEQUENCE
-from otel_agent_trace.instrumentation._genai import chat_input_message, chat_tool_call_parts, tool_call_part
+from otel_agent_trace.instrumentation._genai import ChatChunkCollector, chat_input_message, chat_tool_call_parts
 from otel_agent_trace.instrumentation._genai import get as _get
 from otel_agent_trace.instrumentation._genai import is_int as _int
 from otel_agent_trace.instrumentation._genai import is_number as _number
@@ -271,86 +271,32 @@ def error_attributes(exc: BaseException) -> Attributes:
 
 
 class StreamAccumulator:
-    """Collects what the ``ModelResponseStream`` chunks of a litellm stream tell."""
+    """Collects what the ``ModelResponseStream`` chunks of a litellm stream tell (they are OpenAI-shaped)."""
 
-    __slots__ = ("capture", "choices", "model", "response_id", "usage")
+    __slots__ = ("capture", "chunks")
 
     def __init__(self, capture: bool) -> None:
         self.capture = capture
-        self.response_id: Any = None
-        self.model: Any = None
-        self.usage: Any = None
-        # choice index -> [finish_reason, text pieces, {tool index: [id, name, argument pieces]}, role]
-        self.choices: dict[int, list[Any]] = {}
+        self.chunks = ChatChunkCollector(capture)
 
     def observe(self, chunk: Any) -> None:
         """Take in one chunk."""
-        if self.response_id is None:
-            self.response_id = getattr(chunk, "id", None)
-            self.model = getattr(chunk, "model", None)
-        usage = getattr(chunk, "usage", None)
-        if usage is not None:
-            self.usage = usage
-        for choice in getattr(chunk, "choices", None) or ():
-            index = getattr(choice, "index", 0) or 0
-            state = self.choices.get(index)
-            if state is None:
-                state = self.choices[index] = [None, [], {}, None]
-            reason = getattr(choice, "finish_reason", None)
-            if reason is not None:
-                state[0] = reason
-            delta = getattr(choice, "delta", None)
-            if delta is None:
-                continue
-            if state[3] is None:
-                state[3] = getattr(delta, "role", None)
-            if self.capture:
-                content = getattr(delta, "content", None)
-                if isinstance(content, str):
-                    state[1].append(content)
-            for call in getattr(delta, "tool_calls", None) or ():
-                call_index = _get(call, "index") or 0
-                tool = state[2].get(call_index)
-                if tool is None:
-                    tool = state[2][call_index] = [None, None, []]
-                call_id = _get(call, "id")
-                if call_id:
-                    tool[0] = call_id
-                function = _get(call, "function")
-                name = _get(function, "name")
-                if name:
-                    tool[1] = name
-                arguments = _get(function, "arguments")
-                if self.capture and isinstance(arguments, str):
-                    tool[2].append(arguments)
+        self.chunks.observe(chunk)
 
     def attributes(self) -> Attributes:
         """The response attributes of what has been seen so far."""
+        chunks = self.chunks
         attributes: Attributes = {}
-        if isinstance(self.response_id, str):
-            attributes[GEN_AI_RESPONSE_ID] = self.response_id
-        if isinstance(self.model, str):
-            attributes[GEN_AI_RESPONSE_MODEL] = self.model
-        reasons = [state[0] for _, state in sorted(self.choices.items()) if isinstance(state[0], str)]
+        if isinstance(chunks.response_id, str):
+            attributes[GEN_AI_RESPONSE_ID] = chunks.response_id
+        if isinstance(chunks.model, str):
+            attributes[GEN_AI_RESPONSE_MODEL] = chunks.model
+        reasons = chunks.finish_reasons()
         if reasons:
-            attributes[GEN_AI_RESPONSE_FINISH_REASONS] = tuple(reasons)
-        ids: list[str] = []
-        names: list[str] = []
-        for _, state in sorted(self.choices.items()):
-            for _, tool in sorted(state[2].items()):
-                ids.append(str(tool[0]))
-                names.append(str(tool[1]))
-        _tool_ids_and_names(attributes, ids, names)
-        usage_attributes(self.usage, attributes)
-        if self.capture and self.choices:
-            output = []
-            for _, state in sorted(self.choices.items()):
-                parts: list[dict[str, Any]] = []
-                text = "".join(state[1])
-                if text:
-                    parts.append({"type": "text", "content": text})
-                for _, tool in sorted(state[2].items()):
-                    parts.append(tool_call_part(tool[0], tool[1], "".join(tool[2])))
-                output.append({"role": state[3] or "assistant", "parts": parts, "finish_reason": state[0]})
-            attributes[GEN_AI_OUTPUT_MESSAGES] = safe_json_dumps(output)
+            attributes[GEN_AI_RESPONSE_FINISH_REASONS] = reasons
+        calls = chunks.tool_calls()
+        _tool_ids_and_names(attributes, [str(c[0]) for c in calls], [str(c[1]) for c in calls])
+        usage_attributes(chunks.usage, attributes)
+        if self.capture and chunks.choices:
+            attributes[GEN_AI_OUTPUT_MESSAGES] = safe_json_dumps(chunks.output_messages())
         return attributes

@@ -15,7 +15,7 @@ from opentelemetry.trace import Span
 from otel_agent_trace._internal.errors import log_internal_error
 from otel_agent_trace._internal.serialize import dumps
 from otel_agent_trace._internal.tracing import record_failure
-from otel_agent_trace.instrumentation._genai import tool_call_part as _tool_call_part
+from otel_agent_trace.instrumentation._genai import ChatChunkCollector
 from otel_agent_trace.instrumentation._llm import AsyncStreamProxy, StreamProxy
 from otel_agent_trace.semconv.error import ERROR_CODE
 from otel_agent_trace.semconv.gen_ai import (
@@ -40,72 +40,31 @@ _WHERE = "otel_agent_trace.instrumentation.openai stream"
 class ChatStreamState:
     """Accumulates ``ChatCompletionChunk``s into the attributes of a finished chat completion."""
 
-    __slots__ = ("capture", "finish_reasons", "model", "response_id", "text", "tool_calls", "usage")
+    __slots__ = ("capture", "chunks")
 
     def __init__(self, capture: bool) -> None:
         self.capture = capture
-        self.response_id: str | None = None
-        self.model: str | None = None
-        self.finish_reasons: dict[int, str] = {}
-        self.tool_calls: dict[tuple[int, int], list[Any]] = {}
-        self.text: dict[int, list[str]] = {}
-        self.usage: Any = None
+        self.chunks = ChatChunkCollector(capture)
 
     def on_chunk(self, chunk: Any) -> None:
         """Take in one chunk."""
-        if self.response_id is None:
-            self.response_id = getattr(chunk, "id", None)
-            self.model = getattr(chunk, "model", None)
-        usage = getattr(chunk, "usage", None)
-        if usage is not None:
-            self.usage = usage
-        for choice in getattr(chunk, "choices", None) or ():
-            index = choice.index
-            if choice.finish_reason:
-                self.finish_reasons[index] = choice.finish_reason
-            delta = choice.delta
-            if delta is None:
-                continue
-            if self.capture and delta.content:
-                self.text.setdefault(index, []).append(delta.content)
-            for call in delta.tool_calls or ():
-                entry = self.tool_calls.get((index, call.index))
-                if entry is None:
-                    entry = self.tool_calls[(index, call.index)] = [None, None, []]
-                if call.id:
-                    entry[0] = call.id
-                function = call.function
-                if function is not None:
-                    if function.name:
-                        entry[1] = function.name
-                    if self.capture and function.arguments:
-                        entry[2].append(function.arguments)
+        self.chunks.observe(chunk)
 
     def attributes(self, attributes: Attributes) -> None:
         """Add what was accumulated."""
-        if isinstance(self.response_id, str):
-            attributes[GEN_AI_RESPONSE_ID] = self.response_id
-        if isinstance(self.model, str):
-            attributes[GEN_AI_RESPONSE_MODEL] = self.model
-        if self.finish_reasons:
-            attributes[GEN_AI_RESPONSE_FINISH_REASONS] = tuple(
-                self.finish_reasons[i] for i in sorted(self.finish_reasons)
-            )
-        calls = [self.tool_calls[key] for key in sorted(self.tool_calls)]
+        chunks = self.chunks
+        if isinstance(chunks.response_id, str):
+            attributes[GEN_AI_RESPONSE_ID] = chunks.response_id
+        if isinstance(chunks.model, str):
+            attributes[GEN_AI_RESPONSE_MODEL] = chunks.model
+        reasons = chunks.finish_reasons()
+        if reasons:
+            attributes[GEN_AI_RESPONSE_FINISH_REASONS] = reasons
+        calls = chunks.tool_calls()
         tool_call_attributes([str(c[0]) for c in calls], [str(c[1]) for c in calls], attributes)
-        _usage(self.usage, attributes, "prompt_tokens", "completion_tokens")
+        _usage(chunks.usage, attributes, "prompt_tokens", "completion_tokens")
         if self.capture:
-            indexes = sorted(set(self.text) | set(self.finish_reasons) | {i for i, _ in self.tool_calls})
-            output = []
-            for i in indexes:
-                parts: list[dict[str, Any]] = []
-                if i in self.text:
-                    parts.append({"type": "text", "content": "".join(self.text[i])})
-                for (choice, _), (call_id, name, args) in sorted(self.tool_calls.items()):
-                    if choice == i:
-                        parts.append(_tool_call_part(call_id, name, "".join(args)))
-                output.append({"role": "assistant", "parts": parts, "finish_reason": self.finish_reasons.get(i)})
-            attributes[GEN_AI_OUTPUT_MESSAGES] = dumps(output)
+            attributes[GEN_AI_OUTPUT_MESSAGES] = dumps(chunks.output_messages())
 
 
 _RESPONSE_DONE = frozenset({"response.completed", "response.incomplete", "response.failed"})
