@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import time
 from collections.abc import Callable, Sequence
@@ -25,9 +26,15 @@ from ._operation import Operation, SpanHandle, attach_span
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
+@functools.lru_cache(maxsize=1024)
+def _signature(func: Callable[..., Any]) -> inspect.Signature:
+    return inspect.signature(func)
+
+
 def _bound_arguments(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The call's arguments by parameter name (computed only with content capture on; signatures are cached)."""
     try:
-        bound = inspect.signature(func).bind_partial(*args, **kwargs)
+        bound = _signature(func).bind_partial(*args, **kwargs)
     except (TypeError, ValueError):
         return {"args": list(args), "kwargs": kwargs}
     return {k: v for k, v in bound.arguments.items() if k not in ("self", "cls")}
@@ -321,7 +328,7 @@ class tool_call(_SpanOperation):
         stack.enter_context(use_tool(ToolScope(self.name, self.call_id)))
 
     def _on_call(self, handle: Any, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        if self.arguments is None:
+        if self.arguments is None and capture_content():
             handle.set_arguments(_bound_arguments(func, args, kwargs))
 
     def _on_return(self, handle: Any, result: Any) -> None:
