@@ -18,6 +18,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Span
 
 from otel_agent_trace._internal.errors import handle_internal_errors
+from otel_agent_trace._internal.settings import capture_content
 from otel_agent_trace._internal.tracing import record_failure
 
 _H = TypeVar("_H")
@@ -46,6 +47,10 @@ class Operation(Generic[_H]):
 
     def _on_return(self, handle: _H, result: Any) -> None:
         """Decorator hook: the decorated function returned ``result``."""
+
+    def _keeps_result(self) -> bool:
+        """Whether a decorated generator's items are collected for `_on_return` (results are content)."""
+        return capture_content()
 
     def start(self) -> _H:
         """Start the operation without ``with``: returns its handle; call ``stop()`` or ``fail(exc)`` on it.
@@ -127,15 +132,17 @@ class Operation(Generic[_H]):
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Iterator[Any]:
             op, handle = self._begin(func, args, kwargs)
-            items: list[Any] = []
+            items: list[Any] | None = [] if op._keeps_result() else None
             try:
                 for item in func(*args, **kwargs):
-                    items.append(item)
+                    if items is not None:
+                        items.append(item)
                     yield item
             except BaseException as exc:
                 op.__exit__(type(exc), exc, exc.__traceback__)
                 raise
-            self._returned(op, handle, items)
+            if items is not None:
+                self._returned(op, handle, items)
             op.__exit__(None, None, None)
 
         return wrapper
@@ -144,15 +151,17 @@ class Operation(Generic[_H]):
         @functools.wraps(func)
         async def wrapper(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
             op, handle = self._begin(func, args, kwargs)
-            items: list[Any] = []
+            items: list[Any] | None = [] if op._keeps_result() else None
             try:
                 async for item in func(*args, **kwargs):
-                    items.append(item)
+                    if items is not None:
+                        items.append(item)
                     yield item
             except BaseException as exc:
                 op.__exit__(type(exc), exc, exc.__traceback__)
                 raise
-            self._returned(op, handle, items)
+            if items is not None:
+                self._returned(op, handle, items)
             op.__exit__(None, None, None)
 
         return wrapper

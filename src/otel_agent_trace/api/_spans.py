@@ -416,3 +416,6 @@ class decision(_SpanOperation):
     def _on_return(self, handle: Any, result: Any) -> None:
         if result is not None:
             handle.choose(result)
+
+    def _keeps_result(self) -> bool:
+        return True  # the chosen option is recorded whatever the content setting
