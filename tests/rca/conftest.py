@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from otel_agent_trace.model import Trace, group_traces, spans_from_otlp
-from otel_agent_trace.rca.corpus import CorpusRun, generate_corpus, generate_run
+from otel_agent_trace.rca.corpus import CATEGORIES, CorpusRun, generate_corpus, generate_run
 
 
 def trace_of(run: CorpusRun) -> Trace:
@@ -17,13 +17,5 @@ def corpus() -> list[CorpusRun]:
 
 @pytest.fixture(scope="session")
 def runs_by_category() -> dict[str, CorpusRun]:
-    categories = (
-        "pass",
-        "wrong_tool_output",
-        "bad_decision",
-        "swallowed_exception",
-        "timeout",
-        "bad_retrieved_data",
-        "subagent_failure",
-    )
+    categories = ("pass", *CATEGORIES)
     return {c: generate_run(c, seed=100 + i) for i, c in enumerate(categories)}
