@@ -296,27 +296,15 @@ def generate_run(category: str, seed: int) -> CorpusRun:
     if not paid:
         _raise(b, [step, root], "ShipmentError", f"order {order_id} has no payment authorization")
         return _done(b, category, label)
+    refusal = None
     if method == "drone":
-        b.tool(
-            step,
-            "shipping_api",
-            {"method": method, "region": region, "warehouse": warehouse},
-            None,
-            rng.uniform(100, 300),
-            ("UnsupportedMethod", f"drone delivery is not available in {region}"),
-        )
-        _raise(b, [step, root], "UnsupportedMethod", f"drone delivery is not available in {region}")
-        return _done(b, category, label)
-    if warehouse == "WH-0":
-        b.tool(
-            step,
-            "shipping_api",
-            {"method": method, "region": region, "warehouse": warehouse},
-            None,
-            rng.uniform(100, 300),
-            ("ShipmentError", f"unknown warehouse {warehouse}"),
-        )
-        _raise(b, [step, root], "ShipmentError", f"unknown warehouse {warehouse}")
+        refusal = ("UnsupportedMethod", f"drone delivery is not available in {region}")
+    elif warehouse == "WH-0":
+        refusal = ("ShipmentError", f"unknown warehouse {warehouse}")
+    if refusal is not None:
+        shipment = {"method": method, "region": region, "warehouse": warehouse}
+        b.tool(step, "shipping_api", shipment, None, rng.uniform(100, 300), refusal)
+        _raise(b, [step, root], *refusal)
         return _done(b, category, label)
     tracking = f"TRK-{rng.randint(10**7, 10**8)}"
     b.tool(
