@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from tests.instrumentation._spans import Tree
 
 
 @pytest.fixture
@@ -20,3 +24,9 @@ def provider(exporter: InMemorySpanExporter) -> TracerProvider:
     tp = TracerProvider()
     tp.add_span_processor(SimpleSpanProcessor(exporter))
     return tp
+
+
+@pytest.fixture
+def tree(exporter: InMemorySpanExporter) -> Callable[[], Tree]:
+    """The finished spans so far, as a `Tree`."""
+    return lambda: Tree(exporter.get_finished_spans())

@@ -8,6 +8,7 @@ recorded by a `StreamObserver`: the openai instrumentor has its own, anthropic a
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from opentelemetry.trace import Span
 from wrapt import ObjectProxy
 
+from otel_agent_trace._internal.context import is_enabled, is_llm_instrumentation_enabled
 from otel_agent_trace._internal.errors import handle_internal_errors, log_internal_error
 from otel_agent_trace._internal.tracing import record_failure
 from otel_agent_trace.semconv.gen_ai import GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK
@@ -242,3 +244,29 @@ class SyncAsyncStreamProxy(StreamProxy):
             return await self.__wrapped__.aclose()
         finally:
             self._self_observer.end()
+
+
+_SDK_INSTRUMENTORS = {
+    "openai": ("otel_agent_trace.instrumentation.openai", "OpenAIInstrumentor"),
+    "anthropic": ("otel_agent_trace.instrumentation.anthropic", "AnthropicInstrumentor"),
+}
+"""The provider SDKs we instrument: SDK name -> (module, class) of its instrumentor."""
+
+
+def sdk_span_expected(sdk: str | None, *, raw_responses: bool = False) -> bool:
+    """Whether our instrumentor of ``sdk`` will record an LLM call a framework makes through it, usage included.
+
+    Framework instrumentors (LangChain, LlamaIndex) use this for the one-set-of-tokens rule: when it is True their
+    own LLM span leaves ``gen_ai.usage.*`` to the provider span. ``raw_responses``: the integration reads raw
+    responses (``with_raw_response``), which counts only if the instrumentor says ``handles_raw_response``.
+    """
+    target = _SDK_INSTRUMENTORS.get(sdk) if sdk is not None else None
+    if target is None:
+        return False
+    module = sys.modules.get(target[0])  # never import an instrumentor the program did not load
+    cls = getattr(module, target[1], None) if module is not None else None
+    if cls is None or (raw_responses and not getattr(cls, "handles_raw_response", False)):
+        return False
+    if not getattr(cls(), "_is_instrumented_by_opentelemetry", False):  # BaseInstrumentor is a singleton
+        return False
+    return is_enabled() and is_llm_instrumentation_enabled()

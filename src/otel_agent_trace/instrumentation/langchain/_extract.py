@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeGuard
 
 from opentelemetry.util.types import AttributeValue
 
-from otel_agent_trace._internal.context import is_enabled, is_llm_instrumentation_enabled
 from otel_agent_trace._internal.serialize import safe_json_dumps, to_jsonable
 from otel_agent_trace.instrumentation._genai import text_part as _text_part
 from otel_agent_trace.instrumentation._genai import tool_call_part
+from otel_agent_trace.instrumentation._llm import sdk_span_expected
 from otel_agent_trace.semconv import agent as A
 from otel_agent_trace.semconv import gen_ai as G
 
@@ -40,19 +39,16 @@ _PROVIDERS = {
 }
 """LangChain ``ls_provider`` -> ``gen_ai.provider.name``; anything else is passed through as given."""
 
-_OPENAI = ("otel_agent_trace.instrumentation.openai", "OpenAIInstrumentor", True)
-_ANTHROPIC = ("otel_agent_trace.instrumentation.anthropic", "AnthropicInstrumentor", False)
 _SDK_OF_PROVIDER = {
-    "openai": _OPENAI,
-    "azure": _OPENAI,
-    "azure_openai": _OPENAI,
-    "deepseek": _OPENAI,
-    "xai": _OPENAI,
-    "anthropic": _ANTHROPIC,
+    "openai": ("openai", True),
+    "azure": ("openai", True),
+    "azure_openai": ("openai", True),
+    "deepseek": ("openai", True),
+    "xai": ("openai", True),
+    "anthropic": ("anthropic", False),
 }
-"""LangChain ``ls_provider`` -> (module, class) of our instrumentor of the SDK the integration calls, and whether
-the integration reads raw responses (``langchain-openai`` calls ``with_raw_response.create``): then the provider
-span carries usage only if that instrumentor declares ``handles_raw_response = True``."""
+"""LangChain ``ls_provider`` -> (the SDK the integration calls, whether it reads raw responses: ``langchain-openai``
+calls ``with_raw_response.create``)."""
 
 _ROLES = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool", "function": "tool", "chat": "user"}
 
@@ -74,17 +70,7 @@ def provider_span_expected(metadata: Mapping[str, Any] | None) -> bool:
     """Whether one of our provider SDK instrumentors will record this LLM call (and its usage) itself."""
     raw = (metadata or {}).get("ls_provider")
     target = _SDK_OF_PROVIDER.get(raw) if isinstance(raw, str) else None
-    if target is None:
-        return False
-    module_name, class_name, raw = target
-    module = sys.modules.get(module_name)
-    cls = getattr(module, class_name, None) if module is not None else None
-    if cls is None or (raw and not getattr(cls, "handles_raw_response", False)):
-        return False
-    instance = cls()  # BaseInstrumentor is a singleton
-    if not getattr(instance, "_is_instrumented_by_opentelemetry", False):
-        return False
-    return is_enabled() and is_llm_instrumentation_enabled()
+    return target is not None and sdk_span_expected(target[0], raw_responses=target[1])
 
 
 def _number(value: Any) -> TypeGuard[int | float]:
