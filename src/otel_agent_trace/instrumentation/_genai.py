@@ -10,7 +10,18 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from otel_agent_trace._internal.serialize import to_jsonable
+from otel_agent_trace._internal.serialize import safe_json_dumps, to_jsonable
+from otel_agent_trace.semconv.gen_ai import (
+    GEN_AI_INPUT_MESSAGES,
+    GEN_AI_TOOL_DEFINITIONS,
+    GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+    GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+    GEN_AI_USAGE_INPUT_TOKENS,
+    GEN_AI_USAGE_OUTPUT_TOKENS,
+)
+
+SERVER_ADDRESS = "server.address"
+SERVER_PORT = "server.port"
 
 SEQUENCE = (list, tuple)
 """Containers read from the caller's arguments (a generator is never consumed: the SDK still has to read it)."""
@@ -178,3 +189,115 @@ class ChatChunkCollector:
                 parts.append(tool_call_part(call_id, name, "".join(pieces)))
             output.append({"role": choice.role or "assistant", "parts": parts, "finish_reason": choice.finish_reason})
         return output
+
+
+LITELLM_PROVIDER_NAMES: dict[str, str] = {
+    "openai": "openai",
+    "text-completion-openai": "openai",
+    "anthropic": "anthropic",
+    "azure": "azure.ai.openai",
+    "azure_text": "azure.ai.openai",
+    "azure_ai": "azure.ai.inference",
+    "bedrock": "aws.bedrock",
+    "sagemaker": "aws.sagemaker",
+    "vertex_ai": "gcp.vertex_ai",
+    "vertex_ai_beta": "gcp.vertex_ai",
+    "gemini": "gcp.gemini",
+    "cohere": "cohere",
+    "cohere_chat": "cohere",
+    "mistral": "mistral_ai",
+    "groq": "groq",
+    "deepseek": "deepseek",
+    "perplexity": "perplexity",
+    "xai": "x_ai",
+    "watsonx": "ibm.watsonx.ai",
+}
+"""litellm ``custom_llm_provider`` -> GenAI semconv ``gen_ai.provider.name`` (others are kept as litellm names them)."""
+
+
+def litellm_provider_name(provider: Any) -> str:
+    """The semconv provider name of a litellm provider name (``litellm`` when unknown); CrewAI uses these too."""
+    if not isinstance(provider, str) or not provider:
+        return "litellm"
+    return LITELLM_PROVIDER_NAMES.get(provider, provider)
+
+
+def url_server_attributes(api_base: Any, attributes: dict[str, Any]) -> None:
+    """``server.address`` / ``server.port`` of a base URL (when one is known)."""
+    if not isinstance(api_base, str) or "://" not in api_base:
+        return
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(api_base)
+    if parts.hostname:
+        attributes[SERVER_ADDRESS] = parts.hostname
+    port = parts.port or {"https": 443, "http": 80}.get(parts.scheme)
+    if port is not None:
+        attributes[SERVER_PORT] = port
+
+
+def chat_content_parts(content: Any) -> list[dict[str, Any]]:
+    """Parts of an OpenAI-format message ``content`` (text, images; image data URLs as blobs without the data)."""
+    if content is None:
+        return []
+    if isinstance(content, str):
+        return [{"type": "text", "content": content}]
+    parts: list[dict[str, Any]] = []
+    if isinstance(content, SEQUENCE):
+        for item in content:
+            kind = get(item, "type")
+            if kind == "text":
+                parts.append({"type": "text", "content": get(item, "text")})
+            elif kind == "image_url":
+                image = get(item, "image_url")
+                url = get(image, "url") if not isinstance(image, str) else image
+                if isinstance(url, str) and url.startswith("data:"):
+                    parts.append({"type": "blob", "modality": "image", "mime_type": url[5:].split(";", 1)[0]})
+                else:
+                    parts.append({"type": "uri", "modality": "image", "uri": url})
+            else:
+                parts.append({"type": str(kind), "content": to_jsonable(item)})
+    return parts
+
+
+def chat_request_content_attributes(kwargs: Mapping[str, Any], attributes: dict[str, Any]) -> None:
+    """Add ``gen_ai.input.messages`` and ``gen_ai.tool.definitions`` (JSON; system messages stay in the list)."""
+    messages = kwargs.get("messages")
+    if isinstance(messages, SEQUENCE):
+        attributes[GEN_AI_INPUT_MESSAGES] = safe_json_dumps(
+            [chat_input_message(message, chat_content_parts) for message in messages]
+        )
+    tools = kwargs.get("tools")
+    if isinstance(tools, SEQUENCE) and tools:
+        definitions = []
+        for tool in tools:
+            function = get(tool, "function")
+            definitions.append(
+                {
+                    "type": get(tool, "type") or "function",
+                    "name": get(function, "name"),
+                    "description": get(function, "description"),
+                    "parameters": to_jsonable(get(function, "parameters")),
+                }
+            )
+        attributes[GEN_AI_TOOL_DEFINITIONS] = safe_json_dumps(definitions)
+
+
+def openai_usage_attributes(usage: Any, attributes: dict[str, Any]) -> None:
+    """Token counts of an OpenAI-shaped ``usage`` (litellm's ``prompt_tokens`` already include cached tokens)."""
+    if usage is None:
+        return
+    value = get(usage, "prompt_tokens")
+    if is_int(value):
+        attributes[GEN_AI_USAGE_INPUT_TOKENS] = value
+    value = get(usage, "completion_tokens")
+    if is_int(value):
+        attributes[GEN_AI_USAGE_OUTPUT_TOKENS] = value
+    cached = get(get(usage, "prompt_tokens_details"), "cached_tokens")
+    if not is_int(cached):
+        cached = get(usage, "cache_read_input_tokens")
+    if is_int(cached) and cached:
+        attributes[GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = cached
+    created = get(usage, "cache_creation_input_tokens")
+    if is_int(created) and created:
+        attributes[GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = created

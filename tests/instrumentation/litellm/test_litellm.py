@@ -13,8 +13,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, StatusCode
 
 from otel_agent_trace._internal.context import is_llm_instrumentation_enabled, suppress_instrumentation
+from otel_agent_trace.instrumentation._genai import litellm_provider_name
 from otel_agent_trace.instrumentation.litellm import LiteLLMInstrumentor
-from otel_agent_trace.instrumentation.litellm import _extract as litellm_extract
 
 from .conftest import MockServer, finished, only_span
 
@@ -126,9 +126,9 @@ def test_provider_resolution_without_prefix(
     litellm.completion(**_kwargs(mock_server, model="gpt-mock", custom_llm_provider="openai"))
     attrs = dict(only_span(exporter).attributes or {})
     assert attrs["gen_ai.provider.name"] == "openai"
-    assert litellm_extract.provider_name("bedrock") == "aws.bedrock"
-    assert litellm_extract.provider_name("hosted_vllm") == "hosted_vllm"
-    assert litellm_extract.provider_name(None) == "litellm"
+    assert litellm_provider_name("bedrock") == "aws.bedrock"
+    assert litellm_provider_name("hosted_vllm") == "hosted_vllm"
+    assert litellm_provider_name(None) == "litellm"
 
 
 # --- streams -------------------------------------------------------------------------------------------------------

@@ -51,12 +51,8 @@ from otel_agent_trace._internal.context import (
 )
 from otel_agent_trace._internal.errors import handle_internal_errors
 from otel_agent_trace.instrumentation._base import AgentInstrumentor
-from otel_agent_trace.instrumentation.litellm._extract import (
-    CHAT,
-    content_request_attributes,
-    request_attributes,
-    server_attributes,
-)
+from otel_agent_trace.instrumentation._genai import chat_request_content_attributes, url_server_attributes
+from otel_agent_trace.instrumentation.litellm._extract import CHAT, request_attributes
 from otel_agent_trace.instrumentation.litellm._stream import LLMCall, wrap_stream
 
 __all__ = ["LiteLLMInstrumentor"]
@@ -110,9 +106,9 @@ def _start(config: _Config, args: tuple[Any, ...], kwargs: Mapping[str, Any]) ->
         capture = config.capture()
         model, provider, api_base = _resolve(config, params)
         attributes = request_attributes(params, model, provider, stream=params.get("stream") is True)
-        server_attributes(api_base, attributes)
+        url_server_attributes(api_base, attributes)
         if capture:
-            content_request_attributes(params, attributes)
+            chat_request_content_attributes(params, attributes)
         name = f"{CHAT} {model}" if isinstance(model, str) and model else CHAT
         start_ns = time.time_ns()
         span = config.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes, start_time=start_ns)

@@ -13,16 +13,21 @@ from typing import Any
 
 from opentelemetry.util.types import AttributeValue
 
-from otel_agent_trace._internal.serialize import safe_json_dumps, to_jsonable
+from otel_agent_trace._internal.serialize import safe_json_dumps
 from otel_agent_trace.instrumentation._genai import SEQUENCE as _SEQUENCE
-from otel_agent_trace.instrumentation._genai import ChatChunkCollector, chat_input_message, chat_tool_call_parts
+from otel_agent_trace.instrumentation._genai import (
+    ChatChunkCollector,
+    chat_content_parts,
+    chat_tool_call_parts,
+    litellm_provider_name,
+    openai_usage_attributes,
+)
 from otel_agent_trace.instrumentation._genai import get as _get
 from otel_agent_trace.instrumentation._genai import is_int as _int
 from otel_agent_trace.instrumentation._genai import is_number as _number
 from otel_agent_trace.semconv.agent import AGENT_STEP_ACTION_TYPE, LLM_TOOL_CALL_IDS, LLM_TOOL_CALL_NAMES
 from otel_agent_trace.semconv.error import ERROR_CODE
 from otel_agent_trace.semconv.gen_ai import (
-    GEN_AI_INPUT_MESSAGES,
     GEN_AI_OPERATION_NAME,
     GEN_AI_OUTPUT_MESSAGES,
     GEN_AI_PROVIDER_NAME,
@@ -37,11 +42,6 @@ from otel_agent_trace.semconv.gen_ai import (
     GEN_AI_RESPONSE_FINISH_REASONS,
     GEN_AI_RESPONSE_ID,
     GEN_AI_RESPONSE_MODEL,
-    GEN_AI_TOOL_DEFINITIONS,
-    GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
-    GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
-    GEN_AI_USAGE_INPUT_TOKENS,
-    GEN_AI_USAGE_OUTPUT_TOKENS,
 )
 
 Attributes = dict[str, AttributeValue]
@@ -51,42 +51,12 @@ LLM_CALL = "llm_call"
 SERVER_ADDRESS = "server.address"
 SERVER_PORT = "server.port"
 
-PROVIDER_NAMES: dict[str, str] = {
-    "openai": "openai",
-    "text-completion-openai": "openai",
-    "anthropic": "anthropic",
-    "azure": "azure.ai.openai",
-    "azure_text": "azure.ai.openai",
-    "azure_ai": "azure.ai.inference",
-    "bedrock": "aws.bedrock",
-    "sagemaker": "aws.sagemaker",
-    "vertex_ai": "gcp.vertex_ai",
-    "vertex_ai_beta": "gcp.vertex_ai",
-    "gemini": "gcp.gemini",
-    "cohere": "cohere",
-    "cohere_chat": "cohere",
-    "mistral": "mistral_ai",
-    "groq": "groq",
-    "deepseek": "deepseek",
-    "perplexity": "perplexity",
-    "xai": "x_ai",
-    "watsonx": "ibm.watsonx.ai",
-}
-"""litellm ``custom_llm_provider`` -> GenAI semconv ``gen_ai.provider.name`` (others are kept as litellm names them)."""
-
-
-def provider_name(provider: Any) -> str:
-    """The semconv provider name of a litellm provider (``litellm`` when unknown)."""
-    if not isinstance(provider, str) or not provider:
-        return "litellm"
-    return PROVIDER_NAMES.get(provider, provider)
-
 
 def request_attributes(kwargs: Mapping[str, Any], model: Any, provider: Any, *, stream: bool) -> Attributes:
     """Attributes known before the call. ``model`` and ``provider`` come from litellm's provider resolution."""
     attributes: Attributes = {
         GEN_AI_OPERATION_NAME: CHAT,
-        GEN_AI_PROVIDER_NAME: provider_name(provider),
+        GEN_AI_PROVIDER_NAME: litellm_provider_name(provider),
         AGENT_STEP_ACTION_TYPE: LLM_CALL,
         GEN_AI_REQUEST_STREAM: stream,
     }
@@ -118,90 +88,10 @@ def request_attributes(kwargs: Mapping[str, Any], model: Any, provider: Any, *, 
     return attributes
 
 
-def server_attributes(api_base: Any, attributes: Attributes) -> None:
-    """``server.address`` / ``server.port`` of the resolved ``api_base`` (when litellm knows one)."""
-    if not isinstance(api_base, str) or "://" not in api_base:
-        return
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(api_base)
-    if parts.hostname:
-        attributes[SERVER_ADDRESS] = parts.hostname
-    port = parts.port or {"https": 443, "http": 80}.get(parts.scheme)
-    if port is not None:
-        attributes[SERVER_PORT] = port
-
-
 # --- content (only called when content capture is on) ---------------------------------------------------------
 
 
-def _content_parts(content: Any) -> list[dict[str, Any]]:
-    if content is None:
-        return []
-    if isinstance(content, str):
-        return [{"type": "text", "content": content}]
-    parts: list[dict[str, Any]] = []
-    if isinstance(content, _SEQUENCE):
-        for item in content:
-            kind = _get(item, "type")
-            if kind == "text":
-                parts.append({"type": "text", "content": _get(item, "text")})
-            elif kind == "image_url":
-                image = _get(item, "image_url")
-                url = _get(image, "url") if not isinstance(image, str) else image
-                if isinstance(url, str) and url.startswith("data:"):
-                    parts.append({"type": "blob", "modality": "image", "mime_type": url[5:].split(";", 1)[0]})
-                else:
-                    parts.append({"type": "uri", "modality": "image", "uri": url})
-            else:
-                parts.append({"type": str(kind), "content": to_jsonable(item)})
-    return parts
-
-
-def content_request_attributes(kwargs: Mapping[str, Any], attributes: Attributes) -> None:
-    """Add ``gen_ai.input.messages`` and ``gen_ai.tool.definitions`` (JSON; system messages stay in the list)."""
-    messages = kwargs.get("messages")
-    if isinstance(messages, _SEQUENCE):
-        attributes[GEN_AI_INPUT_MESSAGES] = safe_json_dumps(
-            [chat_input_message(message, _content_parts) for message in messages]
-        )
-    tools = kwargs.get("tools")
-    if isinstance(tools, _SEQUENCE) and tools:
-        definitions = []
-        for tool in tools:
-            function = _get(tool, "function")
-            definitions.append(
-                {
-                    "type": _get(tool, "type") or "function",
-                    "name": _get(function, "name"),
-                    "description": _get(function, "description"),
-                    "parameters": to_jsonable(_get(function, "parameters")),
-                }
-            )
-        attributes[GEN_AI_TOOL_DEFINITIONS] = safe_json_dumps(definitions)
-
-
 # --- responses ----------------------------------------------------------------------------------------------------
-
-
-def usage_attributes(usage: Any, attributes: Attributes) -> None:
-    """Token counts of an OpenAI-shaped ``usage`` (litellm's ``prompt_tokens`` already include cached tokens)."""
-    if usage is None:
-        return
-    value = _get(usage, "prompt_tokens")
-    if _int(value):
-        attributes[GEN_AI_USAGE_INPUT_TOKENS] = value
-    value = _get(usage, "completion_tokens")
-    if _int(value):
-        attributes[GEN_AI_USAGE_OUTPUT_TOKENS] = value
-    cached = _get(_get(usage, "prompt_tokens_details"), "cached_tokens")
-    if not _int(cached):
-        cached = _get(usage, "cache_read_input_tokens")
-    if _int(cached) and cached:
-        attributes[GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = cached
-    created = _get(usage, "cache_creation_input_tokens")
-    if _int(created) and created:
-        attributes[GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = created
 
 
 def _tool_ids_and_names(attributes: Attributes, ids: list[str], names: list[str]) -> None:
@@ -232,7 +122,7 @@ def response_attributes(response: Any, *, capture: bool) -> Attributes:
             ids.append(str(_get(call, "id")))
             names.append(str(_get(_get(call, "function"), "name")))
         if capture:
-            parts = _content_parts(getattr(message, "content", None))
+            parts = chat_content_parts(getattr(message, "content", None))
             parts.extend(chat_tool_call_parts(list(tool_calls or ())))
             output.append(
                 {"role": getattr(message, "role", None) or "assistant", "parts": parts, "finish_reason": reason}
@@ -240,7 +130,7 @@ def response_attributes(response: Any, *, capture: bool) -> Attributes:
     if reasons:
         attributes[GEN_AI_RESPONSE_FINISH_REASONS] = tuple(reasons)
     _tool_ids_and_names(attributes, ids, names)
-    usage_attributes(getattr(response, "usage", None), attributes)
+    openai_usage_attributes(getattr(response, "usage", None), attributes)
     if capture:
         attributes[GEN_AI_OUTPUT_MESSAGES] = safe_json_dumps(output)
     return attributes
@@ -296,7 +186,7 @@ class StreamAccumulator:
             attributes[GEN_AI_RESPONSE_FINISH_REASONS] = reasons
         calls = chunks.tool_calls()
         _tool_ids_and_names(attributes, [str(c[0]) for c in calls], [str(c[1]) for c in calls])
-        usage_attributes(chunks.usage, attributes)
+        openai_usage_attributes(chunks.usage, attributes)
         if self.capture and chunks.choices:
             attributes[GEN_AI_OUTPUT_MESSAGES] = safe_json_dumps(chunks.output_messages())
         return attributes

@@ -9,10 +9,10 @@ from opentelemetry.trace import Span
 
 from otel_agent_trace._internal.errors import handle_internal_errors
 from otel_agent_trace.instrumentation import _llm
+from otel_agent_trace.instrumentation._genai import litellm_provider_name
 from otel_agent_trace.instrumentation.litellm._extract import (
     StreamAccumulator,
     error_attributes,
-    provider_name,
     response_attributes,
 )
 from otel_agent_trace.semconv.gen_ai import GEN_AI_PROVIDER_NAME
@@ -40,7 +40,7 @@ class LLMCall(_llm.LLMCall):
         provider = hidden.get("custom_llm_provider") if isinstance(hidden, dict) else None
         provider = provider or getattr(result, "custom_llm_provider", None)
         if isinstance(provider, str) and provider:
-            self.span.set_attribute(GEN_AI_PROVIDER_NAME, provider_name(provider))
+            self.span.set_attribute(GEN_AI_PROVIDER_NAME, litellm_provider_name(provider))
 
     def finish_response(self, response: Any) -> None:
         """Record a returned ``ModelResponse`` and end the span."""
