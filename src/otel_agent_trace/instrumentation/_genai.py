@@ -11,8 +11,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from otel_agent_trace._internal.serialize import safe_json_dumps, to_jsonable
+from otel_agent_trace.semconv.agent import LLM_TOOL_CALL_IDS, LLM_TOOL_CALL_NAMES
 from otel_agent_trace.semconv.gen_ai import (
     GEN_AI_INPUT_MESSAGES,
+    GEN_AI_RESPONSE_FINISH_REASONS,
+    GEN_AI_RESPONSE_ID,
+    GEN_AI_RESPONSE_MODEL,
     GEN_AI_TOOL_DEFINITIONS,
     GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
     GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
@@ -91,6 +95,13 @@ def chat_input_message(message: Any, content_parts: Callable[[Any], list[dict[st
     parts = content_parts(get(message, "content"))
     parts.extend(chat_tool_call_parts(get(message, "tool_calls")))
     return {"role": role, "parts": parts}
+
+
+def requested_tool_call_attributes(ids: list[str], names: list[str], attributes: dict[str, Any]) -> None:
+    """The tool calls a model asked for (names and ids), visible without content capture."""
+    if names:
+        attributes[LLM_TOOL_CALL_NAMES] = tuple(names)
+        attributes[LLM_TOOL_CALL_IDS] = tuple(ids)
 
 
 class ChatChoice:
@@ -175,6 +186,18 @@ class ChatChunkCollector:
             for _, choice in sorted(self.choices.items())
             for _, tool in sorted(choice.tool_calls.items())
         ]
+
+    def response_attributes(self, attributes: dict[str, Any]) -> None:
+        """Response id and model, finish reasons, and the requested tool calls' names and ids."""
+        if isinstance(self.response_id, str):
+            attributes[GEN_AI_RESPONSE_ID] = self.response_id
+        if isinstance(self.model, str):
+            attributes[GEN_AI_RESPONSE_MODEL] = self.model
+        reasons = self.finish_reasons()
+        if reasons:
+            attributes[GEN_AI_RESPONSE_FINISH_REASONS] = reasons
+        calls = self.tool_calls()
+        requested_tool_call_attributes([str(c[0]) for c in calls], [str(c[1]) for c in calls], attributes)
 
     def output_messages(self) -> list[dict[str, Any]]:
         """The streamed choices as GenAI output messages (text and tool calls; content capture only)."""

@@ -21,11 +21,12 @@ from otel_agent_trace.instrumentation._genai import (
     chat_tool_call_parts,
     litellm_provider_name,
     openai_usage_attributes,
+    requested_tool_call_attributes,
 )
 from otel_agent_trace.instrumentation._genai import get as _get
 from otel_agent_trace.instrumentation._genai import is_int as _int
 from otel_agent_trace.instrumentation._genai import is_number as _number
-from otel_agent_trace.semconv.agent import AGENT_STEP_ACTION_TYPE, LLM_TOOL_CALL_IDS, LLM_TOOL_CALL_NAMES
+from otel_agent_trace.semconv.agent import AGENT_STEP_ACTION_TYPE
 from otel_agent_trace.semconv.error import ERROR_CODE
 from otel_agent_trace.semconv.gen_ai import (
     GEN_AI_OPERATION_NAME,
@@ -94,12 +95,6 @@ def request_attributes(kwargs: Mapping[str, Any], model: Any, provider: Any, *, 
 # --- responses ----------------------------------------------------------------------------------------------------
 
 
-def _tool_ids_and_names(attributes: Attributes, ids: list[str], names: list[str]) -> None:
-    if names:
-        attributes[LLM_TOOL_CALL_NAMES] = tuple(names)
-        attributes[LLM_TOOL_CALL_IDS] = tuple(ids)
-
-
 def response_attributes(response: Any, *, capture: bool) -> Attributes:
     """Attributes of a ``ModelResponse``: id, model, finish reasons, usage, requested tool calls (and content)."""
     attributes: Attributes = {}
@@ -129,7 +124,7 @@ def response_attributes(response: Any, *, capture: bool) -> Attributes:
             )
     if reasons:
         attributes[GEN_AI_RESPONSE_FINISH_REASONS] = tuple(reasons)
-    _tool_ids_and_names(attributes, ids, names)
+    requested_tool_call_attributes(ids, names, attributes)
     openai_usage_attributes(getattr(response, "usage", None), attributes)
     if capture:
         attributes[GEN_AI_OUTPUT_MESSAGES] = safe_json_dumps(output)
@@ -177,15 +172,7 @@ class StreamAccumulator:
         """The response attributes of what has been seen so far."""
         chunks = self.chunks
         attributes: Attributes = {}
-        if isinstance(chunks.response_id, str):
-            attributes[GEN_AI_RESPONSE_ID] = chunks.response_id
-        if isinstance(chunks.model, str):
-            attributes[GEN_AI_RESPONSE_MODEL] = chunks.model
-        reasons = chunks.finish_reasons()
-        if reasons:
-            attributes[GEN_AI_RESPONSE_FINISH_REASONS] = reasons
-        calls = chunks.tool_calls()
-        _tool_ids_and_names(attributes, [str(c[0]) for c in calls], [str(c[1]) for c in calls])
+        chunks.response_attributes(attributes)
         openai_usage_attributes(chunks.usage, attributes)
         if self.capture and chunks.choices:
             attributes[GEN_AI_OUTPUT_MESSAGES] = safe_json_dumps(chunks.output_messages())

@@ -15,13 +15,13 @@ from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS, S
 from opentelemetry.util.types import AttributeValue
 
 from otel_agent_trace._internal.serialize import dumps, to_jsonable
-from otel_agent_trace.instrumentation._genai import chat_input_message
+from otel_agent_trace.instrumentation._genai import chat_input_message, requested_tool_call_attributes
 from otel_agent_trace.instrumentation._genai import chat_tool_call_parts as _chat_tool_call_parts
 from otel_agent_trace.instrumentation._genai import get as _get
 from otel_agent_trace.instrumentation._genai import is_number as _number
 from otel_agent_trace.instrumentation._genai import text_part as _text_part
 from otel_agent_trace.instrumentation._genai import tool_call_part as _tool_call_part
-from otel_agent_trace.semconv.agent import AGENT_STEP_ACTION_TYPE, LLM_TOOL_CALL_IDS, LLM_TOOL_CALL_NAMES
+from otel_agent_trace.semconv.agent import AGENT_STEP_ACTION_TYPE
 from otel_agent_trace.semconv.gen_ai import (
     GEN_AI_EMBEDDINGS_DIMENSION_COUNT,
     GEN_AI_INPUT_MESSAGES,
@@ -213,13 +213,6 @@ def _id_and_model(result: Any, attributes: Attributes) -> None:
         attributes[GEN_AI_RESPONSE_MODEL] = value
 
 
-def tool_call_attributes(ids: list[str], names: list[str], attributes: Attributes) -> None:
-    """Requested tool calls, visible without content capture."""
-    if names:
-        attributes[LLM_TOOL_CALL_NAMES] = tuple(names)
-        attributes[LLM_TOOL_CALL_IDS] = tuple(ids)
-
-
 def chat_response_attributes(result: Any, attributes: Attributes, capture: bool) -> None:
     """Response attributes of a ``ChatCompletion``."""
     _id_and_model(result, attributes)
@@ -246,7 +239,7 @@ def chat_response_attributes(result: Any, attributes: Attributes, capture: bool)
             output.append({"role": message.role or "assistant", "parts": parts, "finish_reason": reason})
     if reasons:
         attributes[GEN_AI_RESPONSE_FINISH_REASONS] = tuple(reasons)
-    tool_call_attributes(ids, names, attributes)
+    requested_tool_call_attributes(ids, names, attributes)
     _usage(getattr(result, "usage", None), attributes, "prompt_tokens", "completion_tokens")
     if capture:
         attributes[GEN_AI_OUTPUT_MESSAGES] = dumps(output)
@@ -283,7 +276,7 @@ def responses_response_attributes(result: Any, attributes: Attributes, capture: 
                 parts.append({"type": "reasoning", "content": getattr(summary, "text", None)})
     reason = responses_finish_reason(result, bool(ids))
     attributes[GEN_AI_RESPONSE_FINISH_REASONS] = (reason,)
-    tool_call_attributes(ids, names, attributes)
+    requested_tool_call_attributes(ids, names, attributes)
     _usage(getattr(result, "usage", None), attributes, "input_tokens", "output_tokens")
     if capture:
         attributes[GEN_AI_OUTPUT_MESSAGES] = dumps([{"role": "assistant", "parts": parts, "finish_reason": reason}])

@@ -20,7 +20,6 @@ from otel_agent_trace.instrumentation._llm import AsyncStreamProxy, StreamProxy
 from otel_agent_trace.semconv.error import ERROR_CODE
 from otel_agent_trace.semconv.gen_ai import (
     GEN_AI_OUTPUT_MESSAGES,
-    GEN_AI_RESPONSE_FINISH_REASONS,
     GEN_AI_RESPONSE_ID,
     GEN_AI_RESPONSE_MODEL,
     GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
@@ -31,7 +30,6 @@ from ._extract import (
     _usage,
     error_code,
     responses_response_attributes,
-    tool_call_attributes,
 )
 
 _WHERE = "otel_agent_trace.instrumentation.openai stream"
@@ -53,15 +51,7 @@ class ChatStreamState:
     def attributes(self, attributes: Attributes) -> None:
         """Add what was accumulated."""
         chunks = self.chunks
-        if isinstance(chunks.response_id, str):
-            attributes[GEN_AI_RESPONSE_ID] = chunks.response_id
-        if isinstance(chunks.model, str):
-            attributes[GEN_AI_RESPONSE_MODEL] = chunks.model
-        reasons = chunks.finish_reasons()
-        if reasons:
-            attributes[GEN_AI_RESPONSE_FINISH_REASONS] = reasons
-        calls = chunks.tool_calls()
-        tool_call_attributes([str(c[0]) for c in calls], [str(c[1]) for c in calls], attributes)
+        chunks.response_attributes(attributes)
         _usage(chunks.usage, attributes, "prompt_tokens", "completion_tokens")
         if self.capture:
             attributes[GEN_AI_OUTPUT_MESSAGES] = dumps(chunks.output_messages())
