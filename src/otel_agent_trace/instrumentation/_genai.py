@@ -97,6 +97,16 @@ def chat_input_message(message: Any, content_parts: Callable[[Any], list[dict[st
     return {"role": role, "parts": parts}
 
 
+def id_and_model_attributes(result: Any, attributes: dict[str, Any]) -> None:
+    """``gen_ai.response.id`` and ``gen_ai.response.model`` of a provider's response object."""
+    value = getattr(result, "id", None)
+    if isinstance(value, str):
+        attributes[GEN_AI_RESPONSE_ID] = value
+    value = getattr(result, "model", None)
+    if isinstance(value, str):
+        attributes[GEN_AI_RESPONSE_MODEL] = value
+
+
 def requested_tool_call_attributes(ids: list[str], names: list[str], attributes: dict[str, Any]) -> None:
     """The tool calls a model asked for (names and ids), visible without content capture."""
     if names:

@@ -19,6 +19,7 @@ from opentelemetry.util.types import AttributeValue
 from otel_agent_trace._internal.serialize import safe_json_dumps, to_jsonable
 from otel_agent_trace.instrumentation._genai import SEQUENCE as _SEQUENCE
 from otel_agent_trace.instrumentation._genai import get as _get
+from otel_agent_trace.instrumentation._genai import id_and_model_attributes
 from otel_agent_trace.instrumentation._genai import is_int as _int
 from otel_agent_trace.instrumentation._genai import is_number as _number
 from otel_agent_trace.semconv.agent import AGENT_STEP_ACTION_TYPE, LLM_TOOL_CALL_IDS, LLM_TOOL_CALL_NAMES
@@ -248,12 +249,7 @@ def usage_attributes(
 def message_attributes(message: Any, *, capture: bool) -> Attributes:
     """Attributes of a returned ``Message``: id, model, stop reason, usage, requested tool calls (and content)."""
     attributes: Attributes = {}
-    value = getattr(message, "id", None)
-    if isinstance(value, str):
-        attributes[GEN_AI_RESPONSE_ID] = value
-    value = getattr(message, "model", None)
-    if isinstance(value, str):
-        attributes[GEN_AI_RESPONSE_MODEL] = value
+    id_and_model_attributes(message, attributes)
     stop_reason = getattr(message, "stop_reason", None)
     if isinstance(stop_reason, str):
         attributes[GEN_AI_RESPONSE_FINISH_REASONS] = (stop_reason,)

@@ -19,6 +19,7 @@ from otel_agent_trace.instrumentation._genai import (
     ChatChunkCollector,
     chat_content_parts,
     chat_tool_call_parts,
+    id_and_model_attributes,
     litellm_provider_name,
     openai_usage_attributes,
     requested_tool_call_attributes,
@@ -41,8 +42,6 @@ from otel_agent_trace.semconv.gen_ai import (
     GEN_AI_REQUEST_TOP_K,
     GEN_AI_REQUEST_TOP_P,
     GEN_AI_RESPONSE_FINISH_REASONS,
-    GEN_AI_RESPONSE_ID,
-    GEN_AI_RESPONSE_MODEL,
 )
 
 Attributes = dict[str, AttributeValue]
@@ -98,12 +97,7 @@ def request_attributes(kwargs: Mapping[str, Any], model: Any, provider: Any, *, 
 def response_attributes(response: Any, *, capture: bool) -> Attributes:
     """Attributes of a ``ModelResponse``: id, model, finish reasons, usage, requested tool calls (and content)."""
     attributes: Attributes = {}
-    value = getattr(response, "id", None)
-    if isinstance(value, str):
-        attributes[GEN_AI_RESPONSE_ID] = value
-    value = getattr(response, "model", None)
-    if isinstance(value, str):
-        attributes[GEN_AI_RESPONSE_MODEL] = value
+    id_and_model_attributes(response, attributes)
     reasons: list[str] = []
     ids: list[str] = []
     names: list[str] = []

@@ -15,7 +15,11 @@ from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS, S
 from opentelemetry.util.types import AttributeValue
 
 from otel_agent_trace._internal.serialize import dumps, to_jsonable
-from otel_agent_trace.instrumentation._genai import chat_input_message, requested_tool_call_attributes
+from otel_agent_trace.instrumentation._genai import (
+    chat_input_message,
+    id_and_model_attributes,
+    requested_tool_call_attributes,
+)
 from otel_agent_trace.instrumentation._genai import chat_tool_call_parts as _chat_tool_call_parts
 from otel_agent_trace.instrumentation._genai import get as _get
 from otel_agent_trace.instrumentation._genai import is_number as _number
@@ -37,7 +41,6 @@ from otel_agent_trace.semconv.gen_ai import (
     GEN_AI_REQUEST_TEMPERATURE,
     GEN_AI_REQUEST_TOP_P,
     GEN_AI_RESPONSE_FINISH_REASONS,
-    GEN_AI_RESPONSE_ID,
     GEN_AI_RESPONSE_MODEL,
     GEN_AI_SYSTEM_INSTRUCTIONS,
     GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
@@ -204,18 +207,9 @@ def _usage(usage: Any, attributes: Attributes, input_key: str, output_key: str) 
         attributes[GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = cached
 
 
-def _id_and_model(result: Any, attributes: Attributes) -> None:
-    value = getattr(result, "id", None)
-    if isinstance(value, str):
-        attributes[GEN_AI_RESPONSE_ID] = value
-    value = getattr(result, "model", None)
-    if isinstance(value, str):
-        attributes[GEN_AI_RESPONSE_MODEL] = value
-
-
 def chat_response_attributes(result: Any, attributes: Attributes, capture: bool) -> None:
     """Response attributes of a ``ChatCompletion``."""
-    _id_and_model(result, attributes)
+    id_and_model_attributes(result, attributes)
     reasons: list[str] = []
     ids: list[str] = []
     names: list[str] = []
@@ -258,7 +252,7 @@ def responses_finish_reason(result: Any, has_tool_calls: bool) -> str:
 
 def responses_response_attributes(result: Any, attributes: Attributes, capture: bool) -> None:
     """Response attributes of a ``Response`` (Responses API)."""
-    _id_and_model(result, attributes)
+    id_and_model_attributes(result, attributes)
     ids: list[str] = []
     names: list[str] = []
     parts: list[dict[str, Any]] = []
