@@ -76,7 +76,7 @@ class Correlation:
 
 @dataclass
 class RunState:
-    """One agent run: its id, its agent, a step counter and its latest state snapshot."""
+    """One agent run: its id, its agent, its span, a step counter and its latest state snapshot."""
 
     agent_name: str | None = None
     agent_id: str | None = None
@@ -84,6 +84,8 @@ class RunState:
     parent: RunState | None = None
     last_state_hash: str | None = None
     last_state_json: dict[str, str] | None = None
+    span: Span | None = field(default=None, repr=False, compare=False)
+    """The run's own span (set by ``agent_run``; ``record_outcome`` records on it)."""
     _steps: Iterator[int] = field(default_factory=itertools.count, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 

@@ -10,6 +10,7 @@ from otel_agent_trace._internal.context import propagate_context
 
 from ._events import record_error, snapshot_state
 from ._operation import SpanHandle
+from ._outcome import record_outcome
 from ._session import agent_session
 from ._spans import (
     AgentRunHandle,
@@ -35,6 +36,7 @@ __all__ = [
     "decision",
     "propagate_context",
     "record_error",
+    "record_outcome",
     "snapshot_state",
     "step",
     "tool_call",

@@ -167,6 +167,7 @@ class agent_run(_SpanOperation):
         run = getattr(self, "_run", None) or RunState(agent_name=self.name, agent_id=self.agent_id)
         assert isinstance(handle, AgentRunHandle)
         handle.run = run
+        run.span = handle.span
         stack.enter_context(use_run(run))
 
     def _on_call(self, handle: Any, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from .agent import *  # noqa: F403
 from .decision import *  # noqa: F403
 from .error import *  # noqa: F403
+from .evaluation import *  # noqa: F403
 from .gen_ai import *  # noqa: F403
 from .graph import *  # noqa: F403
 from .mcp import *  # noqa: F403
