@@ -14,9 +14,10 @@ from .context import AnalysisContext, build_context
 from .dependencies import DataEdge, DependencyGraph, dependency_graph
 from .html_report import render_html
 from .propagation import PropagationResult, Reached, error_propagation
-from .report import RcaReport, RootCause, analyze, render_text
+from .report import RcaReport, RootCause, analyze
 from .signals import BaselineProfile, Evidence, anomalies, baseline_profile
 from .spectrum import ElementScore, SpectrumResult, coverage, run_failed, spectrum_analysis
+from .text_report import render_text
 from .traceback import Frame, TracebackResult, traceback
 
 __all__ = [
