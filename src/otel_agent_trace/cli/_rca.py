@@ -10,8 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from otel_agent_trace.model import Trace, TraceFormatError, find_trace, load_any
-from otel_agent_trace.rca import analyze, render_html, render_text, spectrum_analysis
+from otel_agent_trace.rca import analyze, baseline_profile, render_html, render_text, spectrum_analysis
+from otel_agent_trace.rca.judge import JUDGE_API_KEY_ENV, JUDGE_BASE_URL_ENV, OpenAIJudge
 from otel_agent_trace.rca.spectrum import FORMULAS
+
+from . import _baseline as baseline
 
 
 def _default_store() -> str:
@@ -25,8 +28,9 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="find the root cause of a failed agent run (or rank suspects over many runs with --spectrum)",
         description=(
             "Analyse a recorded run: the root-cause span first, then the causal chain, the traceback, blame per "
-            "step/tool/agent and error propagation. With --spectrum, rank steps, tools and arguments by how "
-            "strongly they go with failing runs across every run in --source."
+            "step/tool/agent and error propagation. Passing runs of the same agent (same root span name and "
+            "service.name) in --source are the baseline unless --no-baseline. With --spectrum, rank steps, tools "
+            "and arguments by how strongly they go with failing runs across every run in --source."
         ),
     )
     parser.add_argument("trace_id", nargs="?", help="trace id (or a prefix of 6+ hex digits); optional with one trace")
@@ -42,6 +46,31 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("--formula", choices=FORMULAS, default="ochiai", help="ranking formula for --spectrum")
     parser.add_argument("--top", type=int, default=20, help="elements to show with --spectrum (default 20)")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for a URL source")
+    verdict = parser.add_argument_group("the run's verdict (a run can be wrong without raising)")
+    verdict.add_argument("--failed", action="store_true", help="the run is wrong even if nothing in it failed")
+    verdict.add_argument("--expected", default=None, help="with --failed: what the run should have produced")
+    verdict.add_argument("--reason", default=None, help="with --failed: why the run is wrong")
+    base = parser.add_argument_group("baseline")
+    base.add_argument(
+        "--no-baseline",
+        action="store_true",
+        help="do not compare with passing runs of the same agent found in --source (compared by default)",
+    )
+    base.add_argument(
+        "--baseline-runs",
+        type=int,
+        default=baseline.MAX_BASELINE_RUNS,
+        help=f"use at most this many passing runs, the most recent (default {baseline.MAX_BASELINE_RUNS})",
+    )
+    judge = parser.add_argument_group("optional LLM judge (off by default; sees only the top candidates)")
+    judge.add_argument("--judge-model", default=None, help="model name of an OpenAI-compatible chat API; turns it on")
+    judge.add_argument(
+        "--judge-base-url",
+        default=None,
+        help=f"base URL of the API (default ${JUDGE_BASE_URL_ENV} or https://api.openai.com/v1); key from"
+        f" ${JUDGE_API_KEY_ENV}, else $OPENAI_API_KEY",
+    )
+    judge.add_argument("--judge-timeout", type=float, default=60.0, help="seconds to wait for the judge")
     parser.set_defaults(func=run)
 
 
@@ -87,17 +116,31 @@ def run(args: argparse.Namespace) -> int:
             return 0
         if is_url:
             source = _url_for(source, args.trace_id)
-        trace = _pick(load_any(source, timeout=args.timeout), args.trace_id)
+        traces = load_any(source, timeout=args.timeout)
+        trace = _pick(traces, args.trace_id)
     except (TraceFormatError, ValueError) as exc:
         sys.stderr.write(f"otel-agent-trace rca: {exc}\n")
         return 2
-    report = analyze(trace)
+    options: dict[str, Any] = {}
+    if args.failed or args.expected is not None or args.reason is not None:
+        options.update(failed=True, expected=args.expected, reason=args.reason)
+    if args.judge_model:
+        options["judge"] = OpenAIJudge(args.judge_model, base_url=args.judge_base_url, timeout=args.judge_timeout)
+    passing = [] if args.no_baseline else baseline.passing_runs(trace, traces, limit=args.baseline_runs)
+    used = passing if len(passing) >= baseline.MIN_BASELINE_RUNS else []
+    if used:
+        options["baseline"] = baseline_profile(used)
+    report = analyze(trace, **options)
+    note = baseline.describe(len(passing), baseline.agent_label(trace), disabled=args.no_baseline)
     if args.format == "json":
-        _emit(json.dumps(report.to_dict(), indent=2), args.output)
+        data = report.to_dict()
+        data["baseline_runs"] = len(used)
+        data["baseline"] = note
+        _emit(json.dumps(data, indent=2), args.output)
     elif args.format == "html":
-        _emit(render_html(report, trace), args.output)
+        _emit(render_html(report, trace, baseline_note=note), args.output)
     else:
-        _emit(render_text(report), args.output)
+        _emit(render_text(report, baseline_note=note), args.output)
     return 0
 
 

@@ -28,13 +28,14 @@ details pre{background:#f7f7f7;padding:8px;overflow:auto;max-height:400px}
 """
 
 
-def render_html(report: RcaReport, trace: Trace, max_rows: int = 2000) -> str:
+def render_html(report: RcaReport, trace: Trace, max_rows: int = 2000, *, baseline_note: str | None = None) -> str:
     """One HTML document, no external resources: root cause, causal chain, timeline, blame and the JSON report.
 
     Args:
         report: the `analyze` result.
         trace: the trace it analysed (for the timeline).
         max_rows: draw at most this many spans (chain spans are always drawn).
+        baseline_note: what the run was compared with (see `text_report.baseline_line`).
     """
     esc = html.escape
     chain = set(report.causal_chain.span_ids)

@@ -1,22 +1,152 @@
-"""The RCA report as plain text: the root cause first."""
+"""The RCA report as plain text: the root cause first, then the next candidates, the agents, the verdict.
+
+Reads whatever the report has: the candidates, agent blame and failure verdict when the analysis provides them,
+else the step blame and the first error.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
 
 from .report import RcaReport
 
 
-def render_text(report: RcaReport, top: int = 5) -> str:
-    """The report as plain text, the root-cause span (id, name, type, why) first."""
-    lines = []
+def plural(count: int, word: str, plural_word: str | None = None) -> str:
+    """``1 hop``, ``2 hops``, ``0 spans``.
+
+    >>> plural(1, "hop"), plural(2, "span"), plural(3, "entry", "entries")
+    ('1 hop', '2 spans', '3 entries')
+    """
+    return f"{count} {word if count == 1 else (plural_word or word + 's')}"
+
+
+def evidence_lines(evidence: Iterable[Any], limit: int = 4) -> list[str]:
+    """Distinct evidence details (``Evidence`` objects or plain strings), the judge's marked, at most ``limit``."""
+    out: list[str] = []
+    for item in evidence:
+        detail = str(getattr(item, "detail", item))
+        kind = getattr(item, "kind", "")
+        text = f"[judge] {detail}" if kind == "judge" and not detail.startswith("LLM judge") else detail
+        if text and text not in out:
+            out.append(text)
+        if len(out) >= limit:
+            break
+    return out
+
+
+def _candidates(report: RcaReport) -> list[Any]:
+    found = getattr(report, "candidates", None)
+    if found:
+        return list(found)
+    return list(report.blame.steps[:3])
+
+
+def _evidence_of(candidate: Any) -> list[str]:
+    evidence = getattr(candidate, "evidence", None)
+    if evidence:
+        return evidence_lines(evidence)
+    return [str(w) for w in getattr(candidate, "why", ())][:4]
+
+
+def failure_line(report: RcaReport) -> str:
+    """How the run failed: an exception, a failing evaluation, or the user's word."""
+    failure = getattr(report, "failure", None)
+    if failure is not None:
+        kind = str(getattr(failure, "kind", "") or "failure")
+        parts = [f"{kind}"]
+        detail = getattr(failure, "detail", "")
+        if detail:
+            parts.append(str(detail))
+        if getattr(failure, "span_id", None):
+            parts.append(f"in span {failure.span_id}")
+        text = ": ".join(parts[:2]) + (f" {parts[2]}" if len(parts) > 2 else "")
+        for label in ("expected", "actual"):
+            value = getattr(failure, label, None)
+            if value:
+                text += f"; {label}: {_short(str(value), 200)}"
+        return text
+    first = report.propagation.first_error
+    if first is not None:
+        return f"exception: {first.type}: {_short(first.message, 300)} in span {first.span_id}"
+    return f"failure surfaced in span {report.failure_span_id}" if report.failure_span_id else "no failure"
+
+
+def baseline_line(report: RcaReport, baseline_note: str | None = None) -> str:
+    """Which passing runs the analysis compared with (``baseline_note``, from the caller that chose them, wins)."""
+    if baseline_note:
+        return baseline_note
+    runs = int(getattr(report, "baseline_runs", 0) or 0)
+    return plural(runs, "passing run") if runs > 0 else "none (no passing runs were given)"
+
+
+def judge_line(report: RcaReport) -> str | None:
+    """Whether an LLM judge was asked and what came of it (``None`` when no judge was configured)."""
+    judge = getattr(report, "judge", None)
+    if judge is None:
+        return None
+    if getattr(judge, "used", False):
+        rationale = getattr(judge, "rationale", "")
+        return f"used ({judge.model}); its ranking is merged into the blame" + (f": {rationale}" if rationale else "")
+    return f"not used ({judge.model}): {getattr(judge, 'note', '') or 'no verdict'}"
+
+
+def _short(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _agents(report: RcaReport) -> list[tuple[str, float, list[str]]]:
+    found = getattr(report, "agents", None)
+    if found:
+        return [
+            (str(a.name) or "(unknown)", float(a.score), evidence_lines(getattr(a, "evidence", ()), 2)) for a in found
+        ]
+    return [(name, score, []) for name, score in report.blame.agents.items()]
+
+
+def render_text(report: RcaReport, top: int = 5, *, baseline_note: str | None = None) -> str:
+    """The report as plain text, the root-cause span (id, name, type, why) first.
+
+    Args:
+        report: the `analyze` result.
+        top: blamed steps listed in the blame table.
+        baseline_note: what the run was compared with, e.g. ``3 passing runs of invoke_agent shop`` (default:
+            the report's ``baseline_runs``).
+    """
     if report.root_cause is None:
-        lines.append(f"Trace {report.trace_id}: no failure found ({report.span_count} spans); nothing to blame.")
-        return "\n".join(lines) + "\n"
+        line = f"Trace {report.trace_id}: no failure found ({plural(report.span_count, 'span')}); nothing to blame."
+        return line + "\n"
     rc = report.root_cause
-    lines += [
+    candidates = _candidates(report)
+    has_candidates = bool(getattr(report, "candidates", None))
+    first = candidates[0] if has_candidates and candidates[0].span_id == rc.span_id else None
+    first_evidence = _evidence_of(first) if first is not None else []
+    lines = [
         f"ROOT CAUSE  {rc.span_id}  {rc.name}  [{rc.type}]  agent={rc.agent or '-'}  blame={rc.score:.2f}",
-        *(f"  why: {reason}" for reason in rc.why),
+        *(f"  why: {reason}" for reason in (first_evidence or list(rc.why))),
         "",
-        f"Trace {report.trace_id}: {report.span_count} spans, {report.duration_ns / 1e9:.2f} s,"
+        f"Failure:  {failure_line(report)}",
+        f"Baseline: {baseline_line(report, baseline_note)}",
+    ]
+    judged = judge_line(report)
+    if judged:
+        lines.append(f"Judge:    {judged}")
+    others = [c for c in candidates if c.span_id != rc.span_id][:2]
+    if others:
+        lines += ["", "Next candidates:"]
+        for index, cand in enumerate(others, 2):
+            agent = getattr(cand, "agent", "") or "-"
+            lines.append(f"  {index}. {cand.name} ({cand.span_id}) [{cand.type}] agent={agent} blame={cand.score:.2f}")
+            lines += [f"       why: {e}" for e in _evidence_of(cand)[:3]]
+    agents = _agents(report)
+    if agents:
+        lines += ["", "Agents:"]
+        for name, score, why in agents[:5]:
+            lines.append(f"  {score:6.3f}  {name}" + (f"  ({'; '.join(why)})" if why else ""))
+    lines += [
+        "",
+        f"Trace {report.trace_id}: {plural(report.span_count, 'span')}, {report.duration_ns / 1e9:.2f} s,"
         f" failure surfaced in span {report.failure_span_id}",
         "",
         "Causal chain (trigger -> outcome):",
@@ -29,18 +159,18 @@ def render_text(report: RcaReport, top: int = 5) -> str:
     for frame in report.traceback.frames:
         flags = "; ".join(a.detail for a in frame.anomalies[:2])
         lines.append(f"  {frame.relation:>20}  {frame.name} ({frame.span_id})" + (f"  !! {flags}" if flags else ""))
-    lines += ["", f"Blame (top {top} of {len(report.blame.steps)}):"]
+    lines += ["", f"Blame (top {min(top, len(report.blame.steps))} of {len(report.blame.steps)}):"]
     for blamed in report.blame.steps[:top]:
         lines.append(f"  {blamed.score:6.3f}  {blamed.name} ({blamed.span_id}) [{blamed.type}]")
     if report.blame.tools:
         lines.append("  by tool:  " + ", ".join(f"{k}={v:.2f}" for k, v in list(report.blame.tools.items())[:5]))
-    lines.append("  by agent: " + ", ".join(f"{k}={v:.2f}" for k, v in list(report.blame.agents.items())[:5]))
     prop = report.propagation
     if prop.first_error:
+        reached = len(prop.reached) - 1
         lines += [
             "",
             f"First error: {prop.first_error.type}: {prop.first_error.message} in {prop.first_error.span_id};"
-            f" reached {len(prop.reached) - 1} spans" + (", up to the run's outcome" if prop.reached_outcome else ""),
+            f" reached {plural(reached, 'span')}" + (", up to the run's outcome" if prop.reached_outcome else ""),
         ]
-    lines.append(f"Data flow: {len(report.dependencies.edges)} edges between steps")
+    lines.append(f"Data flow: {plural(len(report.dependencies.edges), 'edge')} between steps")
     return "\n".join(lines) + "\n"
