@@ -155,12 +155,15 @@ def test_export_through_real_collector_grpc_and_http(rotel_collector: RotelColle
         assert result == {"token": "[REDACTED]", "value": 7}
 
 
-def test_collector_down_app_unaffected_and_memory_bounded():
+def test_collector_down_app_unaffected_memory_bounded_and_every_span_counted():
     import socket
 
+    from otel_agent_trace._internal import drops
+
+    drops._reset_for_tests()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]  # nothing listens here after close
+        port = s.getsockname()[1]  # nothing listens here after close: connections are refused
     provider = init(
         exporters="otlp_http",
         endpoint=f"http://127.0.0.1:{port}",
@@ -175,10 +178,14 @@ def test_collector_down_app_unaffected_and_memory_bounded():
     for i in range(3000):
         with agent_run(f"r{i % 3}"), step("s"):
             pass
-        high_water = max(high_water, len(batch._batch_processor._queue))
+        high_water = max(high_water, len(batch._queue))
     assert high_water <= 64
-    assert provider.force_flush(timeout_millis=500) in (True, False)
+    assert provider.force_flush(timeout_millis=500) is False  # the export failed (or is still failing)
     provider.shutdown()
+    counts = drops.dropped_spans()
+    assert batch.exported == 0
+    assert sum(counts.values()) == batch.dropped == 6000  # 3000 runs x (run span + step span), all counted
+    assert counts["queue_full"] > 0
 
 
 def test_exporter_failure_is_reported_not_raised(tmp_path):

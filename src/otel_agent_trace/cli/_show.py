@@ -7,7 +7,7 @@ import os
 import time
 from typing import Any, TextIO
 
-from otel_agent_trace.model import Span, Trace, TraceFormatError, find_trace, load_traces
+from otel_agent_trace.model import LoadReport, Span, Trace, TraceFormatError, find_trace, load_any
 from otel_agent_trace.semconv import agent as A
 from otel_agent_trace.semconv import decision as D
 from otel_agent_trace.semconv import gen_ai as G
@@ -35,7 +35,11 @@ def add_parser(subparsers: Any) -> None:
     """Register the ``show`` subcommand."""
     parser = subparsers.add_parser("show", help="list stored traces, or print one trace as a tree")
     parser.add_argument("trace_id", nargs="?", help="trace id (or a unique prefix of at least 6 hex digits)")
-    parser.add_argument("--source", default=None, help="store directory or OTLP-JSON file (default: local store)")
+    parser.add_argument(
+        "--source",
+        default=None,
+        help="store directory, or an OTLP-JSON/Jaeger/Tempo JSON file or URL (default: the local store)",
+    )
     parser.add_argument("--attributes", action="store_true", help="print every attribute of every span")
     parser.add_argument("--limit", type=int, default=50, help="how many traces to list (newest first)")
     parser.set_defaults(func=run)
@@ -47,8 +51,11 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
 
     out = out or sys.stdout
     source = args.source or default_source()
+    report = LoadReport()
     try:
-        traces = load_traces(source)
+        traces = load_any(source, report=report)
+        if report.bad_lines:
+            sys.stderr.write(f"otel-agent-trace: warning: {report.summary()}\n")
         if args.trace_id:
             print_tree(find_trace(traces, args.trace_id), out, all_attributes=args.attributes)
         else:

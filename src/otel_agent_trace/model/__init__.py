@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from ._records import AttributeValue, Span, SpanEvent, Trace
 from .jaeger import spans_from_jaeger
-from .loaders import TraceFormatError, find_trace, group_traces, load_traces, spans_from_otlp
+from .loaders import BadLine, LoadReport, TraceFormatError, find_trace, group_traces, load_traces, spans_from_otlp
 from .openinference import from_openinference, normalize_openinference
 from .sources import detect_format, load_any, load_spans, spans_from_document
 from .tempo import spans_from_tempo
 
 __all__ = [
     "AttributeValue",
+    "BadLine",
+    "LoadReport",
     "Span",
     "SpanEvent",
     "Trace",

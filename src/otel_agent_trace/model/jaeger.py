@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ._records import AttributeValue, Span, SpanEvent
-from .loaders import TraceFormatError
+from .loaders import MALFORMED, TraceFormatError
 
 _SPECIAL_TAGS = frozenset(
     {"span.kind", "otel.status_code", "otel.status_description", "otel.scope.name", "otel.library.name", "error"}
@@ -31,7 +31,7 @@ def _tag_value(tag: Mapping[str, Any]) -> AttributeValue:
         return int(value)  # type: ignore[arg-type]
     if kind == "float64":
         return float(value)  # type: ignore[arg-type]
-    return value
+    return value if isinstance(value, (str, bool, int, float)) else str(value)
 
 
 def _tags(items: Any, where: str) -> dict[str, AttributeValue]:
@@ -45,8 +45,11 @@ def _tags(items: Any, where: str) -> dict[str, AttributeValue]:
             raise TraceFormatError(f"{where}: a tag must be an object with a 'key', got {tag!r:.80}")
         try:
             out[str(tag["key"])] = _tag_value(tag)
-        except (TypeError, ValueError):
-            raise TraceFormatError(f"{where}: tag {tag['key']!r} has a value that is not a {tag.get('type')}") from None
+        except (TypeError, ValueError, OverflowError):
+            key = str(tag["key"])[:80]
+            raise TraceFormatError(
+                f"{where}: tag {key!r} has a value that is not a {str(tag.get('type'))[:20]}"
+            ) from None
     return out
 
 
@@ -68,11 +71,21 @@ def spans_from_jaeger(document: Mapping[str, Any], where: str = "<input>") -> It
         raise TraceFormatError(f"{where}: not Jaeger JSON (no 'data' list of traces with 'spans')")
     for t_index, trace in enumerate(document["data"]):
         processes = trace.get("processes") or {}
-        for s_index, raw in enumerate(trace.get("spans") or []):
+        spans = trace.get("spans") or []
+        if not isinstance(spans, list):
+            raise TraceFormatError(f"{where}: data[{t_index}].spans must be a list, got {type(spans).__name__}")
+        for s_index, raw in enumerate(spans):
             here = f"{where}: data[{t_index}].spans[{s_index}]"
             if not isinstance(raw, Mapping):
                 raise TraceFormatError(f"{here}: a span must be an object")
-            yield _span(raw, processes, here)
+            try:
+                span = _span(raw, processes, here)
+            except TraceFormatError:
+                raise
+            except MALFORMED as exc:
+                name = str(raw.get("operationName", "?"))[:80]
+                raise TraceFormatError(f"{here}: malformed span {name!r}: {exc!r:.200}") from None
+            yield span
 
 
 def _span(raw: Mapping[str, Any], processes: Mapping[str, Any], where: str) -> Span:
@@ -102,7 +115,7 @@ def _span(raw: Mapping[str, Any], processes: Mapping[str, Any], where: str) -> S
     try:
         start = int(raw["startTime"]) * 1000
         end = start + int(raw.get("duration", 0)) * 1000
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise TraceFormatError(f"{where}: startTime/duration must be integers (microseconds)") from None
     return Span(
         trace_id=_trace_id(raw["traceID"]),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping
@@ -11,11 +10,19 @@ from typing import Any
 
 from ._records import Span, Trace
 from .jaeger import is_jaeger, spans_from_jaeger
-from .loaders import TraceFormatError, find_trace, group_traces, spans_from_otlp
+from .loaders import (
+    MALFORMED,
+    LoadReport,
+    TraceFormatError,
+    check_report,
+    find_trace,
+    group_traces,
+    spans_from_otlp,
+    spans_of_file,
+    trace_files,
+)
 from .openinference import is_openinference, normalize_openinference
 from .tempo import is_tempo, spans_from_tempo
-
-_SUFFIXES = (".json", ".jsonl")
 
 
 def detect_format(document: Any) -> str:
@@ -43,48 +50,27 @@ def spans_from_document(document: Any, where: str = "<input>") -> Iterator[Span]
     """Spans of one decoded document in any supported format.
 
     Raises:
-        TraceFormatError: when the document is not a trace in a supported format.
+        TraceFormatError: when the document is not a trace in a supported format, or a part of it is malformed;
+            never another exception, whatever the input.
     """
     try:
         kind = detect_format(document)
     except TraceFormatError as exc:
         raise TraceFormatError(f"{where}: {exc}") from None
-    if kind == "otlp":
-        yield from spans_from_otlp(document, where)
-    elif kind == "jaeger":
-        yield from spans_from_jaeger(document, where)
-    else:
-        yield from spans_from_tempo(document, where)
-
-
-def _spans_from_text(text: str, where: str) -> Iterator[Span]:
-    stripped = text.strip()
-    if not stripped:
-        return
+    decode = {"otlp": spans_from_otlp, "jaeger": spans_from_jaeger}.get(kind, spans_from_tempo)
     try:
-        document = json.loads(stripped)
-    except ValueError:
-        document = None
-    if document is not None:
-        yield from spans_from_document(document, where)
-        return
-    for lineno, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            doc = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise TraceFormatError(f"{where}:{lineno}: not JSON ({exc.msg} at column {exc.colno})") from None
-        yield from spans_from_document(doc, f"{where}:{lineno}")
+        yield from decode(document, where)
+    except TraceFormatError:
+        raise
+    except MALFORMED as exc:
+        raise TraceFormatError(f"{where}: malformed {kind} document: {exc!r:.200}") from None
 
 
-def _read_file(path: Path) -> str:
+def _read_file(path: Path) -> bytes:
     try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise TraceFormatError(f"{path}: not UTF-8 text") from None
+        return path.read_bytes()
     except OSError as exc:
-        raise TraceFormatError(f"{path}: cannot read ({exc.strerror})") from None
+        raise TraceFormatError(f"{path}: cannot read ({exc.strerror or exc})") from None
 
 
 def fetch_url(url: str, timeout: float = 10.0) -> str:
@@ -108,29 +94,41 @@ def fetch_url(url: str, timeout: float = 10.0) -> str:
         raise TraceFormatError(f"{url}: response is not UTF-8 text") from None
 
 
-def load_spans(source: str | Path, timeout: float = 10.0) -> list[Span]:
+def load_spans(source: str | Path, timeout: float = 10.0, report: LoadReport | None = None) -> list[Span]:
     """Every span of ``source``: an http(s) URL, a file, or a directory searched for ``*.json``/``*.jsonl``.
 
     Spans in OpenInference conventions get our equivalent attributes added (see `normalize_openinference`).
+    Torn, corrupt or non-UTF-8 lines of JSON-lines files are skipped: listed in ``report`` when one is given,
+    else logged once as a WARNING ("skipped N bad lines (FILE:LINE, ...)").
 
     Raises:
-        TraceFormatError: when the source is missing, unreadable or holds something that is not a trace.
+        TraceFormatError: when the source is missing, unreadable or holds something that is not a trace (and
+            never another exception).
     """
+    out = report if report is not None else LoadReport()
     text_source = str(source)
     if text_source.startswith(("http://", "https://")):
-        spans = list(_spans_from_text(fetch_url(text_source, timeout), text_source))
+        body = fetch_url(text_source, timeout).encode("utf-8")
+        spans = spans_of_file(body, text_source, spans_from_document, out)
     else:
         path = Path(source)
         if not path.exists():
             raise TraceFormatError(f"{path}: no such file or directory")
-        files = sorted(p for p in path.rglob("*") if p.suffix in _SUFFIXES and p.is_file()) if path.is_dir() else [path]
         spans = []
-        for file in files:
-            spans.extend(_spans_from_text(_read_file(file), str(file)))
-    return normalize_openinference(spans) if is_openinference(spans) else spans
+        for file in trace_files(path):
+            spans.extend(spans_of_file(_read_file(file), str(file), spans_from_document, out))
+    check_report(out, report is not None)
+    try:
+        return normalize_openinference(spans) if is_openinference(spans) else spans
+    except TraceFormatError:
+        raise
+    except MALFORMED as exc:
+        raise TraceFormatError(f"{text_source}: malformed OpenInference attributes: {exc!r:.200}") from None
 
 
-def load_any(source: str | Path, trace_id: str | None = None, timeout: float = 10.0) -> list[Trace]:
+def load_any(
+    source: str | Path, trace_id: str | None = None, timeout: float = 10.0, report: LoadReport | None = None
+) -> list[Trace]:
     """Traces of any supported source, optionally only the one whose id is (or starts with) ``trace_id``.
 
     Args:
@@ -138,6 +136,7 @@ def load_any(source: str | Path, trace_id: str | None = None, timeout: float = 1
             Jaeger or Tempo ``/api/traces/{id}`` endpoint.
         trace_id: keep only this trace (full hex id or a prefix of at least 6 digits).
         timeout: seconds to wait for a URL.
+        report: filled with the files read and the bad lines skipped (else those are logged once).
 
     Returns:
         The traces, in order of first start.
@@ -145,7 +144,7 @@ def load_any(source: str | Path, trace_id: str | None = None, timeout: float = 1
     Raises:
         TraceFormatError: with a message naming the source and what is wrong.
     """
-    traces = group_traces(load_spans(source, timeout))
+    traces = group_traces(load_spans(source, timeout, report))
     if trace_id is not None:
         return [find_trace(traces, trace_id)]
     return traces

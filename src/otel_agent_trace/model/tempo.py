@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ._records import Span
-from .loaders import TraceFormatError, spans_from_otlp
+from .loaders import MALFORMED, TraceFormatError, spans_from_otlp
 
 
 def is_tempo(document: Any) -> bool:
@@ -34,4 +34,9 @@ def spans_from_tempo(document: Mapping[str, Any], where: str = "<input>") -> Ite
     batches = inner.get("resourceSpans", inner.get("batches", []))
     if not isinstance(batches, list):
         raise TraceFormatError(f"{where}: Tempo 'batches'/'resourceSpans' must be a list")
-    yield from spans_from_otlp({"resourceSpans": batches}, where)
+    try:
+        yield from spans_from_otlp({"resourceSpans": batches}, where)
+    except TraceFormatError:
+        raise
+    except MALFORMED as exc:
+        raise TraceFormatError(f"{where}: malformed Tempo trace: {exc!r:.200}") from None

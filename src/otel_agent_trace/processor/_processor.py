@@ -1,14 +1,15 @@
-"""``AgentSpanProcessor``: enrich, redact and budget spans, then hand them to a standard processor."""
+"""``AgentSpanProcessor``: enrich spans on the application thread, redact and budget them on the export thread."""
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from typing import Any
 
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.sdk.trace.export import SpanExporter
 from opentelemetry.trace import StatusCode, get_current_span
 
 from otel_agent_trace._internal.context import Correlation, RunState, current_correlation, current_run
@@ -16,9 +17,11 @@ from otel_agent_trace._internal.errors import handle_internal_errors
 from otel_agent_trace._internal.settings import Settings, get_settings
 from otel_agent_trace.semconv import agent as A
 from otel_agent_trace.semconv import gen_ai as G
-from otel_agent_trace.semconv import state as S
 
-from ._budget import AttributeBudget
+from ._batch import BoundedBatchSpanProcessor
+from ._export import TransformingExporter
+from ._prepare import HOLD_MARGIN_CHARS, prepare
+from ._transform import SpanTransformer
 
 _MAX_TRACKED = 65536
 
@@ -40,19 +43,29 @@ class _LRU(OrderedDict[Any, Any]):
 class AgentSpanProcessor(SpanProcessor):
     """Enriches every span with agent context, redacts secrets and keeps payloads in budget, then delegates.
 
-    - ``on_start``: copies the session's correlation ids (``agent_session``) and the current run id onto the
-      span. Spans started in threads that did not inherit the context still get the ids of their trace.
-    - ``on_end``: attaches the run's latest state snapshot to spans that failed and to the run's own span when
-      they carry none, redacts secrets (API keys, auth headers, cookies, configured patterns), truncates
-      attributes to the per-attribute and per-span budgets (JSON stays valid and says it was truncated), and hands
-      the result to ``delegate`` (by default a ``BatchSpanProcessor`` around ``exporter``).
+    - ``on_start`` (application thread): copies the session's correlation ids (``agent_session``) and the current
+      run id onto the span. Spans started in threads that did not inherit the context still get the ids of their
+      trace.
+    - ``on_end`` (application thread): O(1) work per value: a value longer than the per-attribute budget plus a
+      scanning margin is sliced (O(budget), never O(payload)), the run's latest state snapshot is noted for spans
+      that failed and for the run's own span; the span goes to ``delegate``.
+    - On the export thread (`TransformingExporter` inside the default delegate): the state snapshot is attached,
+      every text is redacted (name, attributes, status description, event names and attributes, link attributes,
+      resource attributes once per resource), the per-attribute and the whole-span budget (attributes + events +
+      links) are applied (JSON stays valid and says it was truncated; cuts and drops are listed in
+      ``agent_trace.truncated``), and the span is rebuilt for the real exporter.
 
-    Never raises into the application: every hook is guarded; on an internal fault the original span is passed on.
+    With a ``delegate`` of your own, the export-thread work cannot be deferred (your processor must only ever see
+    redacted spans), so it runs in ``on_end``: still bounded by the budget, but not O(1). Pass ``exporter=`` to keep
+    the application thread cheap. See ``docs/processor.md``.
+
+    Never raises into the application: every hook is guarded; a span that cannot be redacted is exported with its
+    texts replaced by a marker, never as it was.
 
     Args:
         delegate: The processor that exports; give either this or ``exporter``.
-        exporter: Wrapped in a ``BatchSpanProcessor`` with ``max_queue_size`` (spans beyond it are dropped
-            while the backend is slow or down, so memory stays bounded).
+        exporter: Wrapped in the default batch processor (`default_delegate`) with ``max_queue_size`` (spans beyond
+            it are dropped and counted while the backend is slow or down, so memory stays bounded).
         settings: Budget, redaction patterns, environment; defaults to the process settings.
         redact: Set False to turn redaction off.
         max_queue_size: Queue bound of the default batch processor.
@@ -71,23 +84,26 @@ class AgentSpanProcessor(SpanProcessor):
     ) -> None:
         if (delegate is None) == (exporter is None):
             raise ValueError("AgentSpanProcessor needs exactly one of delegate= or exporter=")
-        if delegate is None:
-            delegate = BatchSpanProcessor(
-                exporter,  # type: ignore[arg-type]
-                max_queue_size=max_queue_size,
-                max_export_batch_size=min(512, max_queue_size),
-                schedule_delay_millis=schedule_delay_millis,
-                export_timeout_millis=export_timeout_millis,
-            )
-        self.delegate = delegate
         settings = settings or get_settings()
         self.environment = settings.environment
-        self.budget = AttributeBudget(
+        self.transformer = SpanTransformer(
             max_attribute_bytes=settings.max_attribute_bytes,
             max_span_bytes=settings.max_span_bytes,
             redact=redact,
             extra_patterns=settings.redact_patterns,
         )
+        self.hold = self.transformer.budget.max_attribute_bytes + HOLD_MARGIN_CHARS
+        """Longest value (in characters) kept whole on the application thread."""
+        self.transform_inline = delegate is not None
+        """True with a user-given delegate: the export-thread work then runs in ``on_end``."""
+        if delegate is None:
+            delegate = default_delegate(
+                TransformingExporter(exporter, self.transformer),  # type: ignore[arg-type]
+                max_queue_size=max_queue_size,
+                schedule_delay_millis=schedule_delay_millis,
+                export_timeout_millis=export_timeout_millis,
+            )
+        self.delegate = delegate
         self._lock = threading.Lock()
         self._trace_correlation = _LRU(_MAX_TRACKED // 4)
         self._span_runs = _LRU(_MAX_TRACKED)
@@ -97,7 +113,8 @@ class AgentSpanProcessor(SpanProcessor):
         """Stamp correlation ids and the run id; then the delegate's ``on_start``."""
         with handle_internal_errors("AgentSpanProcessor.on_start"):
             self._stamp(span, parent_context)
-        self.delegate.on_start(span, parent_context=parent_context)
+        with handle_internal_errors("AgentSpanProcessor.on_start delegate"):
+            self.delegate.on_start(span, parent_context=parent_context)
 
     def _stamp(self, span: Span, parent_context: Context | None) -> None:
         trace_id = span.context.trace_id
@@ -120,61 +137,29 @@ class AgentSpanProcessor(SpanProcessor):
 
     # -- end ------------------------------------------------------------------------------------------------------
     def on_end(self, span: ReadableSpan) -> None:
-        """Enrich, redact and budget the ended span, then pass it to the delegate."""
-        out: ReadableSpan = span
+        """Slice over-long values, note the state snapshot, hand the span on (transformed first if not ours)."""
+        out: ReadableSpan | None = span
         with handle_internal_errors("AgentSpanProcessor.on_end"):
-            out = self._rebuild(span)
-        self.delegate.on_end(out)
+            out = prepare(span, self.hold, self._snapshot(span))
+        if self.transform_inline and out is not None:
+            out = self.transformer.export_form(out)
+        if out is not None:
+            with handle_internal_errors("AgentSpanProcessor.on_end delegate"):
+                self.delegate.on_end(out)
 
-    def _rebuild(self, span: ReadableSpan) -> ReadableSpan:
-        attributes = span.attributes or {}
-        extra: dict[str, Any] = {}
+    def _snapshot(self, span: ReadableSpan) -> Mapping[str, str] | None:
+        """The run's latest state snapshot, if ``span`` failed or is the run's own span."""
         ctx = span.context
-        if ctx is not None:
-            with self._lock:
-                run: RunState | None = self._span_runs.pop(ctx.span_id, None)
-            if run is not None and run.last_state_json and S.STATE_HASH not in attributes:
-                is_run_span = attributes.get(G.GEN_AI_OPERATION_NAME) == "invoke_agent"
-                if span.status.status_code is StatusCode.ERROR or is_run_span:
-                    extra.update(run.last_state_json)
-        base = {**attributes, **extra} if extra else attributes
-        new_attributes, redacted, truncated = self.budget.apply(base)
-        new_events, events_changed = self._events(span)
-        if new_attributes is None and not extra and not events_changed:
-            return span
-        final = dict(new_attributes if new_attributes is not None else base)
-        if redacted:
-            final[A.REDACTED] = redacted
-        if truncated:
-            final[A.TRUNCATED] = tuple(truncated)
-        return ReadableSpan(
-            name=span.name,
-            context=span.context,
-            parent=span.parent,
-            resource=span.resource,
-            attributes=final,
-            events=new_events,
-            links=span.links,
-            kind=span.kind,
-            status=span.status,
-            start_time=span.start_time,
-            end_time=span.end_time,
-            instrumentation_scope=span.instrumentation_scope,
-        )
-
-    def _events(self, span: ReadableSpan) -> tuple[Any, bool]:
-        events = span.events
-        if not events:
-            return events, False
-        changed = False
-        out = []
-        for event in events:
-            new, _, _ = self.budget.apply(event.attributes or {})
-            if new is not None:
-                changed = True
-                event = type(event)(event.name, new, event.timestamp)
-            out.append(event)
-        return (tuple(out) if changed else events), changed
+        if ctx is None:
+            return None
+        with self._lock:
+            run: RunState | None = self._span_runs.pop(ctx.span_id, None)
+        if run is None or not run.last_state_json:
+            return None
+        attributes = span.attributes or {}
+        if span.status.status_code is StatusCode.ERROR or attributes.get(G.GEN_AI_OPERATION_NAME) == "invoke_agent":
+            return run.last_state_json
+        return None
 
     def shutdown(self) -> None:
         """Shut the delegate down (flushes what it holds)."""
@@ -187,6 +172,19 @@ class AgentSpanProcessor(SpanProcessor):
         with handle_internal_errors("AgentSpanProcessor.force_flush"):
             result = self.delegate.force_flush(timeout_millis)
         return result
+
+
+def default_delegate(
+    exporter: SpanExporter, *, max_queue_size: int, schedule_delay_millis: float, export_timeout_millis: float
+) -> SpanProcessor:
+    """The batch processor ``AgentSpanProcessor(exporter=...)`` exports through (the one place it is built)."""
+    return BoundedBatchSpanProcessor(
+        exporter,
+        max_queue_size=max_queue_size,
+        max_export_batch_size=min(512, max_queue_size),
+        schedule_delay_millis=schedule_delay_millis,
+        export_timeout_millis=export_timeout_millis,
+    )
 
 
 def _correlation_attributes(correlation: Correlation | None, environment: str | None) -> dict[str, Any]:
