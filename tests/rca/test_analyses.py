@@ -180,6 +180,6 @@ def test_html_report_is_self_contained(runs_by_category: dict[str, CorpusRun]) -
     page = render_html(report, trace)
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
     assert "http://" not in page and "https://" not in page and "<script src" not in page
-    assert page.count('class="row') == len(trace.spans)
+    assert page.count("<div class='row") == len(trace.spans)
     assert page.count("row chain") == len(report.causal_chain.steps)
-    assert 'class="row chain rootcause"' in page
+    assert "class='row chain root'" in page

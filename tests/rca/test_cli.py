@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from otel_agent_trace.cli import _rca
+from otel_agent_trace.model import Trace
 from otel_agent_trace.rca.corpus import generate_corpus, generate_run, iter_spectrum_runs, write_jsonl
 
 from ._formats import to_jaeger
@@ -45,7 +46,7 @@ def test_json_and_html(store: Path, tmp_path: Path, capsys: pytest.CaptureFixtur
     assert data["root_cause"]["span_id"] == run.root_cause_span_id
     out = tmp_path / "report.html"
     assert run_cli([run.trace_id, "--source", str(store), "--format", "html", "-o", str(out)]) == 0
-    assert "rootcause" in out.read_text()
+    assert "class='bar root'" in out.read_text()
 
 
 def test_default_source_is_the_store_env(
@@ -73,8 +74,12 @@ def test_errors_exit_2_with_a_message(store: Path, tmp_path: Path, capsys: pytes
     assert "not found" in capsys.readouterr().err
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"resourceSpans": []}\n{oops\n')
+    assert run_cli(["abc", "--source", str(bad)]) == 2  # the torn line is skipped and said so; abc is not there
+    err = capsys.readouterr().err
+    assert "skipped 1 bad line" in err and "bad.jsonl:2" in err and "trace abc not found" in err
+    bad.write_text("{oops\n")
     assert run_cli(["abc", "--source", str(bad)]) == 2
-    assert "bad.jsonl:2: not JSON" in capsys.readouterr().err
+    assert "bad.jsonl:1: not JSON" in capsys.readouterr().err
 
 
 def test_spectrum(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -88,3 +93,55 @@ def test_spectrum(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = json.loads(capsys.readouterr().out)
     assert data["ranked_by"] == "dstar" and data["elements"][0]["element"].endswith("=drone")
     assert run_cli(["--spectrum", "--source", str(tmp_path), "--format", "html"]) == 2
+
+
+@pytest.fixture(scope="module")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
+    """A real demo store (3 passing runs, 1 failing) written by the demo agent through the SDK and file exporter."""
+    pytest.importorskip("openai")
+    from otel_agent_trace.demo import run_demo
+
+    result = run_demo(tmp_path_factory.mktemp("demo"))
+    assert result.report.root_cause is not None
+    return result.store_dir, result.trace.trace_id, result.report.root_cause.name
+
+
+def test_cli_and_demo_agree_on_the_demo_store(demo_store, capsys: pytest.CaptureFixture[str]) -> None:
+    store, trace_id, demo_answer = demo_store
+    assert demo_answer == "execute_tool get_exchange_rate"
+    outputs = []
+    for _ in range(3):  # every answer is stable across runs
+        assert run_cli([trace_id[:12], "--source", str(store)]) == 0
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1] == outputs[2]
+    first = outputs[0].splitlines()[0]
+    assert first.startswith("ROOT CAUSE") and demo_answer in first
+    assert "Baseline: 3 passing runs of invoke_agent hotel-booker (service hotel-booker-demo)" in outputs[0]
+
+
+def test_no_baseline_turns_it_off_and_json_says_which(demo_store, capsys: pytest.CaptureFixture[str]) -> None:
+    store, trace_id, _ = demo_store
+    assert run_cli([trace_id, "--source", str(store), "--no-baseline"]) == 0
+    assert "Baseline: off (--no-baseline)" in capsys.readouterr().out
+    assert run_cli([trace_id, "--source", str(store), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["baseline_runs"] == 3 and data["baseline"].startswith("3 passing runs of invoke_agent hotel-booker")
+    assert run_cli([trace_id, "--source", str(store), "--baseline-runs", "2"]) == 0
+    assert "none: only 2 passing runs of invoke_agent hotel-booker" in capsys.readouterr().out
+
+
+def test_baseline_only_from_the_same_agent(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from otel_agent_trace.cli._baseline import agent_key, passing_runs
+    from otel_agent_trace.model import load_traces
+
+    write_jsonl(generate_corpus(runs_per_category=1, passing=4, seed=3), str(tmp_path / "a.jsonl"))
+    traces = load_traces(tmp_path)
+    failing = next(t for t in traces if t.has_error)
+    passing = passing_runs(failing, traces)
+    assert len(passing) == 4 and all(agent_key(t) == agent_key(failing) for t in passing)
+    assert [t.trace_id for t in passing] == [t.trace_id for t in passing_runs(failing, list(reversed(traces)))]
+    assert passing_runs(failing, traces, limit=2) == passing[-2:]
+    from dataclasses import replace
+
+    other = [Trace(t.trace_id, tuple(replace(s, resource={"service.name": "other"}) for s in t.spans)) for t in passing]
+    assert passing_runs(failing, other) == []

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from otel_agent_trace.model import Trace, TraceFormatError, find_trace, load_any
+from otel_agent_trace.model import LoadReport, Trace, TraceFormatError, find_trace, load_any
 from otel_agent_trace.rca import analyze, baseline_profile, render_html, render_text, spectrum_analysis
 from otel_agent_trace.rca.judge import JUDGE_API_KEY_ENV, JUDGE_BASE_URL_ENV, OpenAIJudge
 from otel_agent_trace.rca.spectrum import FORMULAS
@@ -103,11 +103,13 @@ def run(args: argparse.Namespace) -> int:
     """Run the ``rca`` subcommand; 0 on success, 2 on unreadable input or an unknown trace."""
     source = args.source or _default_store()
     is_url = source.startswith(("http://", "https://"))
+    loaded = LoadReport()
     try:
         if args.spectrum:
             if args.format == "html":
                 raise TraceFormatError("--spectrum reports as text or json, not html")
-            traces = load_any(source, timeout=args.timeout)
+            traces = load_any(source, timeout=args.timeout, report=loaded)
+            _warn_skipped(loaded)
             result = spectrum_analysis(traces, formula=args.formula, top=args.top)
             if args.format == "json":
                 _emit(json.dumps(result.to_dict(), indent=2), args.output)
@@ -116,7 +118,8 @@ def run(args: argparse.Namespace) -> int:
             return 0
         if is_url:
             source = _url_for(source, args.trace_id)
-        traces = load_any(source, timeout=args.timeout)
+        traces = load_any(source, timeout=args.timeout, report=loaded)
+        _warn_skipped(loaded)
         trace = _pick(traces, args.trace_id)
     except (TraceFormatError, ValueError) as exc:
         sys.stderr.write(f"otel-agent-trace rca: {exc}\n")
@@ -142,6 +145,11 @@ def run(args: argparse.Namespace) -> int:
     else:
         _emit(render_text(report, baseline_note=note), args.output)
     return 0
+
+
+def _warn_skipped(loaded: LoadReport) -> None:
+    if loaded.bad_lines:
+        sys.stderr.write(f"otel-agent-trace rca: {loaded.summary()}\n")
 
 
 def _spectrum_text(result: dict[str, Any]) -> str:

@@ -125,7 +125,10 @@ def _provenance(ctx: AnalysisContext, scores: _Scores, failure: str) -> None:
     consumed = {key for span_id in (failure, *producers) for key in ctx.graph.in_keys.get(span_id, {})}
     for span_id, hops in producers.items():
         scores.add(
-            span_id, "data_provenance", f"its output reached the failing step's input ({hops} hops)", 0.05 / hops
+            span_id,
+            "data_provenance",
+            f"its output reached the failing step's input ({hops} hop{'s' if hops != 1 else ''})",
+            0.05 / hops,
         )
         deviations = [
             e for e in ctx.anomalies.get(span_id, []) if e.kind in _DEVIATION_KINDS and _flowed(ctx, e, consumed)

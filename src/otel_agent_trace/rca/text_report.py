@@ -35,32 +35,35 @@ def evidence_lines(evidence: Iterable[Any], limit: int = 4) -> list[str]:
     return out
 
 
-def _candidates(report: RcaReport) -> list[Any]:
+def candidates_of(report: RcaReport) -> list[Any]:
+    """The top candidates (the analysis' ``candidates``, else the three most blamed steps)."""
     found = getattr(report, "candidates", None)
     if found:
         return list(found)
     return list(report.blame.steps[:3])
 
 
-def _evidence_of(candidate: Any) -> list[str]:
+def evidence_of(candidate: Any) -> list[str]:
+    """A candidate's evidence details (or its ``why``), at most four."""
     evidence = getattr(candidate, "evidence", None)
     if evidence:
         return evidence_lines(evidence)
     return [str(w) for w in getattr(candidate, "why", ())][:4]
 
 
-def failure_line(report: RcaReport) -> str:
-    """How the run failed: an exception, a failing evaluation, or the user's word."""
+def failure_line(report: RcaReport, *, with_kind: bool = True) -> str:
+    """How the run failed: an exception, a failing evaluation, or the user's word (``with_kind``: say which)."""
     failure = getattr(report, "failure", None)
     if failure is not None:
         kind = str(getattr(failure, "kind", "") or "failure")
-        parts = [f"{kind}"]
+        parts = [kind] if with_kind else []
         detail = getattr(failure, "detail", "")
         if detail:
             parts.append(str(detail))
         if getattr(failure, "span_id", None):
             parts.append(f"in span {failure.span_id}")
-        text = ": ".join(parts[:2]) + (f" {parts[2]}" if len(parts) > 2 else "")
+        span_part = parts.pop() if parts and parts[-1].startswith("in span ") else ""
+        text = ": ".join(parts) + (f" {span_part}" if span_part else "")
         for label in ("expected", "actual"):
             value = getattr(failure, label, None)
             if value:
@@ -68,7 +71,8 @@ def failure_line(report: RcaReport) -> str:
         return text
     first = report.propagation.first_error
     if first is not None:
-        return f"exception: {first.type}: {_short(first.message, 300)} in span {first.span_id}"
+        prefix = "exception: " if with_kind else ""
+        return f"{prefix}{first.type}: {_short(first.message, 300)} in span {first.span_id}"
     return f"failure surfaced in span {report.failure_span_id}" if report.failure_span_id else "no failure"
 
 
@@ -96,7 +100,8 @@ def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _agents(report: RcaReport) -> list[tuple[str, float, list[str]]]:
+def agent_rows(report: RcaReport) -> list[tuple[str, float, list[str]]]:
+    """(agent, score, evidence) rows: the analysis' agent blame, else the step blame summed per agent."""
     found = getattr(report, "agents", None)
     if found:
         return [
@@ -118,10 +123,10 @@ def render_text(report: RcaReport, top: int = 5, *, baseline_note: str | None = 
         line = f"Trace {report.trace_id}: no failure found ({plural(report.span_count, 'span')}); nothing to blame."
         return line + "\n"
     rc = report.root_cause
-    candidates = _candidates(report)
+    candidates = candidates_of(report)
     has_candidates = bool(getattr(report, "candidates", None))
     first = candidates[0] if has_candidates and candidates[0].span_id == rc.span_id else None
-    first_evidence = _evidence_of(first) if first is not None else []
+    first_evidence = evidence_of(first) if first is not None else []
     lines = [
         f"ROOT CAUSE  {rc.span_id}  {rc.name}  [{rc.type}]  agent={rc.agent or '-'}  blame={rc.score:.2f}",
         *(f"  why: {reason}" for reason in (first_evidence or list(rc.why))),
@@ -138,8 +143,8 @@ def render_text(report: RcaReport, top: int = 5, *, baseline_note: str | None = 
         for index, cand in enumerate(others, 2):
             agent = getattr(cand, "agent", "") or "-"
             lines.append(f"  {index}. {cand.name} ({cand.span_id}) [{cand.type}] agent={agent} blame={cand.score:.2f}")
-            lines += [f"       why: {e}" for e in _evidence_of(cand)[:3]]
-    agents = _agents(report)
+            lines += [f"       why: {e}" for e in evidence_of(cand)[:3]]
+    agents = agent_rows(report)
     if agents:
         lines += ["", "Agents:"]
         for name, score, why in agents[:5]:
