@@ -23,12 +23,20 @@ from otel_agent_trace._internal.settings import (
 )
 from otel_agent_trace._internal.tracing import set_default_tracer_provider
 from otel_agent_trace.environment_variables import (
+    OTEL_AGENT_TRACE_EXPORT_TIMEOUT,
     OTEL_AGENT_TRACE_EXPORTER,
     OTEL_AGENT_TRACE_INSTRUMENTORS,
     OTEL_AGENT_TRACE_MAX_QUEUE_SIZE,
+    OTEL_AGENT_TRACE_SHUTDOWN_TIMEOUT,
 )
-from otel_agent_trace.exporters import build_exporters, parse_exporter_names
+from otel_agent_trace.exporters import build_exporters, parse_exporter_names, usable_store_dir
 from otel_agent_trace.processor import AgentSpanProcessor
+from otel_agent_trace.processor._batch import (
+    DEFAULT_EXPORT_TIMEOUT_MILLIS,
+    DEFAULT_SHUTDOWN_TIMEOUT_MILLIS,
+    BoundedBatchSpanProcessor,
+    ShutdownClock,
+)
 
 logger = logging.getLogger("otel_agent_trace")
 ENTRY_POINT_GROUP = "opentelemetry_instrumentor"
@@ -53,6 +61,8 @@ def init(
     max_queue_size: int | None = None,
     resource_attributes: Mapping[str, Any] | None = None,
     set_global: bool = True,
+    export_timeout_millis: int | None = None,
+    shutdown_timeout_millis: int | None = None,
 ) -> TracerProvider:
     """Set up tracing: a tracer provider whose spans go through `AgentSpanProcessor` to the chosen exporters.
 
@@ -79,6 +89,15 @@ def init(
         max_queue_size: Spans held while the backend is slow or down (default 2048); beyond it they are dropped.
         resource_attributes: Extra resource attributes.
         set_global: Also make the provider OTel's global one (only possible once per process).
+        export_timeout_millis: Longest one OTLP export may take (else ``OTEL_AGENT_TRACE_EXPORT_TIMEOUT``, else
+            the standard ``OTEL_EXPORTER_OTLP_(TRACES_)TIMEOUT``, else 5000); a batch that takes longer is dropped
+            and counted as ``export_failed``.
+        shutdown_timeout_millis: Longest ``shutdown()``/``force_flush()`` hold the process, all exporters
+            together (else ``OTEL_AGENT_TRACE_SHUTDOWN_TIMEOUT``, else 5000); what is left is counted as
+            ``shutdown_timeout`` drops.
+
+    A ``file`` store directory that cannot be written is reported with a WARNING at ``init()``, and spans go to a
+    per-user temporary directory instead (see docs/reliability.md).
 
     Returns:
         The configured ``TracerProvider``; call ``shutdown()`` on it to flush at exit (also done at exit).
@@ -98,7 +117,25 @@ def init(
     queue = parse_positive_int(
         OTEL_AGENT_TRACE_MAX_QUEUE_SIZE, max_queue_size or os.environ.get(OTEL_AGENT_TRACE_MAX_QUEUE_SIZE), 2048
     )
-    built = build_exporters(names, endpoint=endpoint, protocol=protocol, headers=headers, store_dir=store_dir)
+    shutdown_ms = parse_positive_int(
+        OTEL_AGENT_TRACE_SHUTDOWN_TIMEOUT,
+        shutdown_timeout_millis or os.environ.get(OTEL_AGENT_TRACE_SHUTDOWN_TIMEOUT),
+        DEFAULT_SHUTDOWN_TIMEOUT_MILLIS,
+    )
+    export_ms = export_timeout_millis or os.environ.get(OTEL_AGENT_TRACE_EXPORT_TIMEOUT)
+    standard_timeout = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT") or os.environ.get(
+        "OTEL_EXPORTER_OTLP_TIMEOUT"
+    )
+    timeout_s = (
+        None
+        if export_ms is None and standard_timeout
+        else parse_positive_int(OTEL_AGENT_TRACE_EXPORT_TIMEOUT, export_ms, DEFAULT_EXPORT_TIMEOUT_MILLIS) / 1000.0
+    )
+    if "file" in names:
+        store_dir = usable_store_dir(store_dir)
+    built = build_exporters(
+        names, endpoint=endpoint, protocol=protocol, headers=headers, store_dir=store_dir, timeout=timeout_s
+    )
     attrs: dict[str, Any] = dict(resource_attributes or {})
     if service_name:
         attrs["service.name"] = service_name
@@ -107,10 +144,16 @@ def init(
     if settings.environment:
         attrs.setdefault("deployment.environment.name", settings.environment)
     provider = TracerProvider(resource=Resource.create(attrs))
+    clock = ShutdownClock(shutdown_ms)  # one deadline for all exporters together
     for exporter in built:
-        provider.add_span_processor(
-            AgentSpanProcessor(exporter=exporter, settings=settings, redact=redact, max_queue_size=queue)
+        batch = BoundedBatchSpanProcessor(
+            exporter,
+            max_queue_size=queue,
+            max_export_batch_size=min(512, queue),
+            shutdown_timeout_millis=shutdown_ms,
+            clock=clock,
         )
+        provider.add_span_processor(AgentSpanProcessor(batch, settings=settings, redact=redact))
     set_settings(settings)
     set_default_tracer_provider(provider)
     if set_global:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from .config import EXPORTER_NAMES, build_exporters, parse_exporter_names
-from .file_store import FileSpanExporter, default_store_dir
+from .file_store import FileSpanExporter, check_store_dir, default_store_dir, fallback_store_dir, usable_store_dir
 from .otlp_json import spans_to_otlp_json
 
 __all__ = [
     "EXPORTER_NAMES",
     "FileSpanExporter",
     "build_exporters",
+    "check_store_dir",
     "default_store_dir",
+    "fallback_store_dir",
     "parse_exporter_names",
     "spans_to_otlp_json",
+    "usable_store_dir",
 ]
