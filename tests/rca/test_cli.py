@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 from pathlib import Path
+from typing import Any, ClassVar
 
 import pytest
 
 from otel_agent_trace.cli import _rca
 from otel_agent_trace.model import Trace
+from otel_agent_trace.rca import analyze
 from otel_agent_trace.rca.corpus import generate_corpus, generate_run, iter_spectrum_runs, write_jsonl
 
 from ._formats import to_jaeger
@@ -145,3 +148,54 @@ def test_baseline_only_from_the_same_agent(tmp_path: Path, capsys: pytest.Captur
 
     other = [Trace(t.trace_id, tuple(replace(s, resource={"service.name": "other"}) for s in t.spans)) for t in passing]
     assert passing_runs(failing, other) == []
+
+
+_TAKES = set(inspect.signature(analyze).parameters)
+needs_failed = pytest.mark.skipif(not {"failed", "expected", "reason"} <= _TAKES, reason="analyze() takes no failed=")
+needs_judge = pytest.mark.skipif("judge" not in _TAKES, reason="analyze() takes no judge= yet")
+
+
+@needs_failed
+def test_failed_marks_a_run_that_raised_nothing(demo_store, capsys: pytest.CaptureFixture[str]) -> None:
+    store, _, _ = demo_store
+    from otel_agent_trace.model import load_traces
+
+    passing = next(t for t in load_traces(store) if not t.has_error)
+    assert run_cli([passing.trace_id, "--source", str(store)]) == 0
+    assert "no failure found" in capsys.readouterr().out
+    assert (
+        run_cli([passing.trace_id, "--source", str(store), "--failed", "--reason", "wrong hotel", "--expected", "X"])
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert out.startswith("ROOT CAUSE")
+    assert "wrong hotel" in out
+
+
+@needs_judge
+def test_judge_from_the_cli_is_marked_and_a_dead_judge_is_a_note(
+    demo_store, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from http.server import ThreadingHTTPServer
+
+    from tests.instrumentation._servers import serving
+    from tests.rca.test_judge import ChatServer
+
+    store, trace_id, _ = demo_store
+    monkeypatch.setenv("OTEL_AGENT_TRACE_JUDGE_API_KEY", "k")
+
+    class Handler(ChatServer):
+        requests: ClassVar[list[dict[str, Any]]] = []
+        headers_seen: ClassVar[list[dict[str, str]]] = []
+        reply: ClassVar[Any] = '{"ranking": ["C2"], "rationale": "the conversion is where it went wrong"}'
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    with serving(server):
+        url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+        assert run_cli([trace_id, "--source", str(store), "--judge-model", "jm", "--judge-base-url", url]) == 0
+    out = capsys.readouterr().out
+    assert len(Handler.requests) == 1
+    assert "Judge:    used (jm)" in out and "the conversion is where it went wrong" in out
+    assert run_cli([trace_id, "--source", str(store), "--judge-model", "jm", "--judge-base-url", url]) == 0
+    out = capsys.readouterr().out  # the server is gone: the report comes without the judge, and says so
+    assert out.startswith("ROOT CAUSE") and "Judge:    not used (jm)" in out

@@ -22,6 +22,7 @@ def run(args: argparse.Namespace) -> int:
     from otel_agent_trace.demo import run_demo
     from otel_agent_trace.rca import render_html, render_text
 
+    from ._baseline import agent_label, describe
     from ._show import print_tree
 
     result = run_demo(args.store)
@@ -30,10 +31,11 @@ def run(args: argparse.Namespace) -> int:
     out.write("The failing run:\n")
     print_tree(result.trace, out)
     out.write("\nRoot-cause analysis (passing runs as baseline):\n\n")
-    out.write(render_text(result.report))
+    note = describe(len(result.passing), agent_label(result.trace))
+    out.write(render_text(result.report, baseline_note=note))
     if args.html:
         with open(args.html, "w", encoding="utf-8") as handle:
-            handle.write(render_html(result.report, result.trace))
+            handle.write(render_html(result.report, result.trace, baseline_note=note))
         out.write(f"\nHTML report: {args.html}\n")
     out.write(
         f"\nTry: otel-agent-trace show --source {result.store_dir}\n"

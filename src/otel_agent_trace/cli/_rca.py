@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import sys
@@ -15,6 +16,8 @@ from otel_agent_trace.rca.judge import JUDGE_API_KEY_ENV, JUDGE_BASE_URL_ENV, Op
 from otel_agent_trace.rca.spectrum import FORMULAS
 
 from . import _baseline as baseline
+
+_ANALYZE_PARAMETERS = frozenset(inspect.signature(analyze).parameters)
 
 
 def _default_store() -> str:
@@ -133,6 +136,10 @@ def run(args: argparse.Namespace) -> int:
     used = passing if len(passing) >= baseline.MIN_BASELINE_RUNS else []
     if used:
         options["baseline"] = baseline_profile(used)
+    missing = sorted(set(options) - _ANALYZE_PARAMETERS)
+    if missing:  # an analysis that predates the option: say so rather than fail with a TypeError
+        sys.stderr.write(f"otel-agent-trace rca: this analysis does not take {', '.join(missing)} yet\n")
+        return 2
     report = analyze(trace, **options)
     note = baseline.describe(len(passing), baseline.agent_label(trace), disabled=args.no_baseline)
     if args.format == "json":
