@@ -30,7 +30,8 @@ _WRITER = textwrap.dedent(
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
     from otel_agent_trace.exporters import FileSpanExporter
 
-    store, tag, batches, per_batch, size = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+    store, tag = sys.argv[1], sys.argv[2]
+    batches, per_batch, size = map(int, sys.argv[3:6])
     memory = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(memory))
