@@ -42,7 +42,10 @@ def _bounded_text(value: Any) -> str:
     """``value`` as text within the per-attribute budget; strings are cut before anything else is done to them."""
     limit = get_settings().max_attribute_bytes
     if isinstance(value, str):
-        return truncate_text(value[: limit + 1], limit)
+        if len(value) <= limit:
+            return truncate_text(value, limit)
+        marker = f"...[truncated {len(value)} characters]"
+        return truncate_text(value[:limit], max(0, limit - len(marker) - 4)).split("...[truncated", 1)[0] + marker
     return fit_json(safe_json_dumps(value), limit)
 
 
