@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from . import semconv
+from ._internal.drops import dropped_spans
 from .api import (
     agent_run,
     agent_session,
@@ -31,6 +32,7 @@ __all__ = [
     "agent_session",
     "agent_step",
     "decision",
+    "dropped_spans",
     "init",
     "propagate_context",
     "record_error",

@@ -7,7 +7,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from . import _semconv_table, _show
+from . import _doctor, _semconv_table, _show
 
 _OPTIONAL = ("_rca", "_demo")
 
@@ -18,6 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True)
     _show.add_parser(subparsers)
     _semconv_table.add_parser(subparsers)
+    _doctor.add_parser(subparsers)
     for name in _OPTIONAL:
         try:
             module = importlib.import_module(f"{__name__}.{name}")

@@ -53,12 +53,12 @@ def fallback_store_dir() -> Path:
 def check_store_dir(directory: str | Path) -> str | None:
     """``None`` if spans can be written to ``directory`` (created if missing), else what is wrong, in words."""
     path = Path(directory)
+    if path.exists() and not path.is_dir():
+        return f"{path} is not a directory"
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         return f"cannot create {path}: {exc.strerror or exc}"
-    if not path.is_dir():
-        return f"{path} is not a directory"
     try:
         fd, probe = tempfile.mkstemp(prefix=".write-check-", dir=path)
         os.close(fd)
