@@ -6,7 +6,9 @@ and the threading patch in ``otel_agent_trace.instrumentation.threading`` carry 
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
+import functools
 import itertools
 import threading
 import uuid
@@ -164,12 +166,18 @@ def is_enabled() -> bool:
 
 
 def propagate_context(func: Callable[_P, _R]) -> Callable[_P, _R]:
-    """Bind ``func`` to a copy of the current context (span, correlation, run) for use in another thread."""
+    """Bind ``func`` to a copy of the current context (span, correlation, run) for use in another thread.
+
+    Each call runs in its own copy of that context, so the bound function may run in several threads at once, or
+    call itself, without "context already entered" errors.
+    """
     ctx = contextvars.copy_context()
 
     def run_in_context(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-        return ctx.run(func, *args, **kwargs)
+        return ctx.copy().run(func, *args, **kwargs)
 
+    with contextlib.suppress(Exception):  # a hostile callable: the wrapper works without its metadata
+        functools.update_wrapper(run_in_context, func)
     return run_in_context
 
 

@@ -2,86 +2,41 @@
 
 from __future__ import annotations
 
-import dataclasses
-import enum
 import hashlib
 import json
-from collections.abc import Mapping
-from datetime import date, datetime
 from typing import Any
 
-MAX_DEPTH = 12
-MAX_ITEMS = 1000
-_CYCLE = "<cycle>"
-TRUNCATED_KEY = "_truncated"
+from otel_agent_trace._internal.jsonable import MAX_DEPTH, MAX_ITEMS, TRUNCATED_KEY, cut_text, encode, safe_repr
+from otel_agent_trace._internal.settings import get_settings
+
+__all__ = ["MAX_DEPTH", "MAX_ITEMS", "TRUNCATED_KEY", "content_hash", "dumps", "safe_json_dumps", "to_jsonable"]
+
+HASH_MAX_BYTES = 64 * 1024
+"""Most canonical JSON `content_hash` reads (per value); see its docstring for what lies beyond."""
 
 
-def to_jsonable(value: Any, *, max_depth: int = MAX_DEPTH, max_items: int = MAX_ITEMS) -> Any:
-    """Return a JSON-compatible copy of ``value``.
+def _budget(max_bytes: int | None) -> int:
+    return get_settings().max_attribute_bytes if max_bytes is None else max_bytes
 
-    Cycles become ``"<cycle>"``, objects JSON cannot hold become their ``repr`` (or ``model_dump()`` /
-    dataclass fields where they have them), nesting deeper than ``max_depth`` and containers longer than
-    ``max_items`` are cut, with a note saying so. Never raises.
+
+def to_jsonable(
+    value: Any, *, max_bytes: int | None = None, max_depth: int = MAX_DEPTH, max_items: int = MAX_ITEMS
+) -> Any:
+    """A JSON-compatible copy of ``value`` whose JSON is at most ``max_bytes`` (default: the per-attribute budget).
+
+    Cycles become ``"<cycle>"``, objects JSON cannot hold become their fields or ``repr``, nesting deeper than
+    ``max_depth`` and containers longer than ``max_items`` are cut, with a note saying so (``docs/core.md``,
+    "Hostile values"). The cost is bounded by the budget, not by ``value``. Never raises.
     """
-    return _convert(value, max_depth, max_items, set())
-
-
-def _convert(value: Any, depth: int, max_items: int, active: set[int]) -> Any:
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    if isinstance(value, float):
-        return value if value == value and value not in (float("inf"), float("-inf")) else str(value)
-    if isinstance(value, enum.Enum):
-        return _convert(value.value, depth, max_items, active)
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, (bytes, bytearray)):
-        return f"<{len(value)} bytes>"
-    if depth <= 0:
-        return f"<{type(value).__name__} nested too deep>"
-    ident = id(value)
-    if ident in active:
-        return _CYCLE
-    active.add(ident)
+    text = encode(value, _budget(max_bytes), max_depth=max_depth, max_items=max_items)
     try:
-        return _convert_container(value, depth, max_items, active)
-    finally:
-        active.discard(ident)
-
-
-def _convert_container(value: Any, depth: int, max_items: int, active: set[int]) -> Any:
-    if isinstance(value, Mapping):
-        out: dict[str, Any] = {}
-        for i, (key, item) in enumerate(value.items()):
-            if i >= max_items:
-                out[TRUNCATED_KEY] = f"{len(value) - max_items} more items"
-                break
-            out[key if isinstance(key, str) else str(key)] = _convert(item, depth - 1, max_items, active)
-        return out
-    if isinstance(value, (list, tuple, set, frozenset)):
-        items = list(value)
-        result = [_convert(item, depth - 1, max_items, active) for item in items[:max_items]]
-        if len(items) > max_items:
-            result.append(f"<{TRUNCATED_KEY}: {len(items) - max_items} more items>")
-        return result
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        fields = {f.name: getattr(value, f.name, None) for f in dataclasses.fields(value)}
-        return _convert(fields, depth, max_items, active)
-    dump = getattr(value, "model_dump", None)
-    if callable(dump):
-        try:
-            return _convert(dump(), depth, max_items, active)
-        except Exception:  # noqa: BLE001 - a user's model_dump may fail; fall back to repr
-            pass
-    return _safe_repr(value)
+        return json.loads(text)
+    except (ValueError, RecursionError):  # cannot happen for our own output; keep the text if it does
+        return text
 
 
 def _safe_repr(value: Any) -> str:
-    try:
-        text = repr(value)
-    except Exception:  # noqa: BLE001 - a user's __repr__ may fail
-        text = f"<unrepresentable {type(value).__name__}>"
-    return text if len(text) <= 2000 else text[:2000] + "..."
+    return safe_repr(value)
 
 
 def dumps(value: Any) -> str:
@@ -89,17 +44,30 @@ def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_safe_repr)
 
 
-def safe_json_dumps(value: Any) -> str:
-    """JSON text of any value (see `to_jsonable`). Never raises."""
+def safe_json_dumps(value: Any, max_bytes: int | None = None) -> str:
+    """JSON text of any value within ``max_bytes`` (default: the per-attribute budget). Never raises.
+
+    A string is returned as is, cut first (only its first ``max_bytes`` characters are looked at) and marked
+    ``...[truncated N chars]`` when longer. Anything else is walked only until its JSON reaches the budget; the
+    cut is marked and the JSON stays valid (see `otel_agent_trace._internal.jsonable.encode`).
+    """
+    limit = _budget(max_bytes)
     if isinstance(value, str):
-        return value
-    return dumps(to_jsonable(value))
+        return cut_text(value, limit)
+    return encode(value, limit)
 
 
 def content_hash(value: Any) -> str:
-    """Stable short hash (sha256, 16 hex digits) of a value's canonical JSON."""
-    canonical = json.dumps(to_jsonable(value), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+    """Stable short hash (sha256, 16 hex digits) of a value's canonical JSON (sorted keys and set members).
+
+    Bounded: only the first `HASH_MAX_BYTES` of the canonical JSON are hashed. What is cut still counts by its
+    size (a cut string's marker holds its length, a cut container's its item count), so two values differ in
+    hash when they differ within that prefix or in the size of what was cut; two values equal in their first
+    64 KiB of canonical JSON and in those sizes, but different beyond, hash the same. Objects (dicts, sets)
+    longer than 1,000 items are hashed on their first 1,000 in iteration order.
+    """
+    canonical = encode(value, HASH_MAX_BYTES, canonical=True)
+    return hashlib.sha256(canonical.encode("utf-8", "replace")).hexdigest()[:16]
 
 
 def utf8_len(text: str) -> int:

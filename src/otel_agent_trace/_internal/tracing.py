@@ -39,19 +39,79 @@ def get_tracer() -> trace.Tracer:
 def error_type_of(exc: BaseException) -> str:
     """``error.type`` of an exception: its qualified class name (``builtins.`` left off)."""
     cls = type(exc)
-    module = cls.__module__
-    return cls.__qualname__ if module in ("builtins", "__main__") else f"{module}.{cls.__qualname__}"
+    try:
+        module, name = cls.__module__, cls.__qualname__
+    except Exception:  # noqa: BLE001 - a metaclass can make these raise
+        return "Exception"
+    if not isinstance(module, str) or not isinstance(name, str):
+        return "Exception"
+    return name if module in ("builtins", "__main__") else f"{module}.{name}"
+
+
+def _small_int(value: Any) -> int | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = int(value)
+    except Exception:  # noqa: BLE001 - not an int, or a user's __int__ raised
+        return None
+    return number if -(1 << 63) <= number < 1 << 63 else None
+
+
+_MAX_TEXT = 16 * 1024
 
 
 def format_stack(exc: BaseException) -> str:
-    """The formatted traceback of ``exc``."""
-    return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    """The formatted traceback of ``exc`` (its last 16 KiB); a marker if even that fails."""
+    try:
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    except Exception as fault:  # noqa: BLE001 - a hostile exception (raising __str__ is handled by traceback itself)
+        return f"<traceback unavailable: {type(fault).__name__}>"
+    return text if len(text) <= _MAX_TEXT else "..." + text[-_MAX_TEXT:]
+
+
+def safe_str(value: Any, limit: int = _MAX_TEXT) -> str:
+    """``str(value)``, cut to ``limit`` chars; its repr or a marker if ``__str__`` raises. Never raises."""
+    try:
+        text = value if isinstance(value, str) else str(value)
+        if not isinstance(text, str):
+            raise TypeError("__str__ returned a non-string")
+    except Exception:  # noqa: BLE001 - a user's __str__ may raise
+        try:
+            text = repr(value)
+        except Exception:  # noqa: BLE001 - and its __repr__ too
+            text = f"<unprintable {type(value).__name__}>"
+        if not isinstance(text, str):
+            text = f"<unprintable {type(value).__name__}>"
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def safe_message(error: Any) -> str:
+    """``Type: message`` of an exception, or the text of anything else."""
+    if isinstance(error, BaseException):
+        return f"{type(error).__name__}: {safe_str(error, 1024)}"
+    return safe_str(error, 1024)
 
 
 def record_failure(span: Span, exc: BaseException, *, escaped: bool = True) -> None:
-    """Record ``exc`` on ``span``: exception event with stack, status ERROR, ``error.type``."""
-    span.record_exception(exc, attributes={"exception.stacktrace": format_stack(exc)}, escaped=escaped)
-    span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"[:1024]))
+    """Record ``exc`` on ``span``: exception event with stack, status ERROR, ``error.type``.
+
+    An exception whose ``__str__`` raises is still recorded (its repr, or a marker, as the message).
+    """
+    stack = format_stack(exc)
+    try:
+        span.record_exception(exc, attributes={"exception.stacktrace": stack}, escaped=escaped)
+    except Exception:  # noqa: BLE001 - the SDK calls str(exc); record the event ourselves
+        span.add_event(
+            "exception",
+            {
+                "exception.type": error_type_of(exc),
+                "exception.message": safe_str(exc),
+                "exception.stacktrace": stack,
+                "exception.escaped": str(escaped),
+            },
+        )
+    span.set_status(Status(StatusCode.ERROR, safe_message(exc)[:1024]))
     span.set_attribute("error.type", error_type_of(exc))
 
 
@@ -65,21 +125,24 @@ def error_event_attributes(
     post_state_json: str | None = None,
 ) -> dict[str, Any]:
     """Attributes of an ``agent_trace.error`` event: exception type, message, stack, and what handled it."""
-    attributes: dict[str, Any] = {E.ERROR_HANDLED: handled}
+    attributes: dict[str, Any] = {E.ERROR_HANDLED: handled if isinstance(handled, bool) else True}
     if isinstance(error, BaseException):
         attributes[E.EXCEPTION_TYPE] = error_type_of(error)
-        attributes[E.EXCEPTION_MESSAGE] = str(error)
+        attributes[E.EXCEPTION_MESSAGE] = safe_str(error)
         if error.__traceback__ is not None:
             attributes[E.EXCEPTION_STACKTRACE] = format_stack(error)
     else:
         attributes[E.EXCEPTION_TYPE] = "error"
-        attributes[E.EXCEPTION_MESSAGE] = str(error)
+        attributes[E.EXCEPTION_MESSAGE] = safe_str(error)
     if code is not None:
-        attributes[E.ERROR_CODE] = str(code)
-    if handler:
-        attributes[E.ERROR_HANDLER] = handler
-    if retry_attempt is not None:
-        attributes[E.ERROR_RETRY_ATTEMPT] = int(retry_attempt)
+        attributes[E.ERROR_CODE] = safe_str(code, 256)
+    if handler is not None:
+        handler_text = safe_str(handler, 256)
+        if handler_text:
+            attributes[E.ERROR_HANDLER] = handler_text
+    attempt = _small_int(retry_attempt)
+    if attempt is not None:
+        attributes[E.ERROR_RETRY_ATTEMPT] = attempt
     if post_state_json is not None:
         attributes[E.ERROR_POST_STATE] = post_state_json
     return attributes

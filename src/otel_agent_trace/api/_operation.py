@@ -7,7 +7,6 @@ generators the operation spans the whole iteration.
 
 from __future__ import annotations
 
-import functools
 import inspect
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import ExitStack
@@ -17,9 +16,12 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import Span
 
-from otel_agent_trace._internal.errors import handle_internal_errors
+from otel_agent_trace._internal.errors import guarded, handle_internal_errors, log_internal_error
+from otel_agent_trace._internal.jsonable import MAX_ITEMS
 from otel_agent_trace._internal.settings import capture_content
 from otel_agent_trace._internal.tracing import record_failure
+
+from ._values import attribute_value, mark_truncated, serialized, text, wraps
 
 _H = TypeVar("_H")
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -52,22 +54,34 @@ class Operation(Generic[_H]):
         """Whether a decorated generator's items are collected for `_on_return` (results are content)."""
         return capture_content()
 
+    def _fallback(self) -> _H:
+        """The handle given when `_enter` failed: it works, records nothing."""
+        raise NotImplementedError
+
+    def _safe_enter(self) -> _H:
+        try:
+            return self._enter()
+        except Exception:  # noqa: BLE001 - our fault: the user still gets a working handle
+            log_internal_error("api.enter")
+            return self._fallback()
+
     def start(self) -> _H:
         """Start the operation without ``with``: returns its handle; call ``stop()`` or ``fail(exc)`` on it.
 
         The span is current from here until the handle is stopped; stop it in the same thread or task.
         """
-        return self._enter()
+        return self._safe_enter()
 
     # -- context manager ------------------------------------------------------------------------------------------
     def __enter__(self) -> _H:
-        handle = self._enter()
+        handle = self._safe_enter()
         self._active.append(handle)
         return handle
 
+    @guarded(default=None)
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
         if self._active:
-            self._exit(self._active.pop(), exc)
+            self._exit(self._active.pop(), exc if isinstance(exc, BaseException) else None)
 
     async def __aenter__(self) -> _H:
         return self.__enter__()
@@ -77,17 +91,30 @@ class Operation(Generic[_H]):
 
     # -- decorator ------------------------------------------------------------------------------------------------
     def __call__(self, func: _F) -> _F:
-        """Use the operation as a decorator: each call of ``func`` runs inside a fresh copy of it."""
-        if inspect.isasyncgenfunction(func):
-            return self._wrap_async_gen(func)  # type: ignore[return-value]
-        if inspect.isgeneratorfunction(func):
-            return self._wrap_gen(func)  # type: ignore[return-value]
-        if inspect.iscoroutinefunction(func):
-            return self._wrap_async(func)  # type: ignore[return-value]
-        return self._wrap_sync(func)  # type: ignore[return-value]
+        """Use the operation as a decorator: each call of ``func`` runs inside a fresh copy of it.
+
+        Never raises: if ``func`` cannot even be inspected, it is wrapped as a plain function.
+        """
+        wrap: Callable[[Callable[..., Any]], Callable[..., Any]] = self._wrap_sync
+        try:
+            if inspect.isasyncgenfunction(func):
+                wrap = self._wrap_async_gen
+            elif inspect.isgeneratorfunction(func):
+                wrap = self._wrap_gen
+            elif inspect.iscoroutinefunction(func):
+                wrap = self._wrap_async
+        except Exception:  # noqa: BLE001 - a hostile callable (raising __getattr__/__class__)
+            log_internal_error("api.decorate")
+        try:
+            return wrap(func)  # type: ignore[return-value]
+        except Exception:  # noqa: BLE001 - cannot wrap: the function runs untraced
+            log_internal_error("api.decorate")
+            return func
 
     def _begin(self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, _H]:
-        op = self._clone()
+        op: Operation[_H] = self
+        with handle_internal_errors("api.clone"):
+            op = self._clone()
         handle = op.__enter__()
         with handle_internal_errors("api.on_call"):
             op._on_call(handle, func, args, kwargs)
@@ -98,8 +125,14 @@ class Operation(Generic[_H]):
         with handle_internal_errors("api.on_return"):
             op._on_return(handle, result)
 
+    def _keeps(self, op: Operation[Any]) -> bool:
+        try:
+            return op._keeps_result()
+        except Exception:  # noqa: BLE001 - settings unreadable
+            log_internal_error("api.keeps_result")
+            return False
+
     def _wrap_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             op, handle = self._begin(func, args, kwargs)
             try:
@@ -111,10 +144,9 @@ class Operation(Generic[_H]):
             op.__exit__(None, None, None)
             return result
 
-        return wrapper
+        return wraps(wrapper, func)
 
     def _wrap_async(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(func)
         async def wrapper(*args: Any, **kwargs: Any) -> Any:
             op, handle = self._begin(func, args, kwargs)
             try:
@@ -126,45 +158,111 @@ class Operation(Generic[_H]):
             op.__exit__(None, None, None)
             return result
 
-        return wrapper
+        return wraps(wrapper, func)
 
     def _wrap_gen(self, func: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:
-        @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
             op, handle = self._begin(func, args, kwargs)
-            items: list[Any] | None = [] if op._keeps_result() else None
+            kept = _Kept(self._keeps(op))
             try:
-                for item in func(*args, **kwargs):
-                    if items is not None:
-                        items.append(item)
-                    yield item
+                returned = yield from _Delegate(iter(func(*args, **kwargs)), kept)
             except BaseException as exc:
                 op.__exit__(type(exc), exc, exc.__traceback__)
                 raise
-            if items is not None:
-                self._returned(op, handle, items)
+            if kept.items is not None:
+                self._returned(op, handle, kept.result())
             op.__exit__(None, None, None)
+            return returned
 
-        return wrapper
+        return wraps(wrapper, func)
 
     def _wrap_async_gen(self, func: Callable[..., AsyncIterator[Any]]) -> Callable[..., AsyncIterator[Any]]:
-        @functools.wraps(func)
         async def wrapper(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
             op, handle = self._begin(func, args, kwargs)
-            items: list[Any] | None = [] if op._keeps_result() else None
+            kept = _Kept(self._keeps(op))
             try:
-                async for item in func(*args, **kwargs):
-                    if items is not None:
-                        items.append(item)
-                    yield item
+                agen: Any = func(*args, **kwargs)
+                try:
+                    item = await agen.__anext__()
+                    while True:
+                        kept.add(item)
+                        try:
+                            sent = yield item
+                        except GeneratorExit:
+                            await agen.aclose()
+                            raise
+                        except BaseException as thrown:  # noqa: BLE001 - athrow() on us: hand it to the user's generator
+                            item = await agen.athrow(thrown)
+                        else:
+                            item = await (agen.__anext__() if sent is None else agen.asend(sent))
+                except StopAsyncIteration:
+                    pass
             except BaseException as exc:
                 op.__exit__(type(exc), exc, exc.__traceback__)
                 raise
-            if items is not None:
-                self._returned(op, handle, items)
+            if kept.items is not None:
+                self._returned(op, handle, kept.result())
             op.__exit__(None, None, None)
 
-        return wrapper
+        return wraps(wrapper, func)
+
+
+class _Kept:
+    """The first `MAX_ITEMS` items a decorated generator yields (when they are recorded), and how many it yielded."""
+
+    __slots__ = ("count", "items")
+
+    def __init__(self, keep: bool) -> None:
+        self.items: list[Any] | None = [] if keep else None
+        self.count = 0
+
+    def add(self, item: Any) -> None:
+        if self.items is not None:
+            self.count += 1
+            if len(self.items) < MAX_ITEMS:
+                self.items.append(item)
+
+    def result(self) -> list[Any]:
+        items = list(self.items or ())
+        if self.count > len(items):
+            items.append(f"<{self.count - len(items)} more items>")
+        return items
+
+
+class _Delegate:
+    """What a decorated generator ``yield from``s: the user's generator, with each item it yields noted.
+
+    ``send``, ``throw`` and ``close`` reach the user's generator unchanged, and its return value comes back.
+    """
+
+    __slots__ = ("gen", "kept")
+
+    def __init__(self, gen: Iterator[Any], kept: _Kept) -> None:
+        self.gen: Any = gen
+        self.kept = kept
+
+    def __iter__(self) -> _Delegate:
+        return self
+
+    def __next__(self) -> Any:
+        item = next(self.gen)
+        self.kept.add(item)
+        return item
+
+    def send(self, value: Any) -> Any:
+        item = self.gen.send(value)
+        self.kept.add(item)
+        return item
+
+    def throw(self, *args: Any) -> Any:
+        item = self.gen.throw(*args)
+        self.kept.add(item)
+        return item
+
+    def close(self) -> None:
+        close = getattr(self.gen, "close", None)
+        if close is not None:
+            close()
 
 
 class SpanHandle:
@@ -188,9 +286,19 @@ class SpanHandle:
         return format(self.span.get_span_context().trace_id, "032x")
 
     def set_attribute(self, key: str, value: Any) -> None:
-        """Set one attribute on the span (ignored once ended)."""
+        """Set one attribute on the span (ignored once ended); any value is accepted (see `attribute_value`)."""
         with handle_internal_errors("api.set_attribute"):
-            self.span.set_attribute(key, value)
+            if value is not None:
+                name = key if isinstance(key, str) else text(key)
+                self.span.set_attribute(name or "", attribute_value(value))
+
+    def _set_content(self, key: str, value: Any) -> None:
+        """Set ``key`` to the serialized ``value`` (cut to the budget; a cut is listed in ``agent_trace.truncated``)."""
+        with handle_internal_errors("api.set_content"):
+            out, cut = serialized(value)
+            self.span.set_attribute(key, out)
+            if cut:
+                mark_truncated(self.span, (key,))
 
     def _before_end(self, exc: BaseException | None) -> None:
         """Subclass hook run just before the span ends."""
@@ -201,15 +309,16 @@ class SpanHandle:
 
     def fail(self, exc: BaseException) -> None:
         """Record ``exc`` on the span (status ERROR) and end it."""
-        self._finish(exc)
+        self._finish(exc if isinstance(exc, BaseException) else None)
 
     def _finish(self, exc: BaseException | None) -> None:
         if self._ended:
             return
         self._ended = True
-        with handle_internal_errors("api.finish"):
+        with handle_internal_errors("api.record_failure"):
             if exc is not None and isinstance(exc, Exception):
                 record_failure(self.span, exc)
+        with handle_internal_errors("api.before_end"):
             self._before_end(exc)
         with handle_internal_errors("api.detach"):
             self._stack.close()

@@ -8,9 +8,11 @@ from contextlib import ExitStack
 from typing import Any
 
 from otel_agent_trace._internal.context import Correlation, RunState, current_run, use_correlation, use_run
+from otel_agent_trace._internal.errors import handle_internal_errors, log_internal_error
 from otel_agent_trace._internal.serialize import content_hash
 
 from ._operation import Operation
+from ._values import tag_texts, text
 
 
 class agent_session(Operation[Correlation]):
@@ -43,13 +45,9 @@ class agent_session(Operation[Correlation]):
         tags: dict[str, Any] | Iterable[str] | None = None,
     ) -> None:
         super().__init__()
-        self.session_id, self.user_id, self.request_id = session_id, user_id, request_id
-        self.agent_version, self.agent_config, self.environment, self.tags = (
-            agent_version,
-            agent_config,
-            environment,
-            tags,
-        )
+        self.session_id, self.user_id, self.request_id = text(session_id), text(user_id), text(request_id)
+        self.agent_version, self.environment = text(agent_version), text(environment)
+        self.agent_config, self.tags = agent_config, tags
         self._stacks: list[ExitStack] = []
 
     def _clone(self) -> agent_session:
@@ -64,10 +62,7 @@ class agent_session(Operation[Correlation]):
         )
 
     def _correlation(self) -> Correlation:
-        if isinstance(self.tags, dict):
-            tags = tuple(f"{k}={v}" for k, v in self.tags.items())
-        else:
-            tags = tuple(str(t) for t in self.tags or ())
+        tags = tag_texts(self.tags)
         return Correlation(
             session_id=self.session_id or uuid.uuid4().hex,
             user_id=self.user_id,
@@ -80,12 +75,21 @@ class agent_session(Operation[Correlation]):
 
     def _enter(self) -> Correlation:
         stack = ExitStack()
-        correlation = stack.enter_context(use_correlation(self._correlation()))
-        if current_run() is None:
-            stack.enter_context(use_run(RunState()))
+        correlation = Correlation()
+        try:
+            correlation = stack.enter_context(use_correlation(self._correlation()))
+            if current_run() is None:
+                stack.enter_context(use_run(RunState()))
+        except Exception:  # noqa: BLE001 - our fault: the block still runs, with what was entered
+            log_internal_error("api.session_enter")
         self._stacks.append(stack)
         return correlation
 
+    def _fallback(self) -> Correlation:
+        self._stacks.append(ExitStack())
+        return Correlation()
+
     def _exit(self, handle: Correlation, exc: BaseException | None) -> None:
         if self._stacks:
-            self._stacks.pop().close()
+            with handle_internal_errors("api.session_exit"):
+                self._stacks.pop().close()

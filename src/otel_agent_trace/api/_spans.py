@@ -9,11 +9,11 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from typing import Any, TypeVar
 
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import INVALID_SPAN, SpanKind
 
 from otel_agent_trace._internal.context import RunState, ToolScope, current_run, use_run, use_tool
-from otel_agent_trace._internal.errors import handle_internal_errors
-from otel_agent_trace._internal.serialize import content_hash, safe_json_dumps
+from otel_agent_trace._internal.errors import guarded, handle_internal_errors
+from otel_agent_trace._internal.serialize import content_hash
 from otel_agent_trace._internal.settings import capture_content
 from otel_agent_trace._internal.tracing import get_tracer
 from otel_agent_trace.semconv import agent as A
@@ -22,6 +22,7 @@ from otel_agent_trace.semconv import gen_ai as G
 from otel_agent_trace.semconv import tool as T
 
 from ._operation import Operation, SpanHandle, attach_span
+from ._values import budget, func_name, number, put_content, text, text_list
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -35,7 +36,7 @@ def _bound_arguments(func: Callable[..., Any], args: tuple[Any, ...], kwargs: di
     """The call's arguments by parameter name (computed only with content capture on; signatures are cached)."""
     try:
         bound = _signature(func).bind_partial(*args, **kwargs)
-    except (TypeError, ValueError):
+    except Exception:  # noqa: BLE001 - no signature (a hostile __signature__, a builtin): positions and names
         return {"args": list(args), "kwargs": kwargs}
     return {k: v for k, v in bound.arguments.items() if k not in ("self", "cls")}
 
@@ -68,11 +69,20 @@ class _SpanOperation(Operation[Any]):
         attributes: dict[str, Any] = {}
         with handle_internal_errors("api.attributes"):
             attributes = self._attributes()
-        span = get_tracer().start_span(self._span_name(), kind=SpanKind.INTERNAL, attributes=attributes)
+        span: Any = INVALID_SPAN
+        with handle_internal_errors("api.start_span"):
+            span = get_tracer().start_span(self._span_name(), kind=SpanKind.INTERNAL, attributes=attributes)
         handle = self._handle_cls(span, stack)
-        attach_span(span, stack)
+        with handle_internal_errors("api.attach"):
+            attach_span(span, stack)
         with handle_internal_errors("api.scopes"):
             self._scopes(handle, stack)
+        return handle
+
+    def _fallback(self) -> Any:
+        handle = self._handle_cls(INVALID_SPAN, ExitStack())
+        if isinstance(handle, AgentRunHandle):
+            handle.run = RunState()
         return handle
 
     def _exit(self, handle: Any, exc: BaseException | None) -> None:
@@ -88,10 +98,11 @@ class AgentRunHandle(SpanHandle):
     __slots__ = ("run",)
     run: RunState
 
+    @guarded(default=None)
     def set_output(self, output: Any) -> None:
         """Record the run's final output (content capture only)."""
         if capture_content():
-            self.set_attribute(A.AGENT_STEP_OUTPUT, safe_json_dumps(output))
+            self._set_content(A.AGENT_STEP_OUTPUT, output)
 
 
 class agent_run(_SpanOperation):
@@ -117,13 +128,9 @@ class agent_run(_SpanOperation):
         config: Any = None,
     ) -> None:
         super().__init__()
-        self.name, self.agent_id, self.description, self.version, self.config = (
-            name,
-            agent_id,
-            description,
-            version,
-            config,
-        )
+        self.name = text(name) or "agent"
+        self.agent_id, self.description, self.version = text(agent_id), text(description, budget()), text(version)
+        self.config = config
 
     def _clone(self) -> agent_run:
         return agent_run(
@@ -153,7 +160,7 @@ class agent_run(_SpanOperation):
             attrs[G.GEN_AI_AGENT_VERSION] = self.version
         if self.config is not None:
             attrs[A.AGENT_CONFIG_HASH] = content_hash(self.config)
-            attrs[A.AGENT_CONFIG] = safe_json_dumps(self.config)
+            put_content(attrs, A.AGENT_CONFIG, self.config)
         parent = self._run.parent
         if parent is not None:
             if parent.agent_name:
@@ -172,7 +179,7 @@ class agent_run(_SpanOperation):
 
     def _on_call(self, handle: Any, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         if capture_content():
-            handle.set_attribute(A.AGENT_STEP_INPUT, safe_json_dumps(_bound_arguments(func, args, kwargs)))
+            handle._set_content(A.AGENT_STEP_INPUT, _bound_arguments(func, args, kwargs))
 
     def _on_return(self, handle: Any, result: Any) -> None:
         handle.set_output(result)
@@ -186,15 +193,17 @@ class StepHandle(SpanHandle):
 
     __slots__ = ()
 
+    @guarded(default=None)
     def set_input(self, value: Any) -> None:
         """Record the step's input (content capture only)."""
         if capture_content():
-            self.set_attribute(A.AGENT_STEP_INPUT, safe_json_dumps(value))
+            self._set_content(A.AGENT_STEP_INPUT, value)
 
+    @guarded(default=None)
     def set_output(self, value: Any) -> None:
         """Record the step's output (content capture only)."""
         if capture_content():
-            self.set_attribute(A.AGENT_STEP_OUTPUT, safe_json_dumps(value))
+            self._set_content(A.AGENT_STEP_OUTPUT, value)
 
 
 class agent_step(_SpanOperation):
@@ -208,8 +217,8 @@ class agent_step(_SpanOperation):
 
     def __init__(self, name: str | None = None, *, action_type: str = "reasoning") -> None:
         super().__init__()
-        self.name = name
-        self.action_type = action_type
+        self.name = text(name)
+        self.action_type = text(action_type) or "reasoning"
 
     def __new__(cls, name: Any = None, **kwargs: Any) -> Any:
         if callable(name):  # bare ``@agent_step``: decorate right away
@@ -223,7 +232,7 @@ class agent_step(_SpanOperation):
 
     def __call__(self, func: _F) -> _F:
         if self.name is None:
-            self.name = getattr(func, "__name__", "step")
+            self.name = func_name(func, "step")
         return super().__call__(func)
 
     def _span_name(self) -> str:
@@ -255,15 +264,17 @@ class ToolCallHandle(SpanHandle):
     __slots__ = ("_started",)
     _started: float
 
+    @guarded(default=None)
     def set_arguments(self, arguments: Any) -> None:
         """Record the arguments (content capture only)."""
         if capture_content():
-            self.set_attribute(G.GEN_AI_TOOL_CALL_ARGUMENTS, safe_json_dumps(arguments))
+            self._set_content(G.GEN_AI_TOOL_CALL_ARGUMENTS, arguments)
 
+    @guarded(default=None)
     def set_result(self, result: Any) -> None:
         """Record the tool's result (content capture only)."""
         if capture_content():
-            self.set_attribute(G.GEN_AI_TOOL_CALL_RESULT, safe_json_dumps(result))
+            self._set_content(G.GEN_AI_TOOL_CALL_RESULT, result)
 
     def _before_end(self, exc: BaseException | None) -> None:
         started = getattr(self, "_started", None)
@@ -290,13 +301,9 @@ class tool_call(_SpanOperation):
         tool_type: str = "function",
     ) -> None:
         super().__init__()
-        self.name, self.call_id, self.arguments, self.description, self.tool_type = (
-            name,
-            call_id,
-            arguments,
-            description,
-            tool_type,
-        )
+        self.name = text(name) or "tool"
+        self.call_id, self.description = text(call_id), text(description, budget())
+        self.arguments, self.tool_type = arguments, text(tool_type) or "function"
 
     def _clone(self) -> tool_call:
         return tool_call(
@@ -320,7 +327,7 @@ class tool_call(_SpanOperation):
         if self.description:
             attrs[G.GEN_AI_TOOL_DESCRIPTION] = self.description
         if self.arguments is not None and capture_content():
-            attrs[G.GEN_AI_TOOL_CALL_ARGUMENTS] = safe_json_dumps(self.arguments)
+            put_content(attrs, G.GEN_AI_TOOL_CALL_ARGUMENTS, self.arguments)
         return attrs
 
     def _scopes(self, handle: SpanHandle, stack: ExitStack) -> None:
@@ -344,13 +351,13 @@ class DecisionHandle(SpanHandle):
 
     __slots__ = ()
 
+    @guarded(default=None)
     def choose(self, chosen: Any, *, rationale: str | None = None, confidence: float | None = None) -> None:
         """Record the chosen option, and why (rationale: content capture only) and how sure (0..1)."""
-        self.set_attribute(D.DECISION_CHOSEN, chosen if isinstance(chosen, str) else safe_json_dumps(chosen))
+        self._set_content(D.DECISION_CHOSEN, chosen)
         if rationale is not None and capture_content():
-            self.set_attribute(D.DECISION_RATIONALE, rationale)
-        if confidence is not None:
-            self.set_attribute(D.DECISION_CONFIDENCE, float(confidence))
+            self.set_attribute(D.DECISION_RATIONALE, text(rationale, budget()))
+        self.set_attribute(D.DECISION_CONFIDENCE, number(confidence))
 
 
 class decision(_SpanOperation):
@@ -372,14 +379,9 @@ class decision(_SpanOperation):
         confidence: float | None = None,
     ) -> None:
         super().__init__()
-        self.name, self.condition, self.options, self.chosen, self.rationale, self.confidence = (
-            name,
-            condition,
-            options,
-            chosen,
-            rationale,
-            confidence,
-        )
+        self.name = text(name) or "decision"
+        self.condition, self.options, self.chosen = text(condition, budget()), options, chosen
+        self.rationale, self.confidence = rationale, confidence
 
     def _clone(self) -> decision:
         return decision(
@@ -400,7 +402,7 @@ class decision(_SpanOperation):
         if self.condition is not None:
             attrs[D.DECISION_CONDITION] = self.condition
         if self.options is not None:
-            attrs[D.DECISION_OPTIONS] = [str(o) for o in self.options]
+            attrs[D.DECISION_OPTIONS] = text_list(self.options, budget())
         return attrs
 
     def _scopes(self, handle: SpanHandle, stack: ExitStack) -> None:
@@ -410,9 +412,8 @@ class decision(_SpanOperation):
                 handle.choose(self.chosen, rationale=self.rationale, confidence=self.confidence)
             else:
                 if self.rationale is not None and capture_content():
-                    handle.set_attribute(D.DECISION_RATIONALE, self.rationale)
-                if self.confidence is not None:
-                    handle.set_attribute(D.DECISION_CONFIDENCE, float(self.confidence))
+                    handle.set_attribute(D.DECISION_RATIONALE, text(self.rationale, budget()))
+                handle.set_attribute(D.DECISION_CONFIDENCE, number(self.confidence))
 
     def _on_return(self, handle: Any, result: Any) -> None:
         if result is not None:
