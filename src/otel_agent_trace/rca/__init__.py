@@ -8,11 +8,13 @@ runs with known injected root causes.
 
 from __future__ import annotations
 
+from .agents import AgentBlame, agent_blame
 from .blame import BlameResult, StepBlame, blame
 from .causal_chain import CausalChain, ChainStep, causal_chain
 from .context import AnalysisContext, build_context
 from .dependencies import DataEdge, DependencyGraph, dependency_graph
 from .html_report import render_html
+from .outcome import FailureInfo, find_failure
 from .propagation import PropagationResult, Reached, error_propagation
 from .report import RcaReport, RootCause, analyze
 from .signals import BaselineProfile, Evidence, anomalies, baseline_profile
@@ -21,6 +23,7 @@ from .text_report import render_text
 from .traceback import Frame, TracebackResult, traceback
 
 __all__ = [
+    "AgentBlame",
     "AnalysisContext",
     "BaselineProfile",
     "BlameResult",
@@ -30,6 +33,7 @@ __all__ = [
     "DependencyGraph",
     "ElementScore",
     "Evidence",
+    "FailureInfo",
     "Frame",
     "PropagationResult",
     "RcaReport",
@@ -38,6 +42,7 @@ __all__ = [
     "SpectrumResult",
     "StepBlame",
     "TracebackResult",
+    "agent_blame",
     "analyze",
     "anomalies",
     "baseline_profile",
@@ -47,6 +52,7 @@ __all__ = [
     "coverage",
     "dependency_graph",
     "error_propagation",
+    "find_failure",
     "render_html",
     "render_text",
     "run_failed",

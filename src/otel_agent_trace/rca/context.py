@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from otel_agent_trace.model import Trace
 
 from .dependencies import DependencyGraph, dependency_graph
+from .outcome import FailureInfo, find_failure
 from .signals import BaselineProfile, Evidence, anomalies
-from .view import ErrorInfo, TraceView, failure_span
+from .view import ErrorInfo, TraceView
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,9 @@ class AnalysisContext:
     graph: DependencyGraph
     anomalies: dict[str, list[Evidence]]
     failure: str | None
-    """The span where the failure surfaced (`failure_span`), ``None`` for a run that did not fail."""
+    """The span where the failure surfaced (`FailureInfo.span_id`), ``None`` for a run that did not fail."""
+    outcome: FailureInfo | None = None
+    """How the run failed (`find_failure`): the user's word, a failing evaluation, or an exception."""
 
     def failure_error(self) -> ErrorInfo | None:
         """The unhandled error of the failure span (or its last error)."""
@@ -39,7 +42,19 @@ class AnalysisContext:
         return self.view.by_id[self.failure].end_ns if self.failure else self.trace.end_ns
 
 
-def build_context(trace: Trace, baseline: BaselineProfile | None = None) -> AnalysisContext:
-    """Compute the view, graph, anomalies and failure of ``trace`` (optionally against a passing-run baseline)."""
+def build_context(
+    trace: Trace,
+    baseline: BaselineProfile | None = None,
+    *,
+    failed: bool | None = None,
+    expected: str | None = None,
+    reason: str | None = None,
+) -> AnalysisContext:
+    """Compute the view, graph, anomalies and failure of ``trace`` (optionally against a passing-run baseline).
+
+    ``failed``, ``expected`` and ``reason`` are the caller's verdict on the run (`find_failure`).
+    """
     view = TraceView(trace)
-    return AnalysisContext(trace, view, dependency_graph(trace, view), anomalies(view, baseline), failure_span(view))
+    outcome = find_failure(view, failed=failed, expected=expected, reason=reason)
+    failure = outcome.span_id if outcome else None
+    return AnalysisContext(trace, view, dependency_graph(trace, view), anomalies(view, baseline), failure, outcome)

@@ -115,6 +115,8 @@ class BaselineProfile:
     categorical: dict[tuple[str, str], set[str]]
     durations: dict[str, float]
     names: set[str]
+    runs: int = 0
+    """How many passing runs the profile was learned from."""
 
     def compare(self, view: TraceView) -> list[Evidence]:
         """Evidence for spans of ``view`` whose values or durations fall outside the profile."""
@@ -159,4 +161,4 @@ def baseline_profile(passing: Sequence[Trace], max_categories: int = 8) -> Basel
                 elif isinstance(leaf, str):
                     categorical[key].add(leaf)
     kept = {k: v for k, v in categorical.items() if len(v) <= max_categories and len(passing) > 2 * len(v)}
-    return BaselineProfile(numeric, kept, durations, names)
+    return BaselineProfile(numeric, kept, durations, names, len(passing))

@@ -16,8 +16,9 @@ from typing import Any
 from otel_agent_trace.model import Trace
 from otel_agent_trace.semconv import GEN_AI_TOOL_CALL_ARGUMENTS
 
+from .outcome import find_failure
 from .values import parse_payload
-from .view import TraceView, failure_span
+from .view import TraceView
 
 FORMULAS = ("ochiai", "tarantula", "dstar")
 """The suspiciousness formulas computed for each element."""
@@ -73,8 +74,8 @@ class SpectrumResult:
 
 
 def run_failed(trace: Trace) -> bool:
-    """Default verdict: a run failed if its root span failed or an error was left unhandled."""
-    return failure_span(TraceView(trace)) is not None
+    """Default verdict: a failing evaluation result, a failed root span or an unhandled error (`find_failure`)."""
+    return find_failure(TraceView(trace)) is not None
 
 
 def coverage(trace: Trace) -> set[str]:
