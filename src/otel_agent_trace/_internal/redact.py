@@ -1,103 +1,455 @@
-"""Secret redaction for attribute values and JSON payloads."""
+"""Secret redaction for attribute values, JSON payloads and free text.
+
+How a text is scanned (one pass per literal, linear time): every rule of `_secret_rules.RULES` names literals. The
+`Redactor` groups the rules by literal, finds each literal with ``str.find`` (case-sensitive prefixes in the text,
+keywords in one lower-cased copy) and tries the literal's rules only there, each bounded by the rule's ``window``.
+Hits inside a match are skipped, so the cost is linear in the text, also on hostile input (``'sk-' * 10**5``, a
+PEM header with no END line). Overlapping matches of several rules merge into one ``[REDACTED]``. See
+docs/redaction.md for the rule table and the benchmark behind this design.
+
+Keys: a dict key (or a JSON key inside a string, or a Python-repr key in text) naming a secret (`is_secret_key`)
+has its whole value replaced. Nothing here raises: on an internal fault the value is replaced by `REDACTED` (fail
+closed) and the fault is logged.
+"""
 
 from __future__ import annotations
 
 import json
+import math
 import re
-from typing import Any
+from collections import Counter
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+try:
+    import ahocorasick
+except ImportError:  # pragma: no cover - a platform without a pyahocorasick wheel: the str.find engine
+    ahocorasick = None
+
+from otel_agent_trace._internal._secret_rules import (
+    ENTROPY_THRESHOLD,
+    GATE_ASSIGNMENT,
+    GATE_ENTROPY,
+    GATE_RANDOM,
+    RULE_IDS,
+    RULES,
+    SECRET_KEY_NAMES,
+    SecretRule,
+)
+from otel_agent_trace._internal.errors import log_internal_error
+from otel_agent_trace._internal.settings import ConfigurationError
+
+if TYPE_CHECKING:
+    from otel_agent_trace._internal.settings import Settings
+
+__all__ = [
+    "DEFAULT_PATTERNS",
+    "REDACTED",
+    "RULES",
+    "RULE_IDS",
+    "Redactor",
+    "SecretRule",
+    "is_secret_key",
+    "might_contain_secret",
+    "shannon_entropy",
+]
 
 REDACTED = "[REDACTED]"
+TOO_DEEP = "[REDACTED: nested too deep]"
+"""Replaces a container nested deeper than `MAX_DEPTH` (it is not scanned, so it is not exported)."""
+MAX_DEPTH = 64
 
 SECRET_KEY_RE = re.compile(
-    r"(?i)(^|[._\-\s])(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api[_-]?key|apikey|"
-    r"access[_-]?token|refresh[_-]?token|id[_-]?token|auth[_-]?token|token|secret|client[_-]?secret|password|passwd|"
-    r"private[_-]?key|x-goog-api-key|anthropic-api-key|openai-api-key)$"
+    r"(?i)(^|[._\-\s])(authorization|proxy-authorization|cookie|set-cookie|x-api-key|x-goog-api-key|"
+    r"x-auth-token|x-access-token|private-token|x-amz-security-token|ocp-apim-subscription-key|"
+    r"anthropic-api-key|openai-api-key|connection[_-]?string|" + SECRET_KEY_NAMES + r")$"
 )
 """Key names (last dotted component of an attribute, or a JSON object key) whose whole value is a secret."""
 
-DEFAULT_PATTERNS: tuple[re.Pattern[str], ...] = (
-    re.compile(r"\bsk-(?:ant-|proj-)?[A-Za-z0-9_\-]{16,}"),  # OpenAI / Anthropic keys
-    re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=\-]{8,}"),  # Authorization: Bearer ...
-    re.compile(r"(?i)\bbasic\s+[A-Za-z0-9+/=]{8,}"),  # Authorization: Basic ...
-    re.compile(r"\bAKIA[0-9A-Z]{16}\b"),  # AWS access key id
-    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b"),  # GitHub tokens
-    re.compile(r"\bxox[abprs]-[A-Za-z0-9\-]{10,}"),  # Slack tokens
-    re.compile(r"\bAIza[0-9A-Za-z_\-]{35}\b"),  # Google API keys
-    re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"),  # JWTs
-    re.compile(r"(?i)((?:api[_-]?key|token|secret|password)=)[^&\s\"']+"),  # key=value in URLs / query strings
-)
+_TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-.~%")
+_KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+_PASSWORD_KEYS = frozenset(("password", "passwd", "pwd", "passphrase"))
+_PLACEHOLDERS = frozenset(("null", "none", "nil", "true", "false", "undefined", "required", "optional", "string"))
+_DOTTED_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
 
 
 def is_secret_key(key: str) -> bool:
     """Whether an attribute or JSON key names a secret (``http.request.header.authorization``, ``api_key``...)."""
-    return SECRET_KEY_RE.search(key) is not None
+    try:
+        return isinstance(key, str) and SECRET_KEY_RE.search(key) is not None
+    except Exception:  # noqa: BLE001 - a str subclass with a hostile method: treat the key as secret
+        return True
+
+
+def shannon_entropy(text: str) -> float:
+    """Shannon entropy of ``text`` in bits per character (0.0 for an empty string)."""
+    if not text:
+        return 0.0
+    size = len(text)
+    return -sum(n / size * math.log2(n / size) for n in Counter(text).values())
+
+
+def _classes(value: str) -> int:
+    return sum((any(c.islower() for c in value), any(c.isupper() for c in value), any(c.isdigit() for c in value)))
+
+
+def _looks_random(value: str) -> bool:
+    return len(value) >= 8 and _classes(value) >= 2
+
+
+def _lower(text: str) -> str:
+    """Lower-cased copy with the same length as ``text`` (the few characters whose lower case is longer stay)."""
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+
+
+def _assignment_ok(text: str, m: re.Match[str], start: int, end: int) -> bool:
+    """Context gate of an unquoted ``key = value`` (see docs/redaction.md, "Assignments")."""
+    value = text[start:end]
+    after = text[end : end + 1]
+    if after in ("(", "[") or value.lower() in _PLACEHOLDERS:
+        return False  # a call or an index (code), or a placeholder
+    k = m.start()
+    low = max(0, k - 64)
+    while k > low and text[k - 1] in _KEY_CHARS:
+        k -= 1
+    before = text[k - 1] if k > 0 else "\n"
+    if before in "?&;":
+        return True  # query string or connection string
+    key_run = text[k : m.end("key")]
+    spaced = m.start("sep") > m.end("key") + 1 or m.end("sep") < start
+    if m.group("sep") == "=" and not spaced and (before in "\n\r" or (key_run.isupper() and before.isspace())):
+        return True  # .env / shell style: OPENAI_API_KEY=..., password=...
+    if m.group("key").lower() in _PASSWORD_KEYS:
+        code_like = (
+            m.group("sep") != ":" and _DOTTED_NAME.fullmatch(value) is not None and (spaced or after in (")", ","))
+        )
+        return len(value) >= 3 and not code_like
+    return _looks_random(value) and shannon_entropy(value) >= ENTROPY_THRESHOLD
+
+
+def _automata(groups: tuple[tuple[str, bool, tuple[_Compiled, ...]], ...]) -> tuple[Any, Any] | None:
+    """Aho-Corasick automata of the case-sensitive prefixes and of the keywords (None without pyahocorasick)."""
+    if ahocorasick is None:
+        return None
+    out = []
+    for case_sensitive in (True, False):
+        by_literal: dict[str, list[tuple[int, int]]] = {}
+        for gid, (literal, cs, _) in enumerate(groups):
+            if cs == case_sensitive:
+                by_literal.setdefault(literal, []).append((gid, len(literal)))
+        automaton = None
+        if by_literal:
+            automaton = ahocorasick.Automaton()
+            for literal, found in by_literal.items():
+                automaton.add_word(literal, tuple(found))
+            automaton.make_automaton()
+        out.append(automaton)
+    return out[0], out[1]
+
+
+class _Compiled:
+    __slots__ = ("back", "back_min", "gate", "group", "rule", "rx", "window")
+
+    def __init__(self, rule: SecretRule) -> None:
+        self.rule = rule
+        self.rx = re.compile(rule.regex, re.IGNORECASE if rule.keywords else 0)
+        self.group: int | str = "secret" if "secret" in self.rx.groupindex else 0
+        self.back = rule.back
+        self.back_min = rule.back if rule.back_min < 0 else rule.back_min
+        self.window = rule.window
+        self.gate = rule.gate
+
+    def find_at(self, text: str, pos: int) -> tuple[int, int, int] | None:
+        """(secret start, secret end, match end) of a match anchored at the literal found at ``pos``."""
+        n = len(text)
+        m = None
+        for start in range(pos - self.back, pos - self.back_min + 1):
+            if start >= 0:
+                m = self.rx.match(text, start, min(n, start + self.window))
+                if m is not None:
+                    break
+        if m is None:
+            return None
+        s, e = m.span(self.group)
+        if s < 0:
+            s, e = m.span()
+        if s == e:
+            return None
+        gate = self.gate
+        if gate == GATE_ASSIGNMENT and not _assignment_ok(text, m, s, e):
+            return None
+        if gate in (GATE_RANDOM, GATE_ENTROPY) and not _looks_random(text[s:e]):
+            return None
+        if gate == GATE_ENTROPY and shannon_entropy(text[s:e]) < ENTROPY_THRESHOLD:
+            return None
+        end = m.end()
+        if e == end == m.endpos and end < n:  # the secret ran past the window: extend over token characters
+            while e < n and text[e] in _TOKEN_CHARS:
+                e += 1
+            end = e
+        return s, e, end
+
+
+def _user_span(m: re.Match[str]) -> tuple[int, int]:
+    if "secret" in m.re.groupindex and m.start("secret") >= 0:
+        return m.span("secret")
+    if m.re.groups:
+        return m.end(1), m.end()  # the historical convention: group 1 is a kept prefix such as "token="
+    return m.span()
+
+
+def _compile_user(pattern: str | re.Pattern[str], setting: str) -> re.Pattern[str]:
+    if isinstance(pattern, re.Pattern):
+        return pattern
+    try:
+        return re.compile(pattern)
+    except (re.error, TypeError) as exc:
+        raise ConfigurationError(f"{setting}: invalid regular expression {pattern!r}: {exc}") from None
 
 
 class Redactor:
-    """Replaces secrets in strings and JSON structures; counts what it replaced."""
+    """Replaces secrets in strings and JSON structures; counts what it replaced.
 
-    __slots__ = ("_patterns",)
+    Args:
+        extra_patterns: User rules: regular expressions (strings or compiled; each costs one full pass, since it has
+            no literal) or `SecretRule` objects (found by their literals like the built-in ones). A pattern with a
+            group ``secret`` replaces that group; with other groups, it keeps group 1 and replaces the rest.
+        disabled_rules: Ids of built-in (or extra) rules to switch off.
+        engine: How literals are found: ``auto`` (Aho-Corasick through pyahocorasick when it is importable, else
+            ``find``), ``aho`` or ``find`` (``str.find`` per literal); bench/bench_redact.py compares them.
 
-    def __init__(self, extra_patterns: tuple[re.Pattern[str], ...] = ()) -> None:
-        self._patterns = DEFAULT_PATTERNS + tuple(extra_patterns)
+    Raises:
+        ConfigurationError: an unknown rule id or an invalid regular expression (at construction only; the
+            ``redact_*`` methods never raise).
+    """
+
+    __slots__ = ("_automata", "_groups", "_has_keywords", "_literals_lower", "_user")
+
+    def __init__(
+        self,
+        extra_patterns: Iterable[str | re.Pattern[str] | SecretRule] = (),
+        *,
+        disabled_rules: Iterable[str] = (),
+        engine: str = "auto",
+    ) -> None:
+        extra = tuple(extra_patterns)
+        rules = RULES + tuple(p for p in extra if isinstance(p, SecretRule))
+        disabled = set(disabled_rules)
+        unknown = disabled - {r.id for r in rules}
+        if unknown:
+            raise ConfigurationError(f"disabled_rules: unknown rule id(s) {sorted(unknown)}; see docs/redaction.md")
+        by_literal: dict[tuple[str, bool], list[_Compiled]] = {}
+        for rule in rules:
+            if rule.id in disabled:
+                continue
+            compiled = _Compiled(rule)
+            for prefix in rule.prefixes:
+                by_literal.setdefault((prefix, True), []).append(compiled)
+            for keyword in rule.keywords:
+                by_literal.setdefault((keyword.lower(), False), []).append(compiled)
+        self._groups = tuple((lit, cs, tuple(group)) for (lit, cs), group in by_literal.items())
+        self._literals_lower = tuple(sorted({lit.lower() for lit, _, _ in self._groups}))
+        self._has_keywords = any(not cs for _, cs, _ in self._groups)
+        self._automata = _automata(self._groups) if engine in ("auto", "aho") else None
+        self._user = tuple(_compile_user(p, "redact_patterns") for p in extra if not isinstance(p, SecretRule))
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Redactor:
+        """The redactor configured by ``redact_patterns``, ``redact_rules`` and ``redact_disable`` of the settings."""
+        return cls((*settings.redact_patterns, *settings.redact_rules), disabled_rules=settings.redact_disable)
+
+    # --- text ------------------------------------------------------------------------------------------
+
+    def might_contain_secret(self, text: str) -> bool:
+        """Cheap check: whether any rule's literal (or a user pattern) occurs; False means `redact_text` is a no-op."""
+        try:
+            if not isinstance(text, str):
+                return False
+            if self._user and any(p.search(text) for p in self._user):
+                return True
+            if self._automata is not None:
+                cs, ci = self._automata
+                return (cs is not None and next(cs.iter(text), None) is not None) or (
+                    ci is not None and next(ci.iter(_lower(text)), None) is not None
+                )
+            low = _lower(text)
+            return any(lit in low for lit in self._literals_lower)
+        except Exception:  # noqa: BLE001 - never raise; say "maybe" so the caller redacts
+            return True
+
+    def _try(self, text: str, pos: int, gid: int, spans: list[tuple[int, int]]) -> int:
+        """Try the rules of literal group ``gid`` at ``pos``; return where the next hit may start."""
+        nxt = pos + 1
+        for compiled in self._groups[gid][2]:
+            found = compiled.find_at(text, pos)
+            if found is not None:
+                spans.append((found[0], found[1]))
+                nxt = max(nxt, found[2])
+        return nxt
+
+    def _spans(self, text: str) -> list[tuple[int, int]]:
+        spans: list[tuple[int, int]] = []
+        low = _lower(text) if self._has_keywords else text
+        if self._automata is not None:
+            for automaton, hay in zip(self._automata, (text, low), strict=True):
+                start = 0
+                while automaton is not None and start < len(hay):
+                    restart = 0
+                    for end, found in automaton.iter(hay, start):
+                        nxt = 0
+                        for gid, length in found:
+                            nxt = max(nxt, self._try(text, end - length + 1, gid, spans))
+                        if nxt > end + 1:  # a match: go on after it, not at every position inside it
+                            restart = nxt
+                            break
+                    if not restart:
+                        break
+                    start = restart
+        else:
+            for gid, (literal, case_sensitive, _) in enumerate(self._groups):
+                hay = text if case_sensitive else low
+                pos = hay.find(literal)
+                while pos != -1:
+                    pos = hay.find(literal, self._try(text, pos, gid, spans))
+        for pattern in self._user:
+            for m in pattern.finditer(text):
+                s, e = _user_span(m)
+                if s < e:
+                    spans.append((s, e))
+        return spans
+
+    def _text(self, text: str) -> tuple[str, int]:
+        spans = self._spans(text)
+        if not spans:
+            return text, 0
+        spans.sort()
+        out: list[str] = []
+        count = 0
+        last = 0
+        cur_s, cur_e = spans[0]
+        for s, e in spans[1:]:
+            if s <= cur_e:
+                cur_e = max(cur_e, e)
+                continue
+            out.append(text[last:cur_s])
+            out.append(REDACTED)
+            count += 1
+            last = cur_e
+            cur_s, cur_e = s, e
+        out.append(text[last:cur_s])
+        out.append(REDACTED)
+        out.append(text[cur_e:])
+        return "".join(out), count + 1
 
     def redact_text(self, text: str) -> tuple[str, int]:
-        """Return ``text`` with every pattern match replaced, and the number of replacements."""
-        total = 0
-        for pattern in self._patterns:
-            if pattern.groups:
-                text, n = pattern.subn(lambda m: m.group(1) + REDACTED, text)
-            else:
-                text, n = pattern.subn(REDACTED, text)
-            total += n
-        return text, total
+        """Return ``text`` with every secret replaced by ``[REDACTED]``, and the number of replacements."""
+        try:
+            if not isinstance(text, str):
+                return text, 0
+            return self._text(text)
+        except Exception:  # noqa: BLE001 - never raise into the caller: fail closed
+            log_internal_error("redact_text")
+            return REDACTED, 1
+
+    # --- structures ------------------------------------------------------------------------------------
+
+    def _string(self, text: str, depth: int) -> tuple[str, int]:
+        """A string that may hold JSON (also JSON inside a JSON string value): keys are honoured, then text."""
+        if text.lstrip()[:1] in ("{", "[") and '"' in text and depth < MAX_DEPTH:
+            try:
+                parsed = json.loads(text)
+            except (ValueError, RecursionError):
+                parsed = None
+            if isinstance(parsed, (dict, list)):
+                new, n = self._value(parsed, depth + 1)
+                if not n:
+                    return text, 0
+                try:
+                    return json.dumps(new, ensure_ascii=False, separators=(",", ":")), n
+                except (ValueError, TypeError, RecursionError):
+                    pass
+        return self._text(text)
+
+    def _value(self, value: Any, depth: int) -> tuple[Any, int]:
+        if isinstance(value, str):
+            return self._string(value, depth)
+        if isinstance(value, (dict, list, tuple)) and depth >= MAX_DEPTH:
+            return TOO_DEEP, 1
+        if isinstance(value, dict):
+            total = 0
+            out: dict[Any, Any] = {}
+            for key, item in value.items():
+                new_key = key
+                if isinstance(key, str):
+                    new_key, n = self._text(key)
+                    total += n
+                if (
+                    isinstance(key, str)
+                    and is_secret_key(key)
+                    and not (item is None or (isinstance(item, str) and not item))
+                ):
+                    out[new_key] = REDACTED
+                    total += 1
+                else:
+                    out[new_key], n = self._value(item, depth + 1)
+                    total += n
+            return out, total
+        if isinstance(value, (list, tuple)):
+            total = 0
+            items = []
+            for item in value:
+                new, n = self._value(item, depth + 1)
+                items.append(new)
+                total += n
+            return (items if isinstance(value, list) else tuple(items)), total
+        return value, 0
 
     def redact_value(self, value: Any) -> tuple[Any, int]:
         """Redact a JSON-compatible structure: secret keys lose their values, strings are scanned."""
-        if isinstance(value, str):
-            return self.redact_text(value)
-        if isinstance(value, dict):
-            total = 0
-            out: dict[str, Any] = {}
-            for key, item in value.items():
-                if isinstance(key, str) and is_secret_key(key) and item not in (None, ""):
-                    out[key] = REDACTED
-                    total += 1
-                else:
-                    out[key], n = self.redact_value(item)
-                    total += n
-            return out, total
-        if isinstance(value, list):
-            total = 0
-            items = []
-            for item in value:
-                new, n = self.redact_value(item)
-                items.append(new)
-                total += n
-            return items, total
-        return value, 0
+        try:
+            return self._value(value, 0)
+        except Exception:  # noqa: BLE001 - never raise into the caller: fail closed
+            log_internal_error("redact_value")
+            return REDACTED, 1
 
     def redact_attribute(self, key: str, value: Any) -> tuple[Any, int]:
         """Redact one span attribute value (str, bool, number or a homogeneous sequence of them)."""
-        if is_secret_key(key):
-            if isinstance(value, (list, tuple)):
-                return tuple(REDACTED for _ in value), len(value)
+        try:
+            if is_secret_key(key):
+                if isinstance(value, (list, tuple)):
+                    return tuple(REDACTED for _ in value), len(value)
+                return REDACTED, 1
+            if isinstance(value, str):
+                return self._string(value, 0)
+            if isinstance(value, (list, tuple)) and value and isinstance(value[0], str):
+                total = 0
+                items = []
+                for item in value:
+                    new, n = self._string(item, 0) if isinstance(item, str) else (item, 0)
+                    items.append(new)
+                    total += n
+                return (tuple(items) if total else value), total
+            return value, 0
+        except Exception:  # noqa: BLE001 - never raise into the caller: fail closed
+            log_internal_error("redact_attribute")
             return REDACTED, 1
-        if isinstance(value, str):
-            if value[:1] in ("{", "[") and ('"' in value):
-                try:
-                    parsed = json.loads(value)
-                except ValueError:
-                    return self.redact_text(value)
-                new, n = self.redact_value(parsed)
-                return (json.dumps(new, ensure_ascii=False, separators=(",", ":")) if n else value), n
-            return self.redact_text(value)
-        if isinstance(value, (list, tuple)) and value and isinstance(value[0], str):
-            total = 0
-            items = []
-            for item in value:
-                new, n = self.redact_text(item)
-                items.append(new)
-                total += n
-            return (tuple(items) if total else value), total
-        return value, 0
+
+
+_default: Redactor | None = None
+
+
+def might_contain_secret(text: str) -> bool:
+    """`Redactor.might_contain_secret` of the built-in rules."""
+    global _default
+    if _default is None:
+        _default = Redactor()
+    return _default.might_contain_secret(text)
+
+
+_ALL_LITERALS = sorted({*(p.lower() for r in RULES for p in r.prefixes), *(k for r in RULES for k in r.keywords)})
+DEFAULT_PATTERNS: tuple[re.Pattern[str], ...] = (re.compile("(?i)" + "|".join(map(re.escape, _ALL_LITERALS))),)
+"""Compatibility for callers that pre-check with a combined regex: one case-insensitive alternation of every
+rule's literal (a superset test: no match means no built-in rule can match). Prefer `might_contain_secret`."""

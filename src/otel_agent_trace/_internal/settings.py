@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
+from otel_agent_trace._internal._secret_rules import RULE_IDS, SecretRule
 from otel_agent_trace.environment_variables import (
     OTEL_AGENT_TRACE_ENVIRONMENT,
     OTEL_AGENT_TRACE_MAX_ATTRIBUTE_BYTES,
     OTEL_AGENT_TRACE_MAX_SPAN_BYTES,
+    OTEL_AGENT_TRACE_REDACT_DISABLE,
     OTEL_AGENT_TRACE_REDACT_PATTERNS,
     OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT,
 )
@@ -63,6 +66,21 @@ def compile_patterns(name: str, patterns: list[str] | tuple[str, ...]) -> tuple[
     return tuple(compiled)
 
 
+def parse_rule_ids(name: str, raw: str | Iterable[str] | None) -> tuple[str, ...]:
+    """Parse redaction rule ids (comma-separated or a list), raising `ConfigurationError` naming an unknown one."""
+    if raw is None:
+        return ()
+    items = raw.split(",") if isinstance(raw, str) else list(raw)
+    ids = tuple(dict.fromkeys(str(i).strip() for i in items if str(i).strip()))
+    unknown = [i for i in ids if i not in RULE_IDS]
+    if unknown:
+        raise ConfigurationError(
+            f"{name}: unknown redaction rule id(s) {', '.join(map(repr, unknown))}; the ids are listed in "
+            "docs/redaction.md"
+        )
+    return ids
+
+
 @dataclass(frozen=True)
 class Settings:
     """What the manual API, the instrumentors and the processor need to know."""
@@ -71,6 +89,8 @@ class Settings:
     max_attribute_bytes: int = DEFAULT_MAX_ATTRIBUTE_BYTES
     max_span_bytes: int = DEFAULT_MAX_SPAN_BYTES
     redact_patterns: tuple[re.Pattern[str], ...] = field(default=())
+    redact_disable: tuple[str, ...] = ()
+    redact_rules: tuple[SecretRule, ...] = ()
     environment: str | None = None
 
     @classmethod
@@ -93,6 +113,9 @@ class Settings:
             ),
             redact_patterns=compile_patterns(
                 OTEL_AGENT_TRACE_REDACT_PATTERNS, [p for p in extra.split(";;") if p.strip()]
+            ),
+            redact_disable=parse_rule_ids(
+                OTEL_AGENT_TRACE_REDACT_DISABLE, os.environ.get(OTEL_AGENT_TRACE_REDACT_DISABLE)
             ),
             environment=os.environ.get(OTEL_AGENT_TRACE_ENVIRONMENT) or None,
         )

@@ -14,11 +14,13 @@ from opentelemetry.instrumentation.dependencies import DependencyConflictError
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 
+from otel_agent_trace._internal._secret_rules import SecretRule
 from otel_agent_trace._internal.settings import (
     ConfigurationError,
     Settings,
     compile_patterns,
     parse_positive_int,
+    parse_rule_ids,
     set_settings,
 )
 from otel_agent_trace._internal.tracing import set_default_tracer_provider
@@ -56,7 +58,8 @@ def init(
     environment: str | None = None,
     max_attribute_bytes: int | None = None,
     max_span_bytes: int | None = None,
-    redact_patterns: Iterable[str] | None = None,
+    redact_patterns: Iterable[str | SecretRule] | None = None,
+    redact_disable: str | Iterable[str] | None = None,
     redact: bool = True,
     max_queue_size: int | None = None,
     resource_attributes: Mapping[str, Any] | None = None,
@@ -84,7 +87,9 @@ def init(
         environment: Environment tag copied to every span.
         max_attribute_bytes: Per-attribute budget in UTF-8 bytes.
         max_span_bytes: Per-span budget of all attribute values.
-        redact_patterns: Extra regular expressions to redact.
+        redact_patterns: Extra regular expressions (strings) or `SecretRule` objects to redact.
+        redact_disable: Ids of built-in redaction rules to switch off, e.g. ``["jwt"]`` (else
+            ``OTEL_AGENT_TRACE_REDACT_DISABLE``); docs/redaction.md lists them.
         redact: Set False to turn redaction off.
         max_queue_size: Spans held while the backend is slow or down (default 2048); beyond it they are dropped.
         resource_attributes: Extra resource attributes.
@@ -106,11 +111,17 @@ def init(
         ConfigurationError: a setting has a value that cannot be used; the message names it.
     """
     env = Settings.from_env()
+    user_rules = list(redact_patterns or ())
     settings = Settings(
         capture_content=env.capture_content if capture_content is None else bool(capture_content),
         max_attribute_bytes=parse_positive_int("max_attribute_bytes", max_attribute_bytes, env.max_attribute_bytes),
         max_span_bytes=parse_positive_int("max_span_bytes", max_span_bytes, env.max_span_bytes),
-        redact_patterns=env.redact_patterns + compile_patterns("redact_patterns", list(redact_patterns or ())),
+        redact_patterns=env.redact_patterns
+        + compile_patterns("redact_patterns", [p for p in user_rules if not isinstance(p, SecretRule)]),
+        redact_rules=tuple(p for p in user_rules if isinstance(p, SecretRule)),
+        redact_disable=(
+            env.redact_disable if redact_disable is None else parse_rule_ids("redact_disable", redact_disable)
+        ),
         environment=environment or env.environment,
     )
     names = parse_exporter_names(exporters if exporters is not None else os.environ.get(OTEL_AGENT_TRACE_EXPORTER))
