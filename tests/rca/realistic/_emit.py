@@ -118,7 +118,7 @@ class Recorder:
                     evaluator=o.evaluator,
                     score=1.0 if o.success else 0.0,
                 )
-            return root.output
+            return root.output if root.output is not None else scenario.script.last_message
 
         run(root.input)
 

@@ -75,21 +75,22 @@ class Script:
         self.agents: list[str] = [root_agent]
         self.auto_turns = False
         """Nested shape: wrap consecutive top-level nodes of another agent in that agent's run (group chats)."""
-        self._last_message: Any = task
+        self.last_message: Any = task
+        """The latest step output (the run's answer when the generator sets none)."""
 
     def _add(self, node: Node, decisive: bool) -> Node:
         parent = self._stack[-1]
         if self.auto_turns and not self.flat and parent is self.root and node.agent != self.root.agent:
             last = parent.children[-1] if parent.children else None
             if last is None or last.kind != "run" or last.agent != node.agent:
-                last = Node("run", node.agent, node.agent, input=self._last_message, action_type="handoff")
+                last = Node("run", node.agent, node.agent, input=self.last_message, action_type="handoff")
                 parent.children.append(last)
             parent = last
             if node.kind == "step" and node.output is not None:
                 last.output = node.output
         parent.children.append(node)
         if node.kind == "step" and node.output is not None:
-            self._last_message = node.output
+            self.last_message = node.output
         if node.agent not in self.agents:
             self.agents.append(node.agent)
         if decisive:

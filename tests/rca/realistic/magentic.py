@@ -138,6 +138,14 @@ def generate(rng: random.Random, category: str | None, shape: str, raises: bool)
             action_type="llm_call",
             decisive=category == "wrong_tool_argument",
         )
+        if rng.random() < 0.25:  # a transient failure the surfer retries
+            s.tool(
+                WEB,
+                "web_search",
+                {"query": query},
+                raises=("TimeoutError", "Read timed out. (read timeout=20)"),
+                caught=True,
+            )
         s.tool(
             WEB,
             "web_search",

@@ -53,6 +53,8 @@ def _exec_turn(
             decisive=decisive_call,
             output={"tool_calls": [{"id": cid, "name": tool, "arguments": args}]},
         )
+        if raises is None and rng.random() < 0.2:  # the tool client retries a transient 503 by itself
+            s.tool(EXECUTOR, tool, args, raises=("HTTPStatusError", "503 Service Unavailable"), caught=True)
         s.tool(EXECUTOR, tool, args, result, call_id=cid, raises=raises)
         if raises is None:
             s.step(EXECUTOR, "summarize", output=summary, decisive=decisive_summary)
