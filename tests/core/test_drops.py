@@ -143,3 +143,12 @@ def test_dropped_spans_metric_by_reason() -> None:
     assert result["metric"] == result["api"]
     assert sum(result["api"].values()) == 40
     assert result["metric"]["queue_full"] > 0
+
+
+def test_span_ending_after_shutdown_is_counted(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    provider = init(exporters="file", store_dir=tmp_path, instrumentors="none", set_global=False)
+    tracer = provider.get_tracer("t")
+    span = tracer.start_span("late")
+    provider.shutdown()
+    span.end()
+    assert drops.dropped_spans()["after_shutdown"] == 1

@@ -29,9 +29,11 @@ STORE_UNWRITABLE: Final = "store_unwritable"
 """The local store could not write the batch (read-only or missing directory, full disk)."""
 SHUTDOWN_TIMEOUT: Final = "shutdown_timeout"
 """Still queued or being exported when the shutdown/flush time budget ran out."""
+AFTER_SHUTDOWN: Final = "after_shutdown"
+"""The span ended after its tracer provider was shut down."""
 OVER_BUDGET: Final = "over_budget"
 """The span processor dropped the whole span because it could not be brought within its byte budget."""
-REASONS: Final = (QUEUE_FULL, EXPORT_FAILED, STORE_UNWRITABLE, SHUTDOWN_TIMEOUT, OVER_BUDGET)
+REASONS: Final = (QUEUE_FULL, EXPORT_FAILED, STORE_UNWRITABLE, SHUTDOWN_TIMEOUT, AFTER_SHUTDOWN, OVER_BUDGET)
 
 LOG_INTERVAL_S = 10.0
 """At most one "spans dropped" WARNING per this many seconds (the shutdown summary is always written)."""

@@ -89,12 +89,12 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     endpoints = _otlp_settings(doc, args, names)
     for name, env, default in (
         ("max_queue_size", ev.OTEL_AGENT_TRACE_MAX_QUEUE_SIZE, 2048),
-        ("export_timeout_ms", ev.OTEL_AGENT_TRACE_EXPORT_TIMEOUT, DEFAULT_EXPORT_TIMEOUT_MILLIS),
         ("shutdown_timeout_ms", ev.OTEL_AGENT_TRACE_SHUTDOWN_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT_MILLIS),
         ("max_attribute_bytes", ev.OTEL_AGENT_TRACE_MAX_ATTRIBUTE_BYTES, DEFAULT_MAX_ATTRIBUTE_BYTES),
         ("max_span_bytes", ev.OTEL_AGENT_TRACE_MAX_SPAN_BYTES, DEFAULT_MAX_SPAN_BYTES),
     ):
         doc.setting(name, None, env, default, _positive_int(env, default))
+    _export_timeout(doc)
     capture_env = ev.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT
     doc.setting("capture_content", None, capture_env, "false", lambda v: parse_bool(capture_env, str(v), False))
     doc.setting("instrumentors", None, ev.OTEL_AGENT_TRACE_INSTRUMENTORS, "all")
@@ -120,6 +120,27 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         return 1
     out.write("\nhealthy\n")
     return 0
+
+
+def _export_timeout(doc: _Doctor) -> None:
+    """As ``init()`` resolves it: ours, else the standard variable (seconds, read by the exporter), else 5000 ms."""
+    ours = ev.OTEL_AGENT_TRACE_EXPORT_TIMEOUT
+    standard = next(
+        (f"OTEL_EXPORTER_OTLP_{k}TIMEOUT" for k in ("TRACES_", "") if os.environ.get(f"OTEL_EXPORTER_OTLP_{k}TIMEOUT")),
+        None,
+    )
+    if not os.environ.get(ours) and standard:
+        doc.out.write(
+            f"  {'export_timeout':22} {os.environ[standard] + ' s':40} [env {standard}, read by the exporter]\n"
+        )
+        return
+    doc.setting(
+        "export_timeout_ms",
+        None,
+        ours,
+        DEFAULT_EXPORT_TIMEOUT_MILLIS,
+        _positive_int(ours, DEFAULT_EXPORT_TIMEOUT_MILLIS),
+    )
 
 
 def _positive_int(env: str, default: int) -> Callable[[Any], int]:

@@ -4,7 +4,8 @@ Unlike the SDK's ``BatchSpanProcessor`` it:
 
 - counts each lost span by reason (`otel_agent_trace._internal.drops`): ``queue_full`` when the queue is full,
   the exporter's ``drop_reason`` (``export_failed``, or ``store_unwritable`` for the local store) when a batch
-  fails, ``shutdown_timeout`` for what is still queued or in flight when the time budget runs out;
+  fails, ``shutdown_timeout`` for what is still queued or in flight when the time budget runs out,
+  ``after_shutdown`` for a span that ends after `shutdown`;
 - bounds `shutdown` by ``shutdown_timeout_millis`` (shared by all processors given the same `ShutdownClock`),
   including against a collector that accepts connections and never answers: past the deadline the exporter is
   shut down (which cancels its request) and the worker thread, a daemon, is left behind;
@@ -29,6 +30,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from otel_agent_trace._internal.context import suppress_instrumentation
 from otel_agent_trace._internal.drops import (
+    AFTER_SHUTDOWN,
     EXPORT_FAILED,
     QUEUE_FULL,
     SHUTDOWN_TIMEOUT,
@@ -133,20 +135,21 @@ class BoundedBatchSpanProcessor(SpanProcessor):
         try:
             if span.context is not None and not span.context.trace_flags.sampled:
                 return
+            reason = None
             with self._cond:
                 if self._shutdown:
-                    return
-                if len(self._queue) >= self.max_queue_size:
                     self.dropped += 1
-                    full = True
+                    reason = AFTER_SHUTDOWN
+                elif len(self._queue) >= self.max_queue_size:
+                    self.dropped += 1
+                    reason = QUEUE_FULL
                 else:
-                    full = False
                     self._queue.append(span)
                     self._accepted += 1
                     if len(self._queue) >= self.max_export_batch_size:
                         self._cond.notify_all()
-            if full:
-                record_drop(QUEUE_FULL)
+            if reason is not None:
+                record_drop(reason)
         except Exception:
             logger.debug("BoundedBatchSpanProcessor.on_end failed", exc_info=True)
 
