@@ -246,7 +246,7 @@ class BoundedBatchSpanProcessor(SpanProcessor):
             logger.debug("BoundedBatchSpanProcessor.shutdown failed", exc_info=True)
 
     def _shutdown_exporter(self, deadline: float) -> None:
-        """``exporter.shutdown()`` (cancels a hung request), waited for at most until the deadline (+0.5 s)."""
+        """``exporter.shutdown()`` (cancels a hung request), waited for until the deadline, and at least 0.1 s."""
 
         def stop() -> None:
             try:
@@ -256,4 +256,4 @@ class BoundedBatchSpanProcessor(SpanProcessor):
 
         thread = threading.Thread(target=stop, name="otel-agent-trace-exporter-shutdown", daemon=True)
         thread.start()
-        thread.join(max(0.5, deadline - time.monotonic()))
+        thread.join(max(0.1, deadline - time.monotonic()))
