@@ -157,14 +157,10 @@ def init(
     provider = TracerProvider(resource=Resource.create(attrs))
     clock = ShutdownClock(shutdown_ms)  # one deadline for all exporters together
     for exporter in built:
-        batch = BoundedBatchSpanProcessor(
-            exporter,
-            max_queue_size=queue,
-            max_export_batch_size=min(512, queue),
-            shutdown_timeout_millis=shutdown_ms,
-            clock=clock,
-        )
-        provider.add_span_processor(AgentSpanProcessor(batch, settings=settings, redact=redact))
+        processor = AgentSpanProcessor(exporter=exporter, settings=settings, redact=redact, max_queue_size=queue)
+        if isinstance(processor.delegate, BoundedBatchSpanProcessor):
+            processor.delegate.configure_shutdown(shutdown_ms, clock)
+        provider.add_span_processor(processor)
     set_settings(settings)
     set_default_tracer_provider(provider)
     if set_global:

@@ -115,6 +115,11 @@ class BoundedBatchSpanProcessor(SpanProcessor):
             ref = weakref.WeakMethod(self._after_fork)
             os.register_at_fork(after_in_child=lambda: (ref() or (lambda: None))())
 
+    def configure_shutdown(self, shutdown_timeout_millis: float, clock: ShutdownClock | None = None) -> None:
+        """Set the bound of `shutdown`/`force_flush` after construction (``init()`` does this for its processors)."""
+        self.shutdown_timeout_millis = shutdown_timeout_millis
+        self.clock = clock or ShutdownClock(shutdown_timeout_millis)
+
     def _start_worker(self) -> None:
         self._worker = threading.Thread(target=self._run, name="otel-agent-trace-export", daemon=True)
         self._worker.start()
