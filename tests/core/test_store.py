@@ -207,3 +207,31 @@ def test_init_with_an_unwritable_store_warns_and_falls_back(tmp_path: Path, capl
     assert provider.force_flush(5000) is True
     assert "fallback-span" in _names(exporter.directory)
     provider.shutdown()
+
+
+def test_store_turning_read_only_is_counted_and_writing_resumes(
+    tiny_fs: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    drops._reset_for_tests()
+    store = tiny_fs / "store"
+    batch = BoundedBatchSpanProcessor(FileSpanExporter(store), max_export_batch_size=5, schedule_delay_millis=50)
+    for span in _spans(5, 10, "rw"):
+        batch.on_end(span)
+    assert batch.force_flush(5000) is True
+    subprocess.run(["mount", "-o", "remount,ro", str(tiny_fs)], check=True)
+    try:
+        for span in _spans(10, 10, "ro"):
+            batch.on_end(span)
+        assert batch.force_flush(5000) is False
+        assert drops.dropped_spans()["store_unwritable"] == 10
+        with caplog.at_level("WARNING", logger="otel_agent_trace"):
+            init(exporters="file", store_dir=store, instrumentors="none", set_global=False).shutdown()
+        assert f"trace store {store} is not writable (cannot write in {store}: Read-only file system)" in caplog.text
+    finally:
+        subprocess.run(["mount", "-o", "remount,rw", str(tiny_fs)], check=True)
+    for span in _spans(5, 10, "again"):
+        batch.on_end(span)
+    assert batch.force_flush(5000) is True
+    assert _names(store) == {f"rw{i}" for i in range(5)} | {f"again{i}" for i in range(5)}
+    assert batch.exported + drops.total_dropped() == 20
+    batch.shutdown()
