@@ -353,7 +353,7 @@ RULES: tuple[SecretRule, ...] = (
     _p(
         "telegram-bot-token",
         "Telegram bot token (digits:AA...)",
-        _B + r"\d{8,10}:AA[A-Za-z0-9_\-]{33}",
+        r"(?<!\d)\d{8,10}:AA[A-Za-z0-9_\-]{33}",
         ":AA",
         back=10,
         back_min=8,
@@ -494,3 +494,16 @@ RULES: tuple[SecretRule, ...] = (
 
 RULE_IDS: frozenset[str] = frozenset(rule.id for rule in RULES)
 """Identifiers accepted by ``disabled_rules`` / ``OTEL_AGENT_TRACE_REDACT_DISABLE``."""
+
+
+def rule_table() -> str:
+    """The Markdown table of the built-in rules in docs/redaction.md (a test keeps the page current)."""
+    lines = ["| id | finds | literals | gate |", "|---|---|---|---|"]
+    for rule in RULES:
+        literals = ", ".join(f"`{lit}`" for lit in (*rule.prefixes, *rule.keywords)[:6])
+        if len(rule.prefixes) + len(rule.keywords) > 6:
+            literals += ", ..."
+        finds = rule.description.replace("|", "\\|")
+        literals = literals.replace("|", "\\|")
+        lines.append(f"| `{rule.id}` | {finds} | {literals} | {rule.gate or '-'} |")
+    return "\n".join(lines)

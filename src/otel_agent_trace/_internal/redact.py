@@ -109,8 +109,8 @@ def _assignment_ok(text: str, m: re.Match[str], start: int, end: int) -> bool:
     """Context gate of an unquoted ``key = value`` (see docs/redaction.md, "Assignments")."""
     value = text[start:end]
     after = text[end : end + 1]
-    if after in ("(", "[") or value.lower() in _PLACEHOLDERS:
-        return False  # a call or an index (code), or a placeholder
+    if after in ("(", "[") or value.lower() in _PLACEHOLDERS or not any(c.isalnum() for c in value):
+        return False  # a call or an index (code), or a placeholder ("...", "None", "***")
     k = m.start()
     low = max(0, k - 64)
     while k > low and text[k - 1] in _KEY_CHARS:
@@ -176,8 +176,8 @@ class _Compiled:
         s, e = m.span(self.group)
         if s < 0:
             s, e = m.span()
-        if s == e:
-            return None
+        if s == e or text.startswith(REDACTED, s):
+            return None  # nothing, or already redacted (JSON text scanned again after its keys were)
         gate = self.gate
         if gate == GATE_ASSIGNMENT and not _assignment_ok(text, m, s, e):
             return None
@@ -295,19 +295,17 @@ class Redactor:
         low = _lower(text) if self._has_keywords else text
         if self._automata is not None:
             for automaton, hay in zip(self._automata, (text, low), strict=True):
-                start = 0
-                while automaton is not None and start < len(hay):
-                    restart = 0
-                    for end, found in automaton.iter(hay, start):
-                        nxt = 0
-                        for gid, length in found:
-                            nxt = max(nxt, self._try(text, end - length + 1, gid, spans))
-                        if nxt > end + 1:  # a match: go on after it, not at every position inside it
-                            restart = nxt
-                            break
-                    if not restart:
-                        break
-                    start = restart
+                if automaton is None:
+                    continue
+                skip = 0  # hits before this index lie inside a match already (one pass, no restart: a restart
+                # of pyahocorasick's iterator re-reads the whole string, which would make long inputs quadratic)
+                for end, found in automaton.iter(hay):
+                    for gid, length in found:
+                        pos = end - length + 1
+                        if pos >= skip:
+                            nxt = self._try(text, pos, gid, spans)
+                            if nxt > end + 1:
+                                skip = nxt
         else:
             for gid, (literal, case_sensitive, _) in enumerate(self._groups):
                 hay = text if case_sensitive else low
@@ -365,12 +363,14 @@ class Redactor:
                 parsed = None
             if isinstance(parsed, (dict, list)):
                 new, n = self._value(parsed, depth + 1)
-                if not n:
-                    return text, 0
-                try:
-                    return json.dumps(new, ensure_ascii=False, separators=(",", ":")), n
-                except (ValueError, TypeError, RecursionError):
-                    pass
+                if n:
+                    try:
+                        text = json.dumps(new, ensure_ascii=False, separators=(",", ":"))
+                    except (ValueError, TypeError, RecursionError):
+                        return self._text(text)
+                # then the text rules over the JSON itself: shapes that need their key ("private_key_id": ...)
+                redacted, m = self._text(text)
+                return redacted, n + m
         return self._text(text)
 
     def _value(self, value: Any, depth: int) -> tuple[Any, int]:
