@@ -197,7 +197,13 @@ def append_line(path: Path, data: bytes) -> None:
 
 
 def _rollback(fd: int, size: int) -> None:
-    """Truncate back to ``size``; if that fails too, the next append starts on a fresh line anyway."""
+    """Truncate back to ``size``; if that fails too, the next append starts on a fresh line anyway.
+
+    Only under the ``flock``: without it another process may have appended after us, and truncating would cut its
+    line, so the torn bytes are left for readers to skip.
+    """
+    if fcntl is None:
+        return
     try:
         os.ftruncate(fd, size)
     except OSError:
