@@ -33,9 +33,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from otel_agent_trace._internal._secret_rules import RULES  # noqa: E402
-from otel_agent_trace._internal.redact import REDACTED, Redactor  # noqa: E402
-from tests.core._secret_samples import SAMPLES  # noqa: E402
+from tests.core._secret_samples import SAMPLES
+
+from otel_agent_trace._internal._secret_rules import RULES
+from otel_agent_trace._internal.redact import REDACTED, Redactor
 
 LEGACY = (
     re.compile(r"\bsk-(?:ant-|proj-)?[A-Za-z0-9_\-]{16,}"),
@@ -52,7 +53,8 @@ LEGACY = (
 CHUNKS = [
     "The agent called the search tool with the user's question, then decided to answer from the first result "
     "because its confidence was above the threshold. Latency was 420 ms; 512 tokens were used.\n",
-    'def handle(request):\n    client = OpenAI(api_key=os.environ["OPENAI_API_KEY"])\n    return client.chat(request)\n',
+    'def handle(request):\n    client = OpenAI(api_key=os.environ["OPENAI_API_KEY"])\n'
+    "    return client.chat(request)\n",
     '{"role": "assistant", "content": "Here is the summary you asked for.", "tool_calls": [], "index": 3}\n',
     "GET https://api.example.com/v1/items?page=2&sort=desc -> 200 (commit 9fceb02d0ae598e95dc970b74767f19372d61af8)\n",
     "sha256 3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b id 123e4567-e89b-12d3-a456-426614174000\n",
