@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from otel_agent_trace._internal import redact
 from otel_agent_trace._internal._secret_rules import RULES, SecretRule, rule_table
@@ -276,3 +278,39 @@ def test_rule_table_in_docs_is_current() -> None:
     assert table in doc, hint
     assert all(f"`{rule_id}`" in table for rule_id in ALL_IDS)
     assert ALNUM  # the samples module is importable (used by the leak matrix too)
+
+
+_FRAGMENTS = [
+    "sk-", "ghp_", "AKIA", "password", "=", ":", '"', "'", "://", "@", "-----BEGIN RSA PRIVATE KEY-----", "\n", " ",
+    "token", "Bearer ", "{", "}", "[", "]", "\\", "eyJ", ".", "?", "&", ";", "api_key", "AccountKey=", ":AA", "A",
+]  # fmt: skip
+_texts = st.lists(st.one_of(st.sampled_from(_FRAGMENTS), st.text(alphabet=ALNUM, max_size=40)), max_size=60).map(
+    "".join
+)
+_values = st.recursive(
+    st.none() | st.booleans() | st.floats() | st.integers() | _texts,
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(_texts | st.sampled_from(["password", "x"]), inner),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_texts)
+def test_property_redact_text_is_total_and_idempotent(text: str) -> None:
+    out, n = DEFAULT.redact_text(text)
+    assert isinstance(out, str)
+    assert n >= 0
+    assert (out == text) == (n == 0)
+    assert DEFAULT.redact_text(out) == (out, 0)  # what was redacted is not found again
+    if not DEFAULT.might_contain_secret(text):
+        assert n == 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_values)
+def test_property_redact_value_and_attribute_never_raise(value: object) -> None:
+    out, n = DEFAULT.redact_value(value)
+    assert n >= 0
+    json.dumps(out, default=str)
+    if isinstance(value, str):
+        assert DEFAULT.redact_attribute("k", value)[1] >= 0
