@@ -9,6 +9,7 @@ from typing import Any
 
 from otel_agent_trace.model import Trace
 
+from .blame_content import content_blame, ran_what_it_got
 from .context import AnalysisContext, build_context
 from .dependencies import origin_of, producers_of
 from .signals import BaselineProfile, Evidence, is_timeout_error, self_time_ns
@@ -256,19 +257,21 @@ def blame(
         return BlameResult(trace.trace_id, None, ())
     scores = _Scores()
     error = ctx.failure_error()
-    scores.add(
-        failure,
-        "surfaced_here",
-        f"the failure surfaced here: {error.type}: {error.message}" if error else "the failure surfaced here",
-        0.15,
-    )
+    outcome = ctx.outcome
+    if outcome is not None and outcome.kind != "exception":
+        scores.add(failure, "surfaced_here", f"the run was judged wrong here: {outcome.detail}", 0.02)
+    else:
+        detail = f"the failure surfaced here: {error.type}: {error.message}" if error else "the failure surfaced here"
+        scores.add(failure, "surfaced_here", detail, 0.15)
     for ancestor in ctx.view.ancestors(failure):
         scores.add(ancestor, "propagated", "the failure propagated through it", 0.02)
     _error_values(ctx, scores, failure)
     _provenance(ctx, scores, failure)
     _earlier_errors(ctx, scores, failure)
     _timeouts(ctx, scores, failure)
+    content_blame(ctx, ctx.provenance, scores.add)
     _upstream(ctx, scores)
+    ran_what_it_got(ctx, ctx.provenance, scores.score, scores.add)
     return _result(ctx, scores)
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from otel_agent_trace.model import Trace
 
 from .dependencies import DependencyGraph, dependency_graph
 from .outcome import FailureInfo, find_failure
+from .provenance import Provenance, provenance
 from .signals import BaselineProfile, Evidence, anomalies
 from .view import ErrorInfo, TraceView
 
@@ -24,6 +26,11 @@ class AnalysisContext:
     """The span where the failure surfaced (`FailureInfo.span_id`), ``None`` for a run that did not fail."""
     outcome: FailureInfo | None = None
     """How the run failed (`find_failure`): the user's word, a failing evaluation, or an exception."""
+
+    @cached_property
+    def provenance(self) -> Provenance:
+        """Content provenance of the trace (computed on first use)."""
+        return provenance(self.view)
 
     def failure_error(self) -> ErrorInfo | None:
         """The unhandled error of the failure span (or its last error)."""

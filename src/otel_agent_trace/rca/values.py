@@ -36,7 +36,46 @@ _TRIVIAL_STRINGS = frozenset(
     }
 )
 _BAD_TEXT = re.compile(r"\b(error|invalid|failed|unavailable|stale|deprecated)\b", re.IGNORECASE)
-_WORD = re.compile(r"[A-Za-z][\w-]{2,}")
+_WORD = re.compile(r"[A-Za-z][\w-]{3,}")
+BOOKKEEPING_KEYS = frozenset(
+    {
+        "id",
+        "call_id",
+        "tool_call_id",
+        "model",
+        "provider",
+        "system",
+        "role",
+        "type",
+        "finish_reason",
+        "finish_reasons",
+        "index",
+        "created",
+        "timestamp",
+        "time",
+        "object",
+        "usage",
+        "system_fingerprint",
+        "input_tokens",
+        "output_tokens",
+        "prompt_tokens",
+        "completion_tokens",
+        "total_tokens",
+        "logprobs",
+        "hash",
+        "trace_id",
+        "span_id",
+    }
+)
+"""Payload keys whose values are bookkeeping, never content."""
+
+
+def is_bookkeeping(key: str) -> bool:
+    """Whether a payload key (the last part of a path) holds bookkeeping (ids, token counts, model names...)."""
+    name = key.lower().rsplit(".", 1)[-1].split("[", 1)[0]
+    return name in BOOKKEEPING_KEYS or name.endswith(("_tokens", "_id", "_ms", "_ns"))
+
+
 _MAX_STRING = 300
 _MAX_KEYS = 200
 
@@ -104,7 +143,7 @@ def value_keys(value: Any) -> dict[str, str]:
     """
     out: dict[str, str] = {}
     for path, leaf in leaves(parse_payload(value)):
-        if isinstance(leaf, bool) or leaf is None:
+        if isinstance(leaf, bool) or leaf is None or any(is_bookkeeping(p) for p in path.split(".") if p):
             continue
         if isinstance(leaf, (int, float)):
             key = _number_key(leaf)
@@ -152,7 +191,7 @@ def suspicious_leaves(value: Any) -> list[tuple[str, str | None]]:
 
 
 def message_keys(text: str) -> dict[str, str]:
-    """Match keys of an error message: its numbers, identifiers and each word of 3+ letters."""
+    """Match keys of an error message: its numbers, identifiers and each word of 4+ letters."""
     out = dict.fromkeys(_string_keys(text), "message")
     for match in _WORD.finditer(text):
         word = match.group().lower()

@@ -1,0 +1,148 @@
+"""Blame from content: what the failure turns on, traced to where it was born.
+
+The failure's decisive values go to the span that first introduced them unsupported, the failing answer's text to
+the spans that first wrote it, content signals count more when the span's content reached the failure, and blame
+on a step that only ran what it was given moves to whoever wrote it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+
+from .content import claims, shingles, show_claim
+from .content_signals import content_signals
+from .context import AnalysisContext
+from .provenance import Provenance
+
+Add = Callable[[str, str, str, float], None]
+
+FIRST_INTRODUCTION = 1.2
+"""Total weight of the failure's decisive claims, shared among the spans that introduced them unsupported."""
+WROTE_ANSWER = 0.3
+"""Total weight of the failing answer's text, shared among the spans that first wrote it."""
+FLOW_BOOST = 4.0
+"""A content signal on a span whose content reached the failure counts this many times more."""
+RAN_WHAT_IT_GOT = 0.6
+"""Share of a failing step's blame moved to the spans that wrote its input, times the share they wrote."""
+_MAX_SHOWN = 3
+
+
+def answer_of(ctx: AnalysisContext, prov: Provenance) -> tuple[str | None, str]:
+    """The span holding the run's (wrong) answer, and its text.
+
+    The verdict's ``actual``, else the failed span's output, else the output that ended last under it.
+    """
+    outcome, failure = ctx.outcome, ctx.failure
+    if failure is None:
+        return None, ""
+    view = ctx.view
+    candidates = [failure] + [s.span_id for s in view.spans if view.is_ancestor(failure, s.span_id)]
+    with_text = [s for s in candidates if prov.out_text.get(s, "").strip()]
+    if outcome is not None and outcome.actual:
+        wanted = set(shingles(outcome.actual))
+        if wanted:
+            best = max(
+                with_text,
+                key=lambda s: (len(wanted.intersection(shingles(prov.out_text[s]))), view.by_id[s].end_ns),
+                default=None,
+            )
+            return best, outcome.actual
+        return None, outcome.actual
+    if failure in with_text:
+        return failure, prov.out_text[failure]
+    if outcome is None or outcome.kind == "exception":
+        return None, ""
+    last = max(with_text, key=lambda s: (view.by_id[s].end_ns, view.order[s]), default=None)
+    return last, (prov.out_text[last] if last else "")
+
+
+def decisive_claims(ctx: AnalysisContext, prov: Provenance, answer: str) -> dict[str, float]:
+    """The claims the failure turns on, weighted.
+
+    The answer's claims that are not what was expected, the error's values, the failing step's arguments. Claims
+    the run was given are nobody's fault and left out.
+    """
+    outcome = ctx.outcome
+    expected = set(claims(outcome.expected)) if outcome and outcome.expected else set()
+    out: dict[str, float] = {}
+    for claim in claims(answer):
+        if claim in prov.given or claim in expected:
+            continue
+        out[claim] = 1.0 if expected else 0.6
+    error = ctx.failure_error()
+    if error is not None and ctx.failure is not None:
+        for claim in claims(f"{error.message}"):
+            if claim not in prov.given:
+                out[claim] = max(out.get(claim, 0.0), 0.8)
+        for claim in claims(prov.in_text.get(ctx.failure, "")):
+            if claim not in prov.given:
+                out.setdefault(claim, 0.3)
+    return out
+
+
+def content_blame(ctx: AnalysisContext, prov: Provenance, add: Add) -> None:
+    """Add the content evidence of a failed run (see the module docstring)."""
+    failure = ctx.failure
+    if failure is None:
+        return
+    answer_span, answer = answer_of(ctx, prov)
+    decisive = decisive_claims(ctx, prov, answer)
+    by_span: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    for claim, weight in decisive.items():
+        introducer = prov.introducer.get(claim)
+        if introducer is not None:
+            by_span[introducer].append((claim, weight))
+    total = sum(decisive.values()) or 1.0
+    for span_id, found in sorted(by_span.items(), key=lambda kv: ctx.view.order[kv[0]]):
+        shown = ", ".join(repr(show_claim(c)) for c, _ in found[:_MAX_SHOWN])
+        detail = f"first stated {shown}, which the failure turns on, without support in anything it received"
+        add(span_id, "first_introduction", detail, FIRST_INTRODUCTION * sum(w for _, w in found) / total)
+    _wrote_answer(ctx, prov, answer, add)
+    reach = set(prov.upstream(answer_span or failure)) | {answer_span or failure} | set(by_span)
+    for span_id, evidence in sorted(content_signals(ctx.view, prov).items(), key=lambda kv: ctx.view.order[kv[0]]):
+        for item in evidence:
+            if span_id in reach:
+                add(span_id, item.kind, f"{item.detail}; its content reached the failure", item.weight * FLOW_BOOST)
+            else:
+                add(span_id, item.kind, item.detail, item.weight)
+
+
+def _wrote_answer(ctx: AnalysisContext, prov: Provenance, answer: str, add: Add) -> None:
+    own = [sh for sh in shingles(answer) if sh not in prov.given]
+    if not own:
+        return
+    counts: dict[str, int] = defaultdict(int)
+    for sh in own:
+        writer = prov.first_shingle.get(sh)
+        if writer is not None:
+            counts[writer] += 1
+    for span_id, count in sorted(counts.items(), key=lambda kv: (-kv[1], ctx.view.order[kv[0]])):
+        share = count / len(own)
+        if share >= 0.15:
+            add(span_id, "wrote_answer", f"first wrote {share:.0%} of the failing answer's text", WROTE_ANSWER * share)
+
+
+def ran_what_it_got(ctx: AnalysisContext, prov: Provenance, score: dict[str, float], add: Add) -> None:
+    """Move blame from a failed step that ran what others wrote to the writers.
+
+    Code run by an executor, arguments written by a model: `RAN_WHAT_IT_GOT` of the failed step's blame goes, by
+    share, to the spans that wrote its input.
+    """
+    view = ctx.view
+    failed = [s for s in score if view.by_id[s].is_error or s == ctx.failure]
+    for span_id in sorted(failed, key=lambda s: view.order[s], reverse=True):
+        sources = [
+            (src, share)
+            for src, share in prov.fed.get(span_id, ())
+            if not view.is_ancestor(src, span_id) and not view.is_ancestor(span_id, src)
+        ]
+        if not sources or score.get(span_id, 0.0) <= 0:
+            continue
+        moved = score[span_id] * RAN_WHAT_IT_GOT * min(1.0, sum(share for _, share in sources))
+        score[span_id] -= moved
+        total = sum(share for _, share in sources)
+        name = view.by_id[span_id].name
+        for src, share in sources:
+            detail = f"wrote {share:.0%} of the input that {name!r} ran or used when it failed"
+            add(src, "wrote_failing_input", detail, moved * share / total)

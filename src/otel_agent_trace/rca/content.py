@@ -1,0 +1,254 @@
+"""The text content of a span's input and output, normalized for provenance: shingles and salient claims.
+
+Only content counts: bookkeeping fields (ids, call ids, token counts, model and provider names, timestamps, roles,
+finish reasons, booleans) are dropped before anything is compared, and each side of a span is capped at
+`MAX_TEXT` characters, so the cost per span is bounded whatever the payload.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from .values import is_bookkeeping, parse_payload
+
+MAX_TEXT = 6000
+"""Characters of text kept per span side (input or output): provenance cost is bounded per span."""
+SHINGLE = 3
+"""Words per shingle: three consecutive content words are rarely shared by chance."""
+STOP_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "if",
+        "then",
+        "else",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "by",
+        "for",
+        "with",
+        "from",
+        "as",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "there",
+        "here",
+        "i",
+        "you",
+        "he",
+        "she",
+        "we",
+        "they",
+        "me",
+        "my",
+        "your",
+        "our",
+        "their",
+        "them",
+        "his",
+        "her",
+        "us",
+        "do",
+        "does",
+        "did",
+        "done",
+        "have",
+        "has",
+        "had",
+        "not",
+        "no",
+        "yes",
+        "so",
+        "than",
+        "too",
+        "very",
+        "can",
+        "could",
+        "will",
+        "would",
+        "shall",
+        "should",
+        "may",
+        "might",
+        "must",
+        "just",
+        "also",
+        "only",
+        "about",
+        "into",
+        "over",
+        "under",
+        "again",
+        "further",
+        "once",
+        "all",
+        "any",
+        "both",
+        "each",
+        "few",
+        "more",
+        "most",
+        "other",
+        "some",
+        "such",
+        "own",
+        "same",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "let",
+        "lets",
+        "ok",
+        "okay",
+        "please",
+        "thanks",
+        "thank",
+        "now",
+        "up",
+        "out",
+        "off",
+        "well",
+        "get",
+        "got",
+        "let's",
+        "i'll",
+        "i'm",
+        "it's",
+        "we'll",
+    ]
+)
+_WORD = re.compile(r"[a-z0-9]+(?:[.,'][a-z0-9]+)*")
+_NUMBER_UNIT = re.compile(r"(?<![\w.])[-+]?\$?\d[\d,]*(?:\.\d+)?(?:\s?(?:%|[a-z]{1,12}\b))?", re.IGNORECASE)
+_PHRASE = re.compile(r"\b[A-Z][a-zA-Z0-9&'-]+(?:\s+(?:of|the|de|and|for|&)?\s*[A-Z][a-zA-Z0-9&'-]+){0,4}")
+_QUOTED = re.compile(r"[\"“']([^\"”'\n]{3,80})[\"”']")
+_CODE = re.compile(r"```[a-zA-Z0-9_+-]*\n(.*?)```", re.DOTALL)
+_TRIVIAL_NUMBERS = frozenset({"0", "1", "2", "-1"})
+
+
+def _key_of(path_key: Any) -> str:
+    return str(path_key).lower().rsplit(".", 1)[-1]
+
+
+def _strings(value: Any, depth: int = 0) -> Iterator[str]:
+    """The content strings of a decoded payload, bookkeeping keys skipped (JSON inside strings decoded)."""
+    if depth > 12:
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if is_bookkeeping(_key_of(key)):
+                continue
+            yield from _strings(item, depth + 1)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item, depth + 1)
+    elif isinstance(value, str):
+        parsed = parse_payload(value)
+        if isinstance(parsed, (dict, list)):
+            yield from _strings(parsed, depth + 1)
+        elif value.strip():
+            yield value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        yield str(value)
+
+
+def text_of(payload: Any, limit: int = MAX_TEXT) -> str:
+    """The content text of a payload (a span's decoded input or output), at most ``limit`` characters."""
+    out: list[str] = []
+    size = 0
+    for text in _strings(payload):
+        piece = text[: limit - size]
+        out.append(piece)
+        size += len(piece) + 1
+        if size >= limit:
+            break
+    return "\n".join(out)
+
+
+def content_words(text: str) -> list[str]:
+    """Lower-case words of ``text`` without stop words, in order."""
+    return [w for w in _WORD.findall(text.lower()) if w not in STOP_WORDS]
+
+
+def shingles(text: str) -> list[str]:
+    """Distinct `SHINGLE`-word shingles of the content words, in first-seen order (deterministic)."""
+    words = content_words(text)
+    if len(words) < SHINGLE:
+        return [" ".join(words)] if len(words) >= 2 else []
+    return list(dict.fromkeys(" ".join(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)))
+
+
+def _number_claim(match: str) -> str | None:
+    text = match.strip().lower().replace(",", "").replace("$", "")
+    head = re.match(r"[-+]?\d+(?:\.\d+)?", text)
+    if head is None:
+        return None
+    number = head.group().lstrip("+")
+    if "." in number:
+        number = number.rstrip("0").rstrip(".")
+    unit = text[head.end() :].strip()
+    if unit in STOP_WORDS:
+        unit = ""
+    if number in _TRIVIAL_NUMBERS and not unit:
+        return None
+    return f"n:{number} {unit}".rstrip()
+
+
+def claims(text: str) -> list[str]:
+    """Salient claims of ``text``: numbers (with their unit), capitalized names, quoted strings, code lines.
+
+    Each claim is a normalized key (``n:42 km``, ``e:marie curie``, ``q:...``, ``c:...``); the number alone is a
+    claim too (``n:42``), so a unit written differently still matches.
+    """
+    out: dict[str, None] = {}
+    for match in _NUMBER_UNIT.finditer(text):
+        claim = _number_claim(match.group())
+        if claim:
+            out[claim] = None
+            out[claim.split(" ", 1)[0]] = None
+    for match in _PHRASE.finditer(text):
+        phrase = match.group().strip()
+        words = phrase.lower().split()
+        if len(words) == 1 and (words[0] in STOP_WORDS or len(words[0]) < 4):
+            continue
+        out["e:" + " ".join(words)] = None
+    for match in _QUOTED.finditer(text):
+        quoted = " ".join(content_words(match.group(1)))
+        if len(quoted) >= 4:
+            out["q:" + quoted] = None
+    for block in _CODE.finditer(text):
+        for line in block.group(1).splitlines():
+            norm = " ".join(line.split())
+            if len(norm) >= 8:
+                out["c:" + norm] = None
+    return list(out)
+
+
+def show_claim(claim: str) -> str:
+    """A claim key as a person reads it (``n:42 km`` -> ``42 km``)."""
+    return claim[2:]

@@ -1,0 +1,127 @@
+"""Content provenance: where each span's input came from, and which span first introduced each claim.
+
+Spans are visited in end order. Earlier outputs are indexed by shingle and by claim (inverted indexes), so a span's
+input is matched against everything it could have seen in time linear in its own (capped) text. A claim in a
+span's output that is neither in its input nor in any earlier output, nor in what the run was given (the root's
+input, a user's messages), was introduced by that span without support: that is where a wrong value is born.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from .content import claims, shingles, text_of
+from .view import TraceView
+
+_GIVEN_AGENTS = frozenset({"user", "human", "customer", "requester"})
+MIN_SHARE = 0.15
+"""Below this share of a span's input (or output) one source's content is noise, not provenance."""
+
+
+@dataclass
+class Provenance:
+    """Content provenance of one trace (`provenance`)."""
+
+    in_text: dict[str, str] = field(default_factory=dict)
+    out_text: dict[str, str] = field(default_factory=dict)
+    fed: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    """For each span, the earlier spans its input came from, with the share of its input shingles each wrote."""
+    relayed: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    """For each span, the earlier spans whose output it repeated, with the share of its output each accounts for."""
+    introduced: dict[str, list[str]] = field(default_factory=dict)
+    """Claims each span output without support in anything it received or could have seen."""
+    introducer: dict[str, str] = field(default_factory=dict)
+    """Claim -> the span that introduced it without support."""
+    first_output: dict[str, str] = field(default_factory=dict)
+    """Claim -> the first span that output it (supported or not)."""
+    first_shingle: dict[str, str] = field(default_factory=dict)
+    """Shingle -> the first span that output it."""
+    given: set[str] = field(default_factory=set)
+    """Claims and shingles the run was given (root input, user messages): nobody's responsibility."""
+
+    def sources(self, span_id: str) -> list[tuple[str, float]]:
+        """Where the span's content came from: its input's and its output's sources, strongest first."""
+        merged: dict[str, float] = {}
+        for source, share in (*self.fed.get(span_id, ()), *self.relayed.get(span_id, ())):
+            merged[source] = max(merged.get(source, 0.0), share)
+        return sorted(merged.items(), key=lambda kv: (-kv[1], kv[0]))
+
+    def upstream(self, span_id: str, max_nodes: int = 2000) -> dict[str, int]:
+        """Every span whose content reached ``span_id`` (through `sources`), with its hop distance."""
+        out: dict[str, int] = {}
+        frontier = [span_id]
+        hops = 0
+        while frontier and len(out) < max_nodes and hops < 32:
+            hops += 1
+            nxt = []
+            for node in frontier:
+                for source, _ in self.sources(node):
+                    if source not in out and source != span_id:
+                        out[source] = hops
+                        nxt.append(source)
+            frontier = nxt
+        return out
+
+
+def _is_given(view: TraceView, span_id: str) -> bool:
+    return view.agent_of.get(span_id, "").strip().lower() in _GIVEN_AGENTS
+
+
+def _shares(counts: dict[str, int], total: int) -> list[tuple[str, float]]:
+    shares = [(s, n / total) for s, n in counts.items() if total and n / total >= MIN_SHARE]
+    return sorted(shares, key=lambda kv: (-kv[1], kv[0]))
+
+
+def provenance(view: TraceView) -> Provenance:
+    """Content provenance of a trace: linear in the total (capped) text of its spans."""
+    prov = Provenance()
+    for span_id, payload in view.inputs.items():
+        prov.in_text[span_id] = text_of(payload)
+    for span_id, payload in view.outputs.items():
+        prov.out_text[span_id] = text_of(payload)
+    for root in view.trace.roots:
+        text = prov.in_text.get(root.span_id, "")
+        prov.given.update(claims(text))
+        prov.given.update(shingles(text))
+    shingle_src: dict[str, str] = {}
+    claim_seen: set[str] = set()
+    order = sorted(set(prov.in_text) | set(prov.out_text), key=lambda s: (view.by_id[s].end_ns, view.order[s]))
+    for span_id in order:
+        in_text = prov.in_text.get(span_id, "")
+        out_text = prov.out_text.get(span_id, "")
+        in_sh = shingles(in_text)
+        counts: dict[str, int] = defaultdict(int)
+        for sh in in_sh:
+            source = shingle_src.get(sh)
+            if source is not None and not view.is_ancestor(span_id, source):
+                counts[source] += 1
+        if counts:
+            prov.fed[span_id] = _shares(counts, len(in_sh))
+        out_sh = shingles(out_text)
+        relayed: dict[str, int] = defaultdict(int)
+        for sh in out_sh:
+            source = shingle_src.get(sh)
+            if source is not None:
+                relayed[source] += 1
+        if relayed:
+            prov.relayed[span_id] = _shares(relayed, len(out_sh))
+        given = _is_given(view, span_id)
+        supported = set(claims(in_text)) | claim_seen | prov.given
+        new = []
+        for claim in claims(out_text):
+            prov.first_output.setdefault(claim, span_id)
+            if given:
+                prov.given.add(claim)
+            elif claim not in supported:
+                new.append(claim)
+                prov.introducer.setdefault(claim, span_id)
+            claim_seen.add(claim)
+        if new:
+            prov.introduced[span_id] = new
+        for sh in out_sh:
+            shingle_src[sh] = span_id
+            prov.first_shingle.setdefault(sh, span_id)
+            if given:
+                prov.given.add(sh)
+    return prov
