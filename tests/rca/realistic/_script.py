@@ -1,9 +1,9 @@
 """What the agents of one run did, as plain data: the generators write a `Script`, `_emit` replays it as spans.
 
 A script is shape-aware: in the *nested* shape every agent turn is an ``invoke_agent`` span under the
-orchestrating agent, with its steps and tool calls inside; in the *flat* shape every message and tool call is a
-sibling span under the one run span and carries the name of the agent that produced it (``gen_ai.agent.name``),
-as in logs that were recorded as a list of messages.
+orchestrating agent, with its steps inside, and a tool call inside the model turn that requested it; in the
+*flat* shape every message and tool call is a sibling span under the one run span and carries the name of the
+agent that produced it (``gen_ai.agent.name``), as in logs that were recorded as a list of messages.
 """
 
 from __future__ import annotations
@@ -88,6 +88,10 @@ class Script:
             parent = last
             if node.kind == "step" and node.output is not None:
                 last.output = node.output
+        if not self.flat and node.kind == "tool" and parent.children:
+            asking = parent.children[-1]  # the model turn that requested the call hosts it, as agent loops record it
+            if asking.kind == "step" and asking.agent == node.agent and asking.action_type == "llm_call":
+                parent = asking
         parent.children.append(node)
         if node.kind == "step" and node.output is not None:
             self.last_message = node.output
@@ -164,6 +168,8 @@ class Script:
             yield
         finally:
             self._stack.pop()
+            if node.output is None:  # a sub-agent returns its last message
+                node.output = next((c.output for c in reversed(node.children) if c.kind == "step"), None)
 
     def reply(self, output: Any) -> None:
         """The output of the current sub-agent run (nested shape); no-op in the flat shape."""

@@ -73,7 +73,8 @@ def generate(rng: random.Random, category: str | None, shape: str, raises: bool)
     skus = {row[0]: row[1] for row in catalogue}
     qty = {name: rng.randint(2, 60) for name in ordered}
     discount = pick(rng, (5, 7, 8, 10, 12, 15))
-    po, path = f"PO-{rng.randint(1000, 9999)}", f"orders/PO-{rng.randint(1000, 9999)}.csv"
+    po = f"PO-{rng.randint(1000, 9999)}"
+    path = pick(rng, (f"orders/{po}.csv", f"purchase_orders/{po.lower()}.csv"))
     gold = money(round(sum(qty[n] * member_prices[n] for n in ordered) * (1 - discount / 100), 2))
     items = " and ".join(ordered)
     task = say(rng, _TASKS, po=po, path=path, vendor=vendor)
@@ -157,7 +158,12 @@ def generate(rng: random.Random, category: str | None, shape: str, raises: bool)
             call_id=call_id(rng),
         )
         if rng.random() < 0.4:
-            s.step(WEB, "act", output={"tool": "click", "arguments": {"target": "Accept all cookies"}})
+            s.step(
+                WEB,
+                "act",
+                output={"tool": "click", "arguments": {"target": "Accept all cookies"}},
+                action_type="llm_call",
+            )
             s.tool(WEB, "click", {"target": "Accept all cookies"}, "Clicked 'Accept all cookies'.")
         page_rows = catalogue
         if category == "wrong_tool_argument":  # another vendor's catalogue: same products, other prices
@@ -171,17 +177,33 @@ def generate(rng: random.Random, category: str | None, shape: str, raises: bool)
             for n, sku, lp, mp in page_rows
         ]
         page = "Catalogue\nProduct | SKU | List price | Member price\n" + "\n".join(lines)
-        s.step(WEB, "act", output={"tool": "visit_url", "arguments": {"url": f"https://{site}/catalogue"}})
+        s.step(
+            WEB,
+            "act",
+            output={"tool": "visit_url", "arguments": {"url": f"https://{site}/catalogue"}},
+            action_type="llm_call",
+        )
         s.tool(WEB, "visit_url", {"url": f"https://{site}/catalogue"}, page, call_id=call_id(rng))
         loops = 0
         if category == "loop":
             for _ in range(rng.randint(3, 5)):
                 loops += 1
-                s.step(WEB, "act", output={"tool": "scroll_down", "arguments": {}}, decisive=loops == 2)
+                s.step(
+                    WEB,
+                    "act",
+                    output={"tool": "scroll_down", "arguments": {}},
+                    action_type="llm_call",
+                    decisive=loops == 2,
+                )
                 s.tool(WEB, "scroll_down", {}, page.splitlines()[-1] + "\n(end of page)")
         if category not in ("wrong_plan", "wrong_fact", "loop"):
             terms = f"Loyalty programme: members receive {discount}% off the order total. Free delivery over 200."
-            s.step(WEB, "act", output={"tool": "visit_url", "arguments": {"url": f"https://{site}/terms"}})
+            s.step(
+                WEB,
+                "act",
+                output={"tool": "visit_url", "arguments": {"url": f"https://{site}/terms"}},
+                action_type="llm_call",
+            )
             s.tool(WEB, "visit_url", {"url": f"https://{site}/terms"}, terms, call_id=call_id(rng))
         misread = category == "misread_output" and rng.random() < 0.5
         if misread:
@@ -209,7 +231,7 @@ def generate(rng: random.Random, category: str | None, shape: str, raises: bool)
             s.decide(ORCH, "next_speaker", agents, WEB, "The loyalty discount is still missing.")
             s.step(ORCH, "instruct", output=f"{WEB}, please find the loyalty discount rate in {vendor}'s terms.")
             with s.turn(WEB, "please find the loyalty discount rate"):
-                s.step(WEB, "act", output={"tool": "scroll_down", "arguments": {}})
+                s.step(WEB, "act", output={"tool": "scroll_down", "arguments": {}}, action_type="llm_call")
                 s.tool(WEB, "scroll_down", {}, "(end of page)")
                 s.step(WEB, "report", output="The page ends here; I could not find the discount.")
                 s.reply("The page ends here; I could not find the discount.")
@@ -241,7 +263,7 @@ def generate(rng: random.Random, category: str | None, shape: str, raises: bool)
     file_instruction = say(rng, _INSTRUCT_FILE, path=path, items=items)
     s.step(ORCH, "instruct", output=f"{FILE}, {file_instruction[0].lower()}{file_instruction[1:]}")
     with s.turn(FILE, file_instruction):
-        s.step(FILE, "act", output={"tool": "open_file", "arguments": {"path": path}})
+        s.step(FILE, "act", output={"tool": "open_file", "arguments": {"path": path}}, action_type="llm_call")
         csv = "sku,description,quantity\n" + "\n".join(f"{skus[n]},{n},{qty[n]}" for n in ordered)
         s.tool(FILE, "open_file", {"path": path}, csv, call_id=call_id(rng))
         file_report = f"{path} has {len(ordered)} line items: {_qfmt(qty)}."

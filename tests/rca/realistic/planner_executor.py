@@ -123,7 +123,10 @@ def generate(rng: random.Random, category: str | None, shape: str, raises: bool)
             )
             found[q] = seen
             if rng.random() < 0.3:
-                s.step(REPLANNER, "replan", output={"remaining": plan[i + 1 :]}, state={"goal_stack": plan[i + 1 :]})
+                with s.turn(REPLANNER, "Update the plan"):
+                    s.step(
+                        REPLANNER, "replan", output={"remaining": plan[i + 1 :]}, state={"goal_stack": plan[i + 1 :]}
+                    )
 
     if category == "premature_stop":
         with s.turn(REPLANNER, "Decide: continue or respond"):
