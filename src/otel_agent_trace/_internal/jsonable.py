@@ -95,7 +95,7 @@ def cut_text(text: str, limit: int) -> str:
     """
     limit = max(limit, MIN_BUDGET)
     total = str.__len__(text)
-    head = str.__getitem__(text, slice(0, limit))
+    head = encodable(str.__getitem__(text, slice(0, limit)))
     if total <= limit and text_size(head) <= limit:
         return head
     marker = f"...[truncated {total} chars]"
@@ -103,6 +103,17 @@ def cut_text(text: str, limit: int) -> str:
     while keep > 0 and text_size(head[:keep]) > keep:
         keep = keep * 3 // 4  # non-ASCII: fewer chars fit
     return head[: max(keep, 0)] + marker
+
+
+def encodable(text: str) -> str:
+    """``text`` with lone surrogates (which no exporter can encode) replaced by ``?``."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+    return text
 
 
 def key_text(key: Any, limit: int) -> str:
@@ -214,7 +225,7 @@ class _Encoder:
         frame = self.stack[-1]
         sep = "," if frame.count else ""
         last = self.parts[-1] if self.parts else ""
-        if last == ",":  # a separator was written, the item after it did not fit
+        if last in (",", "[", "{"):  # nothing written after the separator or the opener
             sep = ""
         elif frame.is_map and last.endswith(":"):  # a key was written, its value did not fit
             self.parts.append('"<truncated>"')
@@ -411,10 +422,4 @@ def encode_reporting(
         text = encoder.run(value)
     except Exception as exc:  # noqa: BLE001 - last resort: never raise into the caller
         return encode_basestring(f"<unserializable {type_name(value)}: {type_name(exc)}>"), True
-    if text.isascii():
-        return text, encoder.was_cut
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # lone surrogates: no exporter can send them
-        text = text.encode("utf-8", "replace").decode("utf-8")
-    return text, encoder.was_cut
+    return encodable(text), encoder.was_cut

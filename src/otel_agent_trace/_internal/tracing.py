@@ -8,6 +8,7 @@ from typing import Any
 from opentelemetry import trace
 from opentelemetry.trace import Span, Status, StatusCode
 
+from otel_agent_trace._internal.jsonable import encode, safe_repr
 from otel_agent_trace.semconv import error as E
 from otel_agent_trace.version import __version__
 
@@ -72,17 +73,19 @@ def format_stack(exc: BaseException) -> str:
 
 def safe_str(value: Any, limit: int = _MAX_TEXT) -> str:
     """``str(value)``, cut to ``limit`` chars; its repr or a marker if ``__str__`` raises. Never raises."""
-    try:
-        text = value if isinstance(value, str) else str(value)
-        if not isinstance(text, str):
-            raise TypeError("__str__ returned a non-string")
-    except Exception:  # noqa: BLE001 - a user's __str__ may raise
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, (BaseException, int, float)) and not (
+        isinstance(value, int) and value.bit_length() > 14_000
+    ):
         try:
-            text = repr(value)
-        except Exception:  # noqa: BLE001 - and its __repr__ too
-            text = f"<unprintable {type(value).__name__}>"
-        if not isinstance(text, str):
-            text = f"<unprintable {type(value).__name__}>"
+            text = str(value)
+            if not isinstance(text, str):
+                raise TypeError("__str__ returned a non-string")
+        except Exception:  # noqa: BLE001 - a user's __str__ may raise
+            text = safe_repr(value, limit)
+    else:  # anything else, including containers, whose str() reads them whole (and recurses): bounded JSON
+        text = encode(value, limit)
     return text if len(text) <= limit else text[:limit] + "..."
 
 

@@ -290,7 +290,8 @@ class SpanHandle:
         with handle_internal_errors("api.set_attribute"):
             if value is not None:
                 name = key if isinstance(key, str) else text(key)
-                self.span.set_attribute(name or "", attribute_value(value))
+                if name:
+                    self.span.set_attribute(name, attribute_value(value))
 
     def _set_content(self, key: str, value: Any) -> None:
         """Set ``key`` to the serialized ``value`` (cut to the budget; a cut is listed in ``agent_trace.truncated``)."""

@@ -21,7 +21,6 @@ like any attribute.
 from __future__ import annotations
 
 import contextvars
-import math
 import secrets
 from typing import Any
 
@@ -34,6 +33,8 @@ from otel_agent_trace._internal.serialize import fit_json, safe_json_dumps, trun
 from otel_agent_trace._internal.settings import capture_content, get_settings
 from otel_agent_trace._internal.tracing import get_tracer
 from otel_agent_trace.semconv import evaluation as ev
+
+from ._values import finite, text
 
 _MAX_LABEL_CHARS = 128
 
@@ -52,8 +53,7 @@ def _bounded_text(value: Any) -> str:
 def _score(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    score = float(value)
-    return score if math.isfinite(score) else None
+    return finite(value)  # None for NaN, inf, and ints too wide for a float
 
 
 def _evaluation_attributes(
@@ -67,18 +67,19 @@ def _evaluation_attributes(
     evaluator: str | None,
 ) -> dict[str, Any]:
     attributes: dict[str, Any] = {
-        ev.GEN_AI_EVALUATION_NAME: str(name)[:_MAX_LABEL_CHARS] if name else ev.EVALUATION_DEFAULT_NAME,
+        ev.GEN_AI_EVALUATION_NAME: text(name, _MAX_LABEL_CHARS) or ev.EVALUATION_DEFAULT_NAME,
         ev.EVALUATION_SUCCESS: success,
     }
     value = _score(score)
     if value is not None:
         attributes[ev.GEN_AI_EVALUATION_SCORE_VALUE] = value
     default_label = ev.EvaluationScoreLabelValues.PASS if success else ev.EvaluationScoreLabelValues.FAIL
-    attributes[ev.GEN_AI_EVALUATION_SCORE_LABEL] = str(label)[:_MAX_LABEL_CHARS] if label else default_label.value
+    attributes[ev.GEN_AI_EVALUATION_SCORE_LABEL] = text(label, _MAX_LABEL_CHARS) or default_label.value
     if reason is not None:
         attributes[ev.GEN_AI_EVALUATION_EXPLANATION] = _bounded_text(reason)
-    if evaluator:
-        attributes[ev.EVALUATION_EVALUATOR] = str(evaluator)[:_MAX_LABEL_CHARS]
+    evaluator_text = text(evaluator, _MAX_LABEL_CHARS)
+    if evaluator_text:
+        attributes[ev.EVALUATION_EVALUATOR] = evaluator_text
     if capture_content():
         if expected is not None:
             attributes[ev.EVALUATION_EXPECTED] = _bounded_text(expected)
@@ -89,10 +90,22 @@ def _evaluation_attributes(
 
 def _parse_id(value: int | str, digits: int) -> int:
     """A trace id (32 hex digits) or span id (16) given as an int or hex text (``0x`` allowed)."""
-    number = value if isinstance(value, int) and not isinstance(value, bool) else int(str(value).strip(), 16)
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = int.__index__(value)
+    elif isinstance(value, str):
+        number = int(str.__getitem__(value, slice(0, 4 * digits)).strip(), 16)
+    else:
+        raise TypeError(f"an id is an int or hex text, not {type(value).__name__}")
     if not 0 < number < 1 << (4 * digits):
-        raise ValueError(f"not a valid {digits}-hex-digit id: {value!r}")
+        raise ValueError(f"not a valid {digits}-hex-digit id: {number:#x}"[:200])
     return number
+
+
+def _truthy(value: Any) -> bool:
+    try:
+        return bool(value)
+    except Exception:  # noqa: BLE001 - a hostile __bool__: not a success
+        return False
 
 
 def _run_span() -> Span:
@@ -164,7 +177,16 @@ def record_outcome(
             answer = agent.answer(question)
             record_outcome(answer == gold, expected=gold, actual=answer, evaluator="exact_match")
     """
-    attributes = _evaluation_attributes(bool(success), name, score, label, expected, actual, reason, evaluator)
+    attributes = _evaluation_attributes(
+        success is True or (success is not False and _truthy(success)),
+        name,
+        score,
+        label,
+        expected,
+        actual,
+        reason,
+        evaluator,
+    )
     if trace_id is not None:
         parsed_span = _parse_id(span_id, 16) if span_id is not None else None
         parent_id = parsed_span if parsed_span is not None else int.from_bytes(secrets.token_bytes(8), "big") | 1

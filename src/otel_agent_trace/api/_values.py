@@ -41,13 +41,26 @@ def text(value: Any, limit: int = NAME_CHARS) -> str | None:
         return None
     if isinstance(value, str):
         return cut_text(value, limit)
-    try:
-        raw = str(value)
-        if not isinstance(raw, str):
-            raise TypeError("__str__ returned a non-string")
-    except Exception:  # noqa: BLE001 - a user's __str__ may raise
-        raw = safe_repr(value, limit)
-    return cut_text(raw, limit)
+    return cut_text(printable(value, limit), limit)
+
+
+def printable(value: Any, limit: int) -> str:
+    """``str(value)`` of a scalar or object; bounded JSON for a container or when ``__str__`` raises.
+
+    A container's ``str()`` would read it whole (and recurse), so it is never called.
+    """
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, (dict, list, tuple, set, frozenset, Mapping, Sequence, AbstractSet)):
+        try:
+            if not (isinstance(value, int) and int.bit_length(value) > 14_000):
+                raw = str(value)
+                if isinstance(raw, str):
+                    return raw
+        except Exception:  # noqa: BLE001 - a user's __str__ may raise: use the JSON form
+            pass
+    out, _ = encode_reporting(value, limit)
+    return out
 
 
 def serialized(value: Any, limit: int | None = None) -> tuple[str, bool]:
