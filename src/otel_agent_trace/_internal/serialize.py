@@ -75,14 +75,51 @@ def utf8_len(text: str) -> int:
     return len(text.encode("utf-8"))
 
 
-def truncate_text(text: str, max_bytes: int) -> str:
-    """Cut plain text to ``max_bytes`` UTF-8 bytes, ending with a marker that says how much was cut."""
-    raw = text.encode("utf-8")
-    if len(raw) <= max_bytes:
+def truncate_text(
+    text: str, max_bytes: int, *, original_bytes: int | None = None, original_chars: int | None = None
+) -> str:
+    """Cut plain text to ``max_bytes`` UTF-8 bytes, ending with a marker that says how much was cut.
+
+    Only the first ``max_bytes`` characters are ever encoded, so the cost is bounded by the budget, not by
+    ``text``. The marker is ``...[truncated N bytes]`` with ``N`` the original size (``original_bytes`` or
+    ``original_chars`` when the caller cut the text earlier: the text is then always marked), or
+    ``...[truncated N chars]`` when the exact byte size would need encoding a long non-ASCII text; a budget too
+    small for the marker gets ``…`` or a bare cut. Lone surrogates are dropped from a cut text (no exporter can
+    encode them).
+    """
+    if max_bytes <= 0:
+        return ""
+    earlier = original_bytes is not None or original_chars is not None
+    if not earlier and len(text) <= max_bytes and (text.isascii() or _utf8_size(text) <= max_bytes):
         return text
-    marker = f"...[truncated {len(raw)} bytes]"
-    keep = max(0, max_bytes - len(marker.encode("utf-8")))
-    return raw[:keep].decode("utf-8", errors="ignore") + marker
+    head = text[:max_bytes].encode("utf-8", "surrogatepass")
+    if original_chars is not None and original_bytes is None:
+        note = f"{original_chars} chars"
+    else:
+        note = _size_note(text, original_bytes, max_bytes)
+    marker = f"...[truncated {note}]"
+    keep = max_bytes - len(marker)
+    if keep < 0:
+        marker = _ELLIPSIS if max_bytes >= _ELLIPSIS_BYTES else ""
+        keep = max_bytes - _utf8_size(marker)
+    return head[:keep].decode("utf-8", "ignore") + marker
+
+
+_ELLIPSIS = "\u2026"
+_ELLIPSIS_BYTES = 3
+
+
+def _utf8_size(text: str) -> int:
+    """UTF-8 size of ``text``; O(1) for ASCII text (CPython knows), a full encode otherwise."""
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
+def _size_note(text: str, original_bytes: int | None, max_bytes: int) -> str:
+    if original_bytes is not None:
+        return f"{original_bytes} bytes"
+    if text.isascii() or len(text) <= 4 * max_bytes:
+        return f"{_utf8_size(text)} bytes"
+    return f"{len(text)} chars"
 
 
 def _shrink(value: Any, str_limit: int, list_limit: int) -> Any:
@@ -102,35 +139,61 @@ def _shrink(value: Any, str_limit: int, list_limit: int) -> Any:
     return value
 
 
-def fit_json(text: str, max_bytes: int) -> str:
-    """Fit a JSON document into ``max_bytes`` UTF-8 bytes and keep it valid JSON.
+MIN_FIT_JSON_BYTES = 19
+"""Smallest budget `fit_json` meets: below it, the result is the 19-byte marker ``{"_truncated":true}``."""
+_TRUNCATED_MARKER = '{"_truncated":true}'
+_SHRINK_STEPS = ((4096, 200), (1024, 50), (256, 20), (64, 5))
 
-    Long strings and long containers are cut first (each cut says so); if that is not enough, the result is
-    ``{"_truncated": true, "original_bytes": N, "preview": "..."}``. Text that is not JSON is cut as text.
+
+def fit_json(text: str, max_bytes: int, *, original_bytes: int | None = None, original_chars: int | None = None) -> str:
+    """Fit a JSON document into ``max_bytes`` UTF-8 bytes; anything cut comes back as valid JSON that says so.
+
+    ``text`` is returned unchanged when it fits (and was not cut before). Otherwise
+    long strings and long containers are cut first (each cut says so); if that is not enough, or ``text`` does not
+    parse (not JSON, or a JSON document cut earlier, whose size is then ``original_bytes`` or ``original_chars``),
+    the result is ``{"_truncated":true,"original_bytes":N,"preview":"..."}`` (``original_chars`` when only that is
+    known), with as much preview as fits. The result is always valid JSON of at most
+    ``max(max_bytes, MIN_FIT_JSON_BYTES)`` bytes. Never raises.
     """
-    size = utf8_len(text)
-    if size <= max_bytes:
+    earlier = original_bytes is not None or original_chars is not None
+    if not earlier and len(text) <= max_bytes and _utf8_size(text) <= max_bytes:
         return text
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return truncate_text(text, max_bytes)
-    if isinstance(value, (dict, list)):
-        for str_limit, list_limit in ((4096, 200), (1024, 50), (256, 20), (64, 5)):
-            if str_limit >= max_bytes:
-                continue
-            candidate = dumps(_shrink(value, str_limit, list_limit))
-            if utf8_len(candidate) <= max_bytes:
-                return candidate
-    envelope: dict[str, Any] = {TRUNCATED_KEY: True, "original_bytes": size, "preview": ""}
-    room = max_bytes - utf8_len(dumps(envelope)) - 8
+    if max_bytes < MIN_FIT_JSON_BYTES:
+        return _TRUNCATED_MARKER
+    if original_bytes is None and original_chars is not None:
+        size_field = f'"original_chars":{original_chars}'
+    else:
+        size_field = f'"original_bytes":{original_bytes if original_bytes is not None else _utf8_size(text)}'
+    if not earlier:
+        try:
+            value = json.loads(text)
+        except (ValueError, RecursionError):
+            value = None
+        if isinstance(value, (dict, list)):
+            for str_limit, list_limit in _SHRINK_STEPS:
+                if str_limit >= max_bytes:
+                    continue
+                try:
+                    candidate = dumps(_shrink(value, str_limit, list_limit))
+                except (ValueError, RecursionError):
+                    break
+                if _utf8_size(candidate) <= max_bytes:
+                    return candidate
+    return _envelope(text, size_field, max_bytes)
+
+
+def _envelope(text: str, size_field: str, max_bytes: int) -> str:
+    head = f'{{"{TRUNCATED_KEY}":true,{size_field}'
+    room = max_bytes - len(head) - len(',"preview":""}')
     if room <= 0:
-        return dumps({TRUNCATED_KEY: True})[:max_bytes] if max_bytes >= 17 else ""
-    preview = text[:room]
-    while utf8_len(dumps({**envelope, "preview": preview})) > max_bytes and preview:
-        preview = preview[: max(0, len(preview) - max(1, len(preview) // 10))]
-    envelope["preview"] = preview
-    return dumps(envelope)
+        return head + "}" if len(head) + 1 <= max_bytes else _TRUNCATED_MARKER
+    preview = text[:room].encode("utf-8", "ignore").decode("utf-8")
+    encoded = dumps(preview)
+    while _utf8_size(encoded) - 2 > room and preview:
+        over = _utf8_size(encoded) - 2 - room
+        preview = preview[: max(0, len(preview) - max(1, over // 6, len(preview) // 20))]
+        encoded = dumps(preview)
+    return f'{head},"preview":{encoded}}}'
 
 
 def looks_like_json(text: str) -> bool:

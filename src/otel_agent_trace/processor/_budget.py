@@ -1,120 +1,413 @@
-"""Redaction and payload budget applied to one span's attributes before export."""
+"""The payload budget: every value within ``max_attribute_bytes``, the whole span within ``max_span_bytes``.
+
+Pure functions over `SpanParts` (plain dicts and lists), run on the export thread. How a span is measured
+(`parts_bytes`, `span_bytes`): UTF-8 bytes of the span name, the status description, every attribute key and string
+value, every event name, every event and link attribute; 8 bytes per number, 1 per bool, 1 per sequence item on top
+of the item itself. Ids, timestamps and the resource (shared by a whole batch) are not counted.
+
+How a span over budget is brought within it (`SpanBudget.fit`), in this order, each step only if still needed:
+
+1. every value is cut to the per-attribute budget (JSON with `fit_json`, text with `truncate_text`);
+2. one cap ``C`` is found so that cutting every value longer than ``C`` to ``C`` makes the span fit ("water
+   filling": small values are untouched, the largest are cut to the same size; never below `MIN_VALUE_BYTES`);
+   Before that, if ``C`` would be below `USEFUL_VALUE_BYTES`, the fewest oldest non-``exception`` events are
+   dropped that let it stay above (200 large state snapshots: the latest ones are kept readable);
+3. if still over: links are dropped, last first; then attributes, largest first; then ``exception`` events;
+   then the name and status description are cut to `MIN_VALUE_BYTES`.
+
+Every cut and drop is listed in ``agent_trace.truncated`` (a cut value by its key, ``events[3].key`` for an event
+attribute, ``key (dropped)``, ``events: 12 of 200 dropped``...), the list itself kept within `MARKER_BYTES`.
+"""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from otel_agent_trace._internal.redact import DEFAULT_PATTERNS, Redactor, is_secret_key
-from otel_agent_trace._internal.serialize import fit_json, looks_like_json, truncate_text, utf8_len
+from opentelemetry.sdk.trace import ReadableSpan
 
-_MIN_ATTRIBUTE_BYTES = 64
+from otel_agent_trace._internal.serialize import fit_json, looks_like_json, truncate_text
 
+MIN_SPAN_BYTES = 1024
+"""Smallest span budget honoured: a smaller ``max_span_bytes`` is raised to this (room for the markers)."""
+MIN_VALUE_BYTES = 64
+"""No value is cut below this many bytes by the whole-span step (it drops entries instead)."""
+USEFUL_VALUE_BYTES = 512
+"""Before cutting every value below this, the oldest non-exception events are dropped instead."""
+MARKER_BYTES = 384
+"""Most bytes the ``agent_trace.truncated`` list may take; further entries become ``... and N more``."""
+_RESERVE = MARKER_BYTES + 128
+"""Room kept for ``agent_trace.truncated`` and ``agent_trace.redacted`` when a span must be cut."""
 
-class AttributeBudget:
-    """Applies redaction, a per-attribute and a per-span byte budget to attribute mappings."""
-
-    __slots__ = ("_any_secret", "max_attribute_bytes", "max_span_bytes", "redact", "redactor")
-
-    def __init__(
-        self,
-        *,
-        max_attribute_bytes: int,
-        max_span_bytes: int,
-        redact: bool = True,
-        extra_patterns: tuple[re.Pattern[str], ...] = (),
-    ) -> None:
-        self.max_attribute_bytes = max_attribute_bytes
-        self.max_span_bytes = max_span_bytes
-        self.redact = redact
-        self.redactor = Redactor(extra_patterns)
-        patterns = DEFAULT_PATTERNS + tuple(extra_patterns)
-        self._any_secret = re.compile("|".join(_scoped(p) for p in patterns))
-
-    def _redact(self, key: str, value: Any) -> tuple[Any, int]:
-        if is_secret_key(key) or self._may_hold_secret(value):
-            return self.redactor.redact_attribute(key, value)
-        return value, 0
-
-    def _may_hold_secret(self, value: Any) -> bool:
-        """Cheap pre-check: one combined regex pass, and a key scan for JSON text."""
-        if isinstance(value, str):
-            if len(value) >= 8 and self._any_secret.search(value) is not None:
-                return True
-            return looks_like_json(value) and '"' in value and _has_secret_key_text(value)
-        if isinstance(value, (list, tuple)) and value and isinstance(value[0], str):
-            return any(self._any_secret.search(v) for v in value)
-        return False
-
-    def _truncate(self, value: Any, limit: int) -> Any:
-        if isinstance(value, str):
-            if len(value) * 4 <= limit or utf8_len(value) <= limit:
-                return value
-            return fit_json(value, limit) if looks_like_json(value) else truncate_text(value, limit)
-        if isinstance(value, (list, tuple)) and value and isinstance(value[0], str):
-            if sum(_size(v) for v in value) <= limit:
-                return value
-            per_item = max(_MIN_ATTRIBUTE_BYTES, limit // max(1, len(value)))
-            return tuple(self._truncate(v, per_item) for v in value)
-        return value
-
-    def apply(self, attributes: Mapping[str, Any]) -> tuple[dict[str, Any] | None, int, list[str]]:
-        """Return (new attributes or ``None`` if unchanged, number of secrets redacted, truncated keys)."""
-        out: dict[str, Any] | None = None
-        redacted = 0
-        truncated: list[str] = []
-        for key, value in attributes.items():
-            new = value
-            if self.redact:
-                new, n = self._redact(key, new)
-                redacted += n
-            cut = self._truncate(new, self.max_attribute_bytes)
-            if cut is not new:
-                truncated.append(key)
-                new = cut
-            if new is not value:
-                if out is None:
-                    out = dict(attributes)
-                out[key] = new
-        current = out if out is not None else attributes
-        total = sum(_size(v) for v in current.values())
-        if total > self.max_span_bytes:
-            out = dict(current)
-            for key in sorted(out, key=lambda k: _size(out[k]), reverse=True):
-                if total <= self.max_span_bytes:
-                    break
-                size = _size(out[key])
-                limit = max(_MIN_ATTRIBUTE_BYTES, size - (total - self.max_span_bytes))
-                new = self._truncate(out[key], limit)
-                if new is not out[key]:
-                    out[key] = new
-                    total -= size - _size(new)
-                    if key not in truncated:
-                        truncated.append(key)
-        return out, redacted, truncated
+Location = tuple[Any, ...]
+"""Where a value sits: ``("a", key)``, ``("e", index, key)``, ``("l", index, key)``, ``("name",)``..."""
+Original = tuple[int, str]
+"""Size of a value before the application thread cut it: ``(n, "bytes" | "chars" | "items")``."""
 
 
-def _size(value: Any) -> int:
+@dataclass
+class EventParts:
+    """One event, mutable."""
+
+    name: str
+    attributes: dict[str, Any]
+    timestamp: int | None = None
+    index: int = 0
+    """Position in the span's original event list (set by `SpanBudget.fit`; labels and locations use it)."""
+
+
+@dataclass
+class LinkParts:
+    """One link, mutable (``context`` is kept as is)."""
+
+    context: Any
+    attributes: dict[str, Any]
+
+
+@dataclass
+class SpanParts:
+    """Everything of a span that the budget measures, mutable."""
+
+    name: str
+    status: str | None
+    attributes: dict[str, Any]
+    events: list[EventParts] = field(default_factory=list)
+    links: list[LinkParts] = field(default_factory=list)
+
+
+@dataclass
+class BudgetReport:
+    """What `SpanBudget.fit` cut and dropped."""
+
+    entries: list[str] = field(default_factory=list)
+    dropped_attributes: int = 0
+    dropped_events: int = 0
+    dropped_links: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.entries)
+
+    def marker(self) -> tuple[str, ...]:
+        """The ``agent_trace.truncated`` value: the entries, kept within `MARKER_BYTES`."""
+        out: list[str] = []
+        used = 0
+        for i, entry in enumerate(self.entries):
+            size = value_bytes(entry) + 1
+            if used + size > MARKER_BYTES - 24:
+                out.append(f"... and {len(self.entries) - i} more")
+                break
+            out.append(entry)
+            used += size
+        return tuple(out)
+
+
+def value_bytes(value: Any) -> int:
+    """Budget size of one attribute value (see the module docstring)."""
     if isinstance(value, str):
-        return len(value) if value.isascii() else utf8_len(value)
+        return len(value) if value.isascii() else len(value.encode("utf-8", "surrogatepass"))
+    if isinstance(value, bool):
+        return 1
+    if isinstance(value, (int, float)):
+        return 8
+    if isinstance(value, (bytes, bytearray)):
+        return len(value)
     if isinstance(value, (list, tuple)):
-        return sum(_size(v) for v in value)
-    return 8
+        return sum(value_bytes(item) + 1 for item in value)
+    return 0
 
 
-_SECRET_KEY_TEXT = re.compile(
-    r'(?i)"[^"]*(authorization|cookie|api[_-]?key|apikey|token|secret|password|passwd|private[_-]?key)"\s*:'
-)
+def mapping_bytes(attributes: Mapping[str, Any]) -> int:
+    """Budget size of an attribute mapping: keys and values."""
+    return sum(value_bytes(key) + value_bytes(value) for key, value in attributes.items())
 
 
-def _has_secret_key_text(text: str) -> bool:
-    return _SECRET_KEY_TEXT.search(text) is not None
+def parts_bytes(parts: SpanParts) -> int:
+    """Budget size of a whole span."""
+    total = value_bytes(parts.name) + value_bytes(parts.status or "") + mapping_bytes(parts.attributes)
+    total += sum(value_bytes(e.name) + mapping_bytes(e.attributes) for e in parts.events)
+    return total + sum(mapping_bytes(link.attributes) for link in parts.links)
 
 
-def _scoped(pattern: re.Pattern[str]) -> str:
-    """One alternative of the combined pre-check, with a leading inline ``(?i)`` turned into a scoped group."""
-    text = pattern.pattern
-    if text.startswith("(?i)"):
-        return f"(?i:{text[4:]})"
-    return f"(?:{text})"
+def span_bytes(span: ReadableSpan) -> int:
+    """Budget size of an SDK span, measured as `parts_bytes` measures it."""
+    total = value_bytes(span.name) + value_bytes(span.status.description or "") + mapping_bytes(span.attributes or {})
+    total += sum(value_bytes(e.name) + mapping_bytes(e.attributes or {}) for e in span.events)
+    return total + sum(mapping_bytes(link.attributes or {}) for link in span.links)
+
+
+def cut_text(text: str, limit: int, original: Original | None = None) -> str:
+    """Cut one string to ``limit`` bytes: JSON stays valid JSON (`fit_json`), text ends with a marker."""
+    kwargs: dict[str, int] = {}
+    if original is not None and original[1] in ("bytes", "chars"):
+        kwargs[f"original_{original[1]}"] = original[0]
+    if looks_like_json(text):
+        return fit_json(text, limit, **kwargs)
+    return truncate_text(text, limit, **kwargs)
+
+
+def cut_value(value: Any, limit: int, original: Original | None = None) -> Any:
+    """Cut a string or a sequence to ``limit`` bytes; anything else is returned as is."""
+    if isinstance(value, str):
+        return cut_text(value, limit, original)
+    if isinstance(value, (list, tuple)) and value_bytes(value) > limit:
+        kept: list[Any] = []
+        used = 0
+        for item in value:
+            size = value_bytes(item) + 1
+            if used + size > limit:
+                if isinstance(item, str) and limit - used > MIN_VALUE_BYTES:
+                    kept.append(truncate_text(item, limit - used - 1))
+                break
+            kept.append(item)
+            used += size
+        return tuple(kept)
+    return value
+
+
+def _shrinkable(value: Any) -> bool:
+    return isinstance(value, (str, list, tuple))
+
+
+class SpanBudget:
+    """Applies the per-attribute and the whole-span budget to `SpanParts` (see the module docstring)."""
+
+    __slots__ = ("max_attribute_bytes", "max_span_bytes")
+
+    def __init__(self, *, max_attribute_bytes: int, max_span_bytes: int) -> None:
+        self.max_span_bytes = max(MIN_SPAN_BYTES, max_span_bytes)
+        self.max_attribute_bytes = max(MIN_VALUE_BYTES, min(max_attribute_bytes, self.max_span_bytes - _RESERVE))
+
+    def fit(
+        self, parts: SpanParts, originals: Mapping[Location, Original] | None = None, *, redacted: int = 0
+    ) -> BudgetReport:
+        """Bring ``parts`` within budget in place; ``originals`` says which values were cut earlier, and how big."""
+        report = BudgetReport()
+        for i, event in enumerate(parts.events):
+            event.index = i
+        sizes: Mapping[Location, Original] = originals or {}
+        sources: dict[Location, Any] = {}
+        self._per_value(parts, sizes, sources, report)
+        total = parts_bytes(parts)
+        markers = (len("agent_trace.redacted") + 8 if redacted else 0) + (_RESERVE if report else 0)
+        if total + markers <= self.max_span_bytes:
+            return report
+        target = self.max_span_bytes - _RESERVE
+        total = self._drop_for_useful_cap(parts, total, target, report)
+        total = self._water_fill(parts, sizes, sources, total, target, report)
+        if total > target:
+            total = self._drop_links(parts, total, target, report)
+        if total > target:
+            total = self._drop_attributes(parts, total, target, report)
+        if total > target:
+            total = self._drop_events(parts, range(len(parts.events)), total, target, report)
+        if total > target:
+            name = cut_text(parts.name, MIN_VALUE_BYTES)
+            status = cut_text(parts.status, MIN_VALUE_BYTES) if parts.status else parts.status
+            if name != parts.name:
+                parts.name = name
+                report.entries.append("(span name)")
+            if status != parts.status:
+                parts.status = status
+                report.entries.append("(status description)")
+        return report
+
+    # -- step 1 ---------------------------------------------------------------------------------------------------
+    def _per_value(
+        self, parts: SpanParts, sizes: Mapping[Location, Original], sources: dict[Location, Any], report: BudgetReport
+    ) -> None:
+        limit = self.max_attribute_bytes
+        for loc, label in ((("name",), "(span name)"), (("status",), "(status description)")):
+            text = parts.name if loc == ("name",) else parts.status
+            if not text:
+                continue
+            new = cut_text(text, limit, sizes.get(loc))
+            if new is not text or loc in sizes:
+                report.entries.append(label)
+                if loc == ("name",):
+                    parts.name = new
+                else:
+                    parts.status = new
+        self._cut_mapping(parts.attributes, ("a",), "", sizes, sources, report)
+        for event in parts.events:
+            i = event.index
+            new = cut_text(event.name, limit, sizes.get(("e", i)))
+            if new is not event.name or ("e", i) in sizes:
+                event.name = new
+                report.entries.append(f"events[{i}] (name)")
+            self._cut_mapping(event.attributes, ("e", i), f"events[{i}].", sizes, sources, report)
+        for i, link in enumerate(parts.links):
+            self._cut_mapping(link.attributes, ("l", i), f"links[{i}].", sizes, sources, report)
+
+    def _cut_mapping(
+        self,
+        attributes: dict[str, Any],
+        where: Location,
+        label: str,
+        sizes: Mapping[Location, Original],
+        sources: dict[Location, Any],
+        report: BudgetReport,
+    ) -> None:
+        for key, value in attributes.items():
+            if not _shrinkable(value):
+                continue
+            loc = (*where, key)
+            original = sizes.get(loc)
+            new = cut_value(value, self.max_attribute_bytes, original)
+            if new is not value or original is not None:
+                attributes[key] = new
+                sources[loc] = value
+                report.entries.append(label + key)
+
+    # -- step 2 ---------------------------------------------------------------------------------------------------
+    def _slots(self, parts: SpanParts, skip: frozenset[int] = frozenset()) -> list[_Slot]:
+        slots = [
+            _Slot(value_bytes(value), parts.attributes, key, ("a", key), key)
+            for key, value in parts.attributes.items()
+            if _shrinkable(value)
+        ]
+        for event in parts.events:
+            if event.index in skip:
+                continue
+            for key, value in event.attributes.items():
+                if _shrinkable(value):
+                    label = f"events[{event.index}].{key}"
+                    slots.append(_Slot(value_bytes(value), event.attributes, key, ("e", event.index, key), label))
+        for i, link in enumerate(parts.links):
+            for key, value in link.attributes.items():
+                if _shrinkable(value):
+                    slots.append(_Slot(value_bytes(value), link.attributes, key, ("l", i, key), f"links[{i}].{key}"))
+        return slots
+
+    def _drop_for_useful_cap(self, parts: SpanParts, total: int, target: int, report: BudgetReport) -> int:
+        """Drop the fewest oldest non-exception events that let every remaining value keep `USEFUL_VALUE_BYTES`."""
+        droppable = [e for e in parts.events if e.name != "exception"]
+        if not droppable:
+            return total
+        event_bytes = [value_bytes(e.name) + mapping_bytes(e.attributes) for e in droppable]
+
+        def cap_after(k: int) -> int | None:
+            skip = frozenset(e.index for e in droppable[:k])
+            sizes = [slot.size for slot in self._slots(parts, skip)]
+            rest = total - sum(event_bytes[:k])
+            return _cap(sizes, target - (rest - sum(sizes)))
+
+        def good(k: int) -> bool:
+            cap = cap_after(k)
+            return cap is None or cap >= USEFUL_VALUE_BYTES
+
+        if good(0):
+            return total
+        low, high = 1, len(droppable)
+        if not good(high):
+            low = high
+        while low < high:
+            mid = (low + high) // 2
+            if good(mid):
+                high = mid
+            else:
+                low = mid + 1
+        return self._drop_events(parts, [parts.events.index(e) for e in droppable[:low]], total, 0, report, all_=True)
+
+    def _water_fill(
+        self,
+        parts: SpanParts,
+        sizes: Mapping[Location, Original],
+        sources: Mapping[Location, Any],
+        total: int,
+        target: int,
+        report: BudgetReport,
+    ) -> int:
+        slots = self._slots(parts)
+        if not slots:
+            return total
+        cap = _cap([slot.size for slot in slots], target - (total - sum(slot.size for slot in slots)))
+        if cap is None:
+            return total
+        seen = set(report.entries)
+        for slot in slots:
+            if slot.size > cap:
+                # Cut the value as it was before step 1, so a marker never wraps another marker.
+                new = cut_value(sources.get(slot.loc, slot.owner[slot.key]), cap, sizes.get(slot.loc))
+                total -= slot.size - value_bytes(new)
+                slot.owner[slot.key] = new
+                if slot.label not in seen:
+                    report.entries.append(slot.label)
+                    seen.add(slot.label)
+        return total
+
+    # -- step 3 ---------------------------------------------------------------------------------------------------
+    def _drop_events(
+        self,
+        parts: SpanParts,
+        positions: Iterable[int],
+        total: int,
+        target: int,
+        report: BudgetReport,
+        *,
+        all_: bool = False,
+    ) -> int:
+        """Drop the events at ``positions`` (in that order) until the span fits, or all of them if ``all_``."""
+        count = len(parts.events) + report.dropped_events
+        dropped: set[int] = set()
+        for i in positions:
+            if total <= target and not all_:
+                break
+            event = parts.events[i]
+            total -= value_bytes(event.name) + mapping_bytes(event.attributes)
+            dropped.add(i)
+        if dropped:
+            gone = {f"events[{parts.events[i].index}]" for i in dropped}
+            parts.events = [e for i, e in enumerate(parts.events) if i not in dropped]
+            report.dropped_events += len(dropped)
+            report.entries = [
+                e
+                for e in report.entries
+                if not e.startswith("events: ") and e.partition(".")[0].split(" ")[0] not in gone
+            ]
+            report.entries.append(f"events: {report.dropped_events} of {count} dropped")
+        return total
+
+    def _drop_links(self, parts: SpanParts, total: int, target: int, report: BudgetReport) -> int:
+        count = len(parts.links)
+        while parts.links and total > target:
+            total -= mapping_bytes(parts.links.pop().attributes)
+        if len(parts.links) < count:
+            report.dropped_links += count - len(parts.links)
+            report.entries.append(f"links: {count - len(parts.links)} of {count} dropped")
+        return total
+
+    def _drop_attributes(self, parts: SpanParts, total: int, target: int, report: BudgetReport) -> int:
+        attributes = parts.attributes
+        for key in sorted(attributes, key=lambda k: value_bytes(k) + value_bytes(attributes[k]), reverse=True):
+            if total <= target:
+                break
+            total -= value_bytes(key) + value_bytes(attributes.pop(key))
+            report.dropped_attributes += 1
+            report.entries.append(f"{key} (dropped)")
+        return total
+
+
+@dataclass
+class _Slot:
+    """One value the water filling may cut."""
+
+    size: int
+    owner: dict[str, Any]
+    key: str
+    loc: Location
+    label: str
+
+
+def _cap(sizes: Sequence[int], room: int) -> int | None:
+    """Largest ``C`` (at least `MIN_VALUE_BYTES`) with ``sum(min(s, C)) <= room``; ``None`` if no cut is needed."""
+    if sum(sizes) <= room:
+        return None
+    ordered = sorted(sizes)
+    below = 0
+    for i, size in enumerate(ordered):
+        rest = len(ordered) - i
+        if below + size * rest > room:
+            return max(MIN_VALUE_BYTES, (room - below) // rest)
+        below += size
+    return None  # pragma: no cover - unreachable: sum(sizes) > room
