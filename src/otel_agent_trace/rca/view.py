@@ -183,14 +183,28 @@ class TraceView:
 
     @cached_property
     def agent_of(self) -> dict[str, str]:
-        """Name of the agent each span runs in (its nearest ``invoke_agent`` ancestor, itself included)."""
+        """Name of the agent each span runs in.
+
+        An agent span names itself; another span runs in its nearest agent ancestor, unless it names its own agent
+        (``gen_ai.agent.name``) and that ancestor is the run's root or there is none: a group chat or a replayed
+        log, one named step per message under one session span.
+        """
         out: dict[str, str] = {}
+        holder: dict[str, str | None] = {}
         for _, span in self.trace.walk():
-            parent = self.parent[span.span_id]
-            if self.kind[span.span_id] == "agent":
-                out[span.span_id] = str(span.attributes.get(GEN_AI_AGENT_NAME, span.name.replace("invoke_agent ", "")))
+            span_id = span.span_id
+            parent = self.parent[span_id]
+            own = str(span.attributes.get(GEN_AI_AGENT_NAME, "") or "")
+            inherited = holder.get(parent) if parent else None
+            if self.kind[span_id] == "agent":
+                out[span_id] = own or span.name.replace("invoke_agent ", "")
+                holder[span_id] = span_id
+            elif own and (inherited is None or self.parent[inherited] is None):
+                out[span_id] = own
+                holder[span_id] = inherited
             else:
-                out[span.span_id] = out.get(parent, "") if parent else str(span.attributes.get(GEN_AI_AGENT_NAME, ""))
+                out[span_id] = out.get(parent, "") if parent else ""
+                holder[span_id] = inherited
         return out
 
     def ancestors(self, span_id: str) -> list[str]:
