@@ -60,6 +60,10 @@ def test_surrounding_text_is_kept() -> None:
     out, n = DEFAULT.redact_text(f"connect to postgres://app:{password}@db:5432/app then retry")
     assert out == f"connect to postgres://app:{REDACTED}@db:5432/app then retry"
     assert n == 1
+    long_jwt = "eyJhbGciOiJIUzI1NiJ9.eyJ" + rnd(30_000) + "." + rnd(43)
+    assert DEFAULT.redact_text(f"a {long_jwt} b") == (f"a {REDACTED} b", 1)  # longer than the rule's window
+    long_key = "sk-proj-" + rnd(5000)
+    assert DEFAULT.redact_text(f"a {long_key} b") == (f"a {REDACTED} b", 1)
     key = "sk-proj-" + rnd(40)
     out, n = DEFAULT.redact_text(f"keys {key} and {key}.")
     assert out == f"keys {REDACTED} and {REDACTED}."
@@ -98,6 +102,9 @@ FALSE_POSITIVES = [
     "const token = await getToken();\nfetch(url, { headers: { Authorization: `Bearer ${token}` } });\n",
     "if (!apiKey) throw new Error('missing api key');\nconst pwd = process.cwd();\n",
     "f(password=password, token=token, api_key=api_key)",
+    "SECRET_KEY = settings.SECRET_KEY\nself.api_key = config.api_key\n",
+    "The API key is stored in the environment variable OPENAI_API_KEY; export OPENAI_API_KEY=$(cat key.txt)",
+    "Use `Authorization: Bearer <token>`, set password: <your password>, api_key: ${OPENAI_API_KEY}",
     "The skeleton key; ask-me-anything; task-force; AKIA is an AWS prefix; sk- keys start with sk-.",
     "Tokens per second: 85.3. The basic plan costs $10. Secret Service agents arrived.",
 ]
@@ -166,6 +173,9 @@ HOSTILE = {
     "A": lambda n: "A" * n,
     "quote": lambda n: 'token="' + "x" * n,
     "header": lambda n: "Authorization: " * (n // 15),
+    "jwt": lambda n: "eyJ" * (n // 3),
+    "jwt-dots": lambda n: ("eyJhbGciOi." + "b" * 100) * (n // 111),
+    "assign-quoted": lambda n: 'token="a' * (n // 8),
 }
 
 
@@ -173,7 +183,7 @@ HOSTILE = {
 @pytest.mark.parametrize("shape", sorted(HOSTILE))
 def test_hostile_input_is_linear(shape: str, engine: str) -> None:
     redactor = Redactor(engine=engine)
-    small, large = HOSTILE[shape](50_000), HOSTILE[shape](1_000_000)
+    small, large = HOSTILE[shape](25_000), HOSTILE[shape](500_000)
     redactor.redact_attribute("x", small)  # warm-up
     t_small = min(_duration(lambda t: redactor.redact_attribute("x", t), small) for _ in range(3))
     t_large = _duration(lambda t: redactor.redact_attribute("x", t), large)

@@ -443,9 +443,9 @@ RULES: tuple[SecretRule, ...] = (
     _p(
         "jwt",
         "JSON Web Token (eyJ...)",
-        _B + r"eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}",
+        _B + r"eyJ[A-Za-z0-9_\-]{8,512}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}",
         "eyJ",
-        window=16384,
+        window=65536,
     ),
     _p(
         "url-userinfo",

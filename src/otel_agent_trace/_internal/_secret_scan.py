@@ -79,6 +79,8 @@ def _assignment_ok(text: str, m: re.Match[str], start: int, end: int) -> bool:
     spaced = m.start("sep") > m.end("key") + 1 or m.end("sep") < start
     if m.group("sep") == "=" and not spaced and (before in "\n\r" or (key_run.isupper() and before.isspace())):
         return True  # .env / shell style: OPENAI_API_KEY=..., password=...
+    if m.group("sep") != ":" and "." in value and _DOTTED_NAME.fullmatch(value) is not None:
+        return False  # an attribute access in code: settings.SECRET_KEY, self.token
     if m.group("key").lower() in _PASSWORD_KEYS:
         code_like = (
             m.group("sep") != ":" and _DOTTED_NAME.fullmatch(value) is not None and (spaced or after in (")", ","))
