@@ -155,6 +155,20 @@ def test_recorded_traces_are_deterministic_but_for_ids_and_times() -> None:
 
     one, two = build_corpus(limit=2), build_corpus(limit=2)
     assert [canonical(c) for c in one] == [canonical(c) for c in two]
+    assert [[(s.span_id, s.start_ns, s.end_ns) for s in c.failing.trace.spans] for c in one] == [
+        [(s.span_id, s.start_ns, s.end_ns) for s in c.failing.trace.spans] for c in two
+    ]
+    assert [score_case(c, with_baseline=True) for c in one] == [score_case(c, with_baseline=True) for c in two]
+
+
+def test_replayed_times_look_like_an_agent_run(corpus: list[Case]) -> None:
+    trace = corpus[0].failing.trace
+    steps = [s for s in trace.spans if s.name.startswith("step ")]
+    assert all(s.duration_ns >= 500_000_000 for s in steps)  # model turns take seconds, not microseconds
+    for span in trace.spans:
+        parent = trace.by_id.get(span.parent_span_id or "")
+        if parent is not None:
+            assert parent.start_ns <= span.start_ns <= span.end_ns <= parent.end_ns
 
 
 def test_scoring_end_to_end_on_a_subset(tmp_path) -> None:

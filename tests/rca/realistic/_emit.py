@@ -2,13 +2,15 @@
 
 The spans go through the real `AgentSpanProcessor` (content capture on) into an in-memory exporter, are encoded
 as OTLP-JSON by the exporters' encoder and read back by the public loader, so the RCA sees exactly what it would
-read from a collector's file.
+read from a collector's file. Ids come from a seeded generator and times from the replay clock (`_clock`), so a
+recording is reproducible.
 """
 
 from __future__ import annotations
 
 import builtins
 import json
+import random
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ from opentelemetry import trace as otel_trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 
 import otel_agent_trace as oat
 from otel_agent_trace._internal.settings import set_settings
@@ -28,6 +31,7 @@ from otel_agent_trace.model import Trace, group_traces, spans_from_otlp
 from otel_agent_trace.processor import AgentSpanProcessor
 from otel_agent_trace.semconv.gen_ai import GEN_AI_AGENT_NAME
 
+from ._clock import replay_times
 from ._script import Node, Scenario
 
 
@@ -67,6 +71,19 @@ class EmittedRun:
     """Taken from the live span when it was recorded (the label's key is resolved independently)."""
 
 
+class _SeededIds(RandomIdGenerator):
+    """Trace and span ids from a seeded generator, so that a recording is the same every time."""
+
+    def __init__(self) -> None:
+        self.rng = random.Random(0)
+
+    def generate_span_id(self) -> int:
+        return self.rng.getrandbits(64) or 1
+
+    def generate_trace_id(self) -> int:
+        return self.rng.getrandbits(128) or 1
+
+
 class Recorder:
     """A tracer provider as ``init()`` builds one (content capture on, no exporter), plus an in-memory exporter."""
 
@@ -78,6 +95,8 @@ class Recorder:
             instrumentors="none",
             set_global=False,
         )
+        self.ids = _SeededIds()
+        self.provider.id_generator = self.ids  # read when the manual API's tracer is first made
         self.exporter = InMemorySpanExporter()
         self.provider.add_span_processor(AgentSpanProcessor(SimpleSpanProcessor(self.exporter)))
         self._decisive: str | None = None
@@ -86,12 +105,15 @@ class Recorder:
         """Run the scenario through the manual API and read its trace back."""
         self.exporter.clear()
         self._decisive = None
+        run_key = f"{scenario.system}:{scenario.category}:{scenario.shape}:{scenario.seed}"
+        self.ids.rng.seed(f"ids:{run_key}")
         try:
             with oat.agent_session(f"s-{scenario.system}-{scenario.seed}", user_id="benchmark"):
                 self._root(scenario)
         except Exception:  # the run failed by raising: the harness logs it and goes on to the next task
             pass
         document = spans_to_otlp_json(list(self.exporter.get_finished_spans()))
+        replay_times(document, run_key)
         traces = group_traces(spans_from_otlp(json.loads(json.dumps(document))))
         if len(traces) != 1:
             raise AssertionError(f"expected one trace per run, got {len(traces)}")
