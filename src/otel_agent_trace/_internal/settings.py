@@ -6,8 +6,8 @@ import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
-from otel_agent_trace._internal._secret_rules import RULE_IDS, SecretRule
 from otel_agent_trace.environment_variables import (
     OTEL_AGENT_TRACE_ENVIRONMENT,
     OTEL_AGENT_TRACE_MAX_ATTRIBUTE_BYTES,
@@ -16,6 +16,9 @@ from otel_agent_trace.environment_variables import (
     OTEL_AGENT_TRACE_REDACT_PATTERNS,
     OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT,
 )
+
+if TYPE_CHECKING:
+    from otel_agent_trace._internal._secret_rules import SecretRule
 
 _TRUE = {"1", "true", "yes", "on", "span_only", "span_and_event"}
 _FALSE = {"", "0", "false", "no", "off", "no_content", "event_only"}
@@ -70,6 +73,8 @@ def parse_rule_ids(name: str, raw: str | Iterable[str] | None) -> tuple[str, ...
     """Parse redaction rule ids (comma-separated or a list), raising `ConfigurationError` naming an unknown one."""
     if raw is None:
         return ()
+    from otel_agent_trace._internal._secret_rules import RULE_IDS  # the rule table loads only when needed
+
     items = raw.split(",") if isinstance(raw, str) else list(raw)
     ids = tuple(dict.fromkeys(str(i).strip() for i in items if str(i).strip()))
     unknown = [i for i in ids if i not in RULE_IDS]
