@@ -34,6 +34,8 @@ CYCLE = "<cycle>"
 _INT_MARKER_BITS = 14_000
 """Ints wider than this (about 4,200 digits, under Python's 4,300-digit str limit) become a marker."""
 _SORT_KEY_BYTES = 64
+_FAST_INT = 1 << 62
+NAME_KEY_CHARS = 256
 _MISSING = object()
 
 
@@ -178,8 +180,9 @@ class _Encoder:
         return self.limit - self.used
 
     def write(self, piece: str, size: int | None = None) -> None:
-        size = text_size(piece) if size is None else size
-        if size > self.room():
+        if size is None:
+            size = len(piece) if piece.isascii() else text_size(piece)
+        if size > self.limit - self.used:
             raise _Cut
         self.parts.append(piece)
         self.used += size
@@ -253,7 +256,10 @@ class _Encoder:
             key: Any
             try:
                 key, item = item
-                key_json = encode_basestring(key_text(key, max(self.room(), MIN_BUDGET)))
+                if type(key) is str and len(key) <= NAME_KEY_CHARS:  # the common case, fast
+                    key_json = encode_basestring(key)
+                else:
+                    key_json = encode_basestring(key_text(key, max(self.room(), MIN_BUDGET)))
             except Exception as exc:  # noqa: BLE001 - not a pair, or a key no text can be made of
                 key_json, item = encode_basestring(f"<bad key {frame.count}>"), f"<unserializable: {type_name(exc)}>"
             self.write(sep + key_json + ":")
@@ -277,6 +283,17 @@ class _Encoder:
         self.used += 1
 
     def value(self, value: Any) -> None:
+        kind = type(value)
+        if kind is str and len(value) <= self.limit - self.used:  # fast path for the common cases
+            piece = encode_basestring(value)
+            size = len(piece) if piece.isascii() else text_size(piece)
+            if size <= self.limit - self.used:
+                self.parts.append(piece)
+                self.used += size
+                return
+        elif kind is int and -_FAST_INT < value < _FAST_INT:
+            self.write(int.__repr__(value))
+            return
         try:
             self._value(value)
         except _Cut:
