@@ -68,6 +68,12 @@ def _raw(attributes: Any) -> Mapping[str, Any]:
     return inner if isinstance(inner, dict) else (attributes or {})
 
 
+def _span_attributes(span: ReadableSpan) -> Any:
+    # ReadableSpan.attributes wraps the SDK's BoundedAttributes in a MappingProxyType, hiding its plain dict.
+    inner = getattr(span, "_attributes", None)
+    return inner if inner is not None else span.attributes
+
+
 def _original(value: str) -> Original:
     # str.isascii() is O(1) in CPython; the byte size of a long non-ASCII text would need a full encode.
     return (len(value), "bytes") if value.isascii() else (len(value), "chars")
@@ -126,7 +132,7 @@ def _slice_text(text: str, hold: int, loc: Location, originals: dict[Location, O
 def prepare(span: ReadableSpan, hold: int, extra: Mapping[str, Any] | None) -> ReadableSpan:
     """``span`` itself when nothing is over ``hold`` characters and nothing is to be attached; else a `PreparedSpan`."""
     originals: dict[Location, Original] = {}
-    attributes = slice_mapping(span.attributes, hold, ("a",), originals)
+    attributes = slice_mapping(_span_attributes(span), hold, ("a",), originals)
     name = _slice_text(span.name, hold, ("name",), originals)
     status = span.status
     if status.description and len(status.description) > hold:

@@ -13,7 +13,8 @@ from opentelemetry.sdk.trace.export import SpanExporter
 from opentelemetry.trace import StatusCode, get_current_span
 
 from otel_agent_trace._internal.context import Correlation, RunState, current_correlation, current_run
-from otel_agent_trace._internal.errors import handle_internal_errors
+from otel_agent_trace._internal.errors import handle_internal_errors, log_internal_error
+from otel_agent_trace._internal.redact import Redactor
 from otel_agent_trace._internal.settings import Settings, get_settings
 from otel_agent_trace.semconv import agent as A
 from otel_agent_trace.semconv import gen_ai as G
@@ -90,7 +91,7 @@ class AgentSpanProcessor(SpanProcessor):
             max_attribute_bytes=settings.max_attribute_bytes,
             max_span_bytes=settings.max_span_bytes,
             redact=redact,
-            extra_patterns=settings.redact_patterns,
+            redactor=Redactor.from_settings(settings),
         )
         self.hold = self.transformer.budget.max_attribute_bytes + HOLD_MARGIN_CHARS
         """Longest value (in characters) kept whole on the application thread."""
@@ -111,10 +112,15 @@ class AgentSpanProcessor(SpanProcessor):
     # -- start ----------------------------------------------------------------------------------------------------
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         """Stamp correlation ids and the run id; then the delegate's ``on_start``."""
-        with handle_internal_errors("AgentSpanProcessor.on_start"):
+        # try/except rather than handle_internal_errors: this runs for every span, on the application thread.
+        try:
             self._stamp(span, parent_context)
-        with handle_internal_errors("AgentSpanProcessor.on_start delegate"):
+        except Exception:  # noqa: BLE001 - a processor hook must never raise into the application
+            log_internal_error("AgentSpanProcessor.on_start")
+        try:
             self.delegate.on_start(span, parent_context=parent_context)
+        except Exception:  # noqa: BLE001 - see above
+            log_internal_error("AgentSpanProcessor.on_start delegate")
 
     def _stamp(self, span: Span, parent_context: Context | None) -> None:
         trace_id = span.context.trace_id
@@ -138,14 +144,19 @@ class AgentSpanProcessor(SpanProcessor):
     # -- end ------------------------------------------------------------------------------------------------------
     def on_end(self, span: ReadableSpan) -> None:
         """Slice over-long values, note the state snapshot, hand the span on (transformed first if not ours)."""
-        out: ReadableSpan | None = span
-        with handle_internal_errors("AgentSpanProcessor.on_end"):
-            out = prepare(span, self.hold, self._snapshot(span))
-        if self.transform_inline and out is not None:
-            out = self.transformer.export_form(out)
+        prepared: ReadableSpan = span
+        try:
+            prepared = prepare(span, self.hold, self._snapshot(span))
+        except Exception:  # noqa: BLE001 - see on_start; the span goes on as it is and is still redacted later
+            log_internal_error("AgentSpanProcessor.on_end")
+        out: ReadableSpan | None = prepared
+        if self.transform_inline:
+            out = self.transformer.export_form(prepared)  # never raises; None when nothing safe can be made of it
         if out is not None:
-            with handle_internal_errors("AgentSpanProcessor.on_end delegate"):
+            try:
                 self.delegate.on_end(out)
+            except Exception:  # noqa: BLE001 - see on_start
+                log_internal_error("AgentSpanProcessor.on_end delegate")
 
     def _snapshot(self, span: ReadableSpan) -> Mapping[str, str] | None:
         """The run's latest state snapshot, if ``span`` failed or is the run's own span."""

@@ -7,7 +7,6 @@ replaced by `SCRUBBED`; a span whose transformation fails as a whole is exported
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -39,11 +38,11 @@ class SpanTransformer:
         max_attribute_bytes: int,
         max_span_bytes: int,
         redact: bool = True,
-        extra_patterns: tuple[re.Pattern[str], ...] = (),
+        redactor: Redactor | None = None,
     ) -> None:
         self.budget = SpanBudget(max_attribute_bytes=max_attribute_bytes, max_span_bytes=max_span_bytes)
         self.redact = redact
-        self.redactor = Redactor(extra_patterns)
+        self.redactor = redactor or Redactor()
         self._resources: dict[int, tuple[Resource, Resource]] = {}
         self._lock = threading.Lock()
 
