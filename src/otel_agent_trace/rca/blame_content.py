@@ -40,15 +40,12 @@ def answer_of(ctx: AnalysisContext, prov: Provenance) -> tuple[str | None, str]:
     candidates = [failure] + [s.span_id for s in view.spans if view.is_ancestor(failure, s.span_id)]
     with_text = [s for s in candidates if prov.out_text.get(s, "").strip()]
     if outcome is not None and outcome.actual:
-        wanted = set(shingles(outcome.actual))
-        if wanted:
-            best = max(
-                with_text,
-                key=lambda s: (len(wanted.intersection(shingles(prov.out_text[s]))), view.by_id[s].end_ns),
-                default=None,
-            )
-            return best, outcome.actual
-        return None, outcome.actual
+        wanted = set(shingles(outcome.actual)) | set(claims(outcome.actual))
+        scored = [
+            (len(wanted.intersection(shingles(prov.out_text[s]) + claims(prov.out_text[s]))), s) for s in with_text
+        ]
+        best = max(((n, view.by_id[s].end_ns, view.order[s], s) for n, s in scored if n), default=None)
+        return (best[3] if best else None), outcome.actual
     if failure in with_text:
         return failure, prov.out_text[failure]
     if outcome is None or outcome.kind == "exception":
@@ -65,11 +62,13 @@ def decisive_claims(ctx: AnalysisContext, prov: Provenance, answer: str) -> dict
     """
     outcome = ctx.outcome
     expected = set(claims(outcome.expected)) if outcome and outcome.expected else set()
+    kinds = {c[:2] for c in expected}
     out: dict[str, float] = {}
     for claim in claims(answer):
-        if claim in prov.given or claim in expected:
+        if claim in prov.given or claim in expected or _formula(claim):
             continue
-        out[claim] = 1.0 if expected else 0.6
+        # what contradicts the expected answer weighs most: a number where a number was expected...
+        out[claim] = (1.0 if claim[:2] in kinds else 0.2) if expected else 0.6
     error = ctx.failure_error()
     if error is not None and ctx.failure is not None:
         for claim in claims(f"{error.message}"):
@@ -79,6 +78,16 @@ def decisive_claims(ctx: AnalysisContext, prov: Provenance, answer: str) -> dict
             if claim not in prov.given:
                 out.setdefault(claim, 0.3)
     return out
+
+
+_FORMULA_WORDS = frozenset(
+    "final answer answers result results summary conclusion terminate plan step steps note output task".split()
+)
+
+
+def _formula(claim: str) -> bool:
+    """A capitalized answer marker (``FINAL ANSWER``), not a claim."""
+    return claim.startswith("e:") and all(w in _FORMULA_WORDS for w in claim[2:].split())
 
 
 def content_blame(ctx: AnalysisContext, prov: Provenance, add: Add) -> None:
@@ -99,7 +108,15 @@ def content_blame(ctx: AnalysisContext, prov: Provenance, add: Add) -> None:
         detail = f"first stated {shown}, which the failure turns on, without support in anything it received"
         add(span_id, "first_introduction", detail, FIRST_INTRODUCTION * sum(w for _, w in found) / total)
     _wrote_answer(ctx, prov, answer, add)
-    reach = set(prov.upstream(answer_span or failure)) | {answer_span or failure} | set(by_span)
+    upstream = prov.upstream(answer_span or failure)
+    for span_id, hops in sorted(upstream.items(), key=lambda kv: ctx.view.order[kv[0]]):
+        add(
+            span_id,
+            "provenance",
+            f"its content reached the failing answer ({hops} hop{'s' if hops > 1 else ''})",
+            0.01 / hops,
+        )
+    reach = set(upstream) | {answer_span or failure} | set(by_span)
     for span_id, evidence in sorted(content_signals(ctx.view, prov).items(), key=lambda kv: ctx.view.order[kv[0]]):
         for item in evidence:
             if span_id in reach:

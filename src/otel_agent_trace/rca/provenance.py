@@ -86,6 +86,7 @@ def provenance(view: TraceView) -> Provenance:
         prov.given.update(shingles(text))
     shingle_src: dict[str, str] = {}
     claim_seen: set[str] = set()
+    claim_src: dict[str, str] = {}
     order = sorted(set(prov.in_text) | set(prov.out_text), key=lambda s: (view.by_id[s].end_ns, view.order[s]))
     for span_id in order:
         in_text = prov.in_text.get(span_id, "")
@@ -99,17 +100,23 @@ def provenance(view: TraceView) -> Provenance:
         if counts:
             prov.fed[span_id] = _shares(counts, len(in_sh))
         out_sh = shingles(out_text)
+        out_claims = claims(out_text)
         relayed: dict[str, int] = defaultdict(int)
         for sh in out_sh:
             source = shingle_src.get(sh)
             if source is not None:
                 relayed[source] += 1
+        for claim in out_claims:
+            source = claim_src.get(claim)
+            if source is not None:
+                relayed[source] += 1
         if relayed:
-            prov.relayed[span_id] = _shares(relayed, len(out_sh))
+            prov.relayed[span_id] = _shares(relayed, len(out_sh) + len(out_claims))
         given = _is_given(view, span_id)
         supported = set(claims(in_text)) | claim_seen | prov.given
         new = []
-        for claim in claims(out_text):
+        for claim in out_claims:
+            claim_src[claim] = span_id
             prov.first_output.setdefault(claim, span_id)
             if given:
                 prov.given.add(claim)
