@@ -81,7 +81,22 @@ def decisive_claims(ctx: AnalysisContext, prov: Provenance, answer: str) -> dict
 
 
 _FORMULA_WORDS = frozenset(
-    "final answer answers result results summary conclusion terminate plan step steps note output task".split()
+    [
+        "final",
+        "answer",
+        "answers",
+        "result",
+        "results",
+        "summary",
+        "conclusion",
+        "terminate",
+        "plan",
+        "step",
+        "steps",
+        "note",
+        "output",
+        "task",
+    ]
 )
 
 
