@@ -39,14 +39,22 @@ _COLUMNS = (
     ("rand", "step_random_top3"),
     ("failed?", "detected"),
 )
+_POSITION = (
+    ("agent@1", "agent_top1"),
+    ("first", "agent_first_step"),
+    ("last", "agent_last_step"),
+    ("step@1", "step_top1"),
+    ("first", "step_first_step"),
+    ("last", "step_last_step"),
+)
 
 
-def _table(title: str, rows: dict[str, dict[str, float]]) -> str:
+def _table(title: str, rows: dict[str, dict[str, float]], columns: tuple[tuple[str, str], ...] = _COLUMNS) -> str:
     width = max(len(name) for name in rows) + 2
-    head = f"{'':<{width}}{'runs':>5} " + " ".join(f"{label:>8}" for label, _ in _COLUMNS)
+    head = f"{'':<{width}}{'runs':>5} " + " ".join(f"{label:>8}" for label, _ in columns)
     lines = [title, head]
     for name, row in rows.items():
-        cells = " ".join(f"{row[key] * 100:7.0f}%" for _, key in _COLUMNS)
+        cells = " ".join(f"{row[key] * 100:7.0f}%" for _, key in columns)
         lines.append(f"{name:<{width}}{int(row['runs']):>5} {cells}")
     return "\n".join(lines)
 
@@ -85,6 +93,14 @@ def main(argv: list[str] | None = None) -> int:
                 f"{mode.replace('_', ' ')} (per {args.by}; 'rand' = random choice's exact expectation)", summaries[mode]
             )
         )
+    print()
+    print(
+        _table(
+            f"position rules at top-1 vs the RCA without baseline (per {args.by}; first / last non-agent span)",
+            summaries["no_baseline"],
+            _POSITION,
+        )
+    )
     if args.json is not None:
         args.json.write_text(
             json.dumps({"summaries": summaries, "runs": {m: as_json(r) for m, r in results.items()}}, indent=1)

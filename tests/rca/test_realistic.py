@@ -182,6 +182,7 @@ def test_scoring_end_to_end_on_a_subset(tmp_path) -> None:
             assert 0.0 <= value <= 1.0, key
     assert 0 < overall["agent_random_top1"] < overall["agent_random_top3"] <= 1
     assert 0 < overall["step_random_top1"] < overall["step_random_top3"] < 1
+    assert {"agent_first_step", "agent_last_step", "step_first_step", "step_last_step"} <= set(overall)
     json.dumps(as_json(results))
     write_jsonl([c.failing for c in cases], tmp_path / "failing.jsonl")
     loaded = load_traces(tmp_path / "failing.jsonl")

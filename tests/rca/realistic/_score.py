@@ -60,6 +60,29 @@ def ranked_spans(report: Any) -> list[str]:
     return [report.root_cause.span_id] if report.root_cause is not None else []
 
 
+def _agent_of(trace: Trace, span_id: str) -> str | None:
+    """The agent a span belongs to: its own ``gen_ai.agent.name``, else its nearest agent run's."""
+    span = trace.by_id.get(span_id)
+    while span is not None:
+        name = span.attributes.get("gen_ai.agent.name")
+        if isinstance(name, str):
+            return name
+        span = trace.by_id.get(span.parent_span_id or "")
+    return None
+
+
+def positional_picks(trace: Trace) -> dict[str, tuple[str | None, str | None]]:
+    """What simple position rules would name, as (agent, span id): the first step, and the last step."""
+    steps = [s for s in trace.spans if not s.name.startswith(("invoke_agent ", "evaluate "))]
+    if not steps:
+        return {"first_step": (None, None), "last_step": (None, None)}
+    last = max(steps, key=lambda s: (s.end_ns, s.start_ns))
+    return {
+        "first_step": (_agent_of(trace, steps[0].span_id), steps[0].span_id),
+        "last_step": (_agent_of(trace, last.span_id), last.span_id),
+    }
+
+
 def _rank(items: Sequence[str], wanted: str, *, fold: bool = False) -> int | None:
     key = wanted.casefold() if fold else wanted
     for i, item in enumerate(items):
@@ -87,6 +110,11 @@ class CaseResult:
     blamed_agent: str | None
     labelled_span: str
     blamed_span: str | None
+    first_step_agent: bool = False
+    first_step_span: bool = False
+    last_step_agent: bool = False
+    last_step_span: bool = False
+    """Whether the position rules ("the first step is to blame", "the last step is") hit agent and span."""
 
 
 def score_case(case: Case, *, with_baseline: bool) -> CaseResult:
@@ -100,6 +128,8 @@ def score_case(case: Case, *, with_baseline: bool) -> CaseResult:
     baseline = baseline_profile([p.trace for p in case.passing]) if with_baseline else None
     report = analyze(run.trace, baseline=baseline)
     agents, spans = ranked_agents(report), ranked_spans(report)
+    picks = positional_picks(run.trace)
+    fold = agent.casefold()
     return CaseResult(
         index=case.spec.index,
         system=scenario.system,
@@ -116,6 +146,10 @@ def score_case(case: Case, *, with_baseline: bool) -> CaseResult:
         blamed_agent=agents[0] if agents else None,
         labelled_span=f"{key[0]}#{key[1]}",
         blamed_span=next((s.name for s in run.trace.spans if spans and s.span_id == spans[0]), None),
+        first_step_agent=(picks["first_step"][0] or "").casefold() == fold,
+        first_step_span=picks["first_step"][1] == label,
+        last_step_agent=(picks["last_step"][0] or "").casefold() == fold,
+        last_step_span=picks["last_step"][1] == label,
     )
 
 
@@ -127,7 +161,8 @@ def summarize(results: Iterable[CaseResult], group: str = "category") -> dict[st
     """Rates per group value and ``overall``: detected, agent/step top-k, and random choice's exact expectation.
 
     Random choice's top-k chance on one run is ``min(k, n) / n`` (``n`` agents, or spans, of that run); the table
-    gives its mean over the runs of the group.
+    gives its mean over the runs of the group. ``agent_first_step``/``step_last_step`` (...) are what the position
+    rules "the first (last) non-agent span is the root cause" score at top-1, for comparison.
     """
     groups: dict[str, list[CaseResult]] = defaultdict(list)
     for r in results:
@@ -142,6 +177,9 @@ def summarize(results: Iterable[CaseResult], group: str = "category") -> dict[st
             row[f"agent_random_top{k}"] = sum(min(k, r.agents) / r.agents for r in rows) / n
             row[f"step_top{k}"] = sum(_hit(r.step_rank, k) for r in rows) / n
             row[f"step_random_top{k}"] = sum(min(k, r.spans) / r.spans for r in rows) / n
+        for rule in ("first_step", "last_step"):
+            row[f"agent_{rule}"] = sum(getattr(r, f"{rule}_agent") for r in rows) / n
+            row[f"step_{rule}"] = sum(getattr(r, f"{rule}_span") for r in rows) / n
         table[name] = row
     return table
 
