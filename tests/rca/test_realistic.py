@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from typing import Any
 
@@ -98,10 +99,10 @@ def test_labels_are_not_all_at_one_position(corpus: list[Case]) -> None:
 
 
 def test_no_marker_of_the_mistake_in_the_recorded_data(corpus: list[Case]) -> None:
-    for case in corpus[:20]:
+    marker = re.compile(r"\b(inject\w*|decisive|culprit|ground[_ ]truth|faults?|bug|mistake)\b")
+    for case in corpus:
         text = json.dumps(case.failing.document).lower()
-        for word in ("inject", "decisive", "culprit", "ground_truth", "fault"):
-            assert word not in text
+        assert marker.search(text) is None, (case.spec, marker.search(text))
 
 
 def test_both_shapes_have_their_structure(corpus: list[Case]) -> None:
