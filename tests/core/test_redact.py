@@ -102,6 +102,7 @@ FALSE_POSITIVES = [
     "const token = await getToken();\nfetch(url, { headers: { Authorization: `Bearer ${token}` } });\n",
     "if (!apiKey) throw new Error('missing api key');\nconst pwd = process.cwd();\n",
     "f(password=password, token=token, api_key=api_key)",
+    "cache-key-9e107d9d372bb6826bd81d3542a419d6 hit; AC/DC rocks; the KEY-value store",
     "SECRET_KEY = settings.SECRET_KEY\nself.api_key = config.api_key\n",
     "The API key is stored in the environment variable OPENAI_API_KEY; export OPENAI_API_KEY=$(cat key.txt)",
     "Use `Authorization: Bearer <token>`, set password: <your password>, api_key: ${OPENAI_API_KEY}",

@@ -358,7 +358,7 @@ PROVIDER_RULES: tuple[SecretRule, ...] = (
     prefixed(
         "twilio-account-sid", "Twilio account SID (AC + 32 hex)", NOT_AFTER_TOKEN + r"AC[0-9a-f]{32}" + TOKEN_END, "AC"
     ),
-    prefixed("mailgun-api-key", "Mailgun key (key-)", NOT_AFTER_TOKEN + r"key-[0-9a-f]{32}" + TOKEN_END, "key-"),
+    prefixed("mailgun-api-key", "Mailgun key (key-)", r"(?<![A-Za-z0-9_\-])key-[0-9a-f]{32}" + TOKEN_END, "key-"),
     prefixed(
         "mailchimp-api-key",
         "Mailchimp key (32 hex + -us12)",
