@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import enum
 import itertools
-import math
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -25,124 +24,34 @@ from json.encoder import encode_basestring
 from pathlib import PurePath
 from typing import Any
 
+from ._jsonable_parts import (
+    MIN_BUDGET,
+    cut_text,
+    encodable,
+    extra_items,
+    float_json,
+    instance_dict,
+    int_marker,
+    int_text,
+    key_text,
+    read_field,
+    safe_repr,
+    stock_model_dump,
+    text_size,
+    type_name,
+)
+
+__all__ = ["CYCLE", "MAX_DEPTH", "MAX_ITEMS", "MIN_BUDGET", "TRUNCATED_KEY", "cut_text", "encode", "encode_reporting"]
+__all__ += ["int_marker", "safe_repr", "text_size", "type_name"]
+
 MAX_DEPTH = 12
 MAX_ITEMS = 1000
-MIN_BUDGET = 128
-"""Smallest budget honoured; a smaller one is raised to this."""
 TRUNCATED_KEY = "_truncated"
 CYCLE = "<cycle>"
-_INT_MARKER_BITS = 14_000
-"""Ints wider than this (about 4,200 digits, under Python's 4,300-digit str limit) become a marker."""
 _SORT_KEY_BYTES = 64
 _FAST_INT = 1 << 62
 NAME_KEY_CHARS = 256
 _MISSING = object()
-
-
-def text_size(text: str) -> int:
-    """UTF-8 size of ``text`` (O(1) for ASCII: CPython knows)."""
-    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
-
-
-def type_name(value: Any) -> str:
-    """The qualified class name of ``value``, or ``"object"`` if even that fails."""
-    try:
-        name = type.__getattribute__(type(value), "__qualname__")
-        return name if isinstance(name, str) else "object"
-    except Exception:  # noqa: BLE001 - a metaclass can make anything raise
-        return "object"
-
-
-def int_marker(value: int) -> str:
-    """``<int with N digits>`` for an int too wide to print (cost independent of its size)."""
-    bits = int.bit_length(value)
-    digits = int(bits * 0.30102999566398120) + 1
-    if bits <= 200_000 and digits > 1 and abs(value) < 10 ** (digits - 1):
-        digits -= 1
-    sign = "-" if value < 0 else ""
-    return f"<{sign}int with {digits} digits>"
-
-
-def int_text(value: int) -> str | None:
-    """``value`` in decimal, or ``None`` when it is too wide (then use `int_marker`)."""
-    if int.bit_length(value) > _INT_MARKER_BITS:
-        return None
-    return int.__repr__(value)
-
-
-def float_json(value: float) -> str:
-    """JSON of a float: its repr, or the string ``"nan"``/``"inf"``/``"-inf"`` (JSON has no such numbers)."""
-    if math.isfinite(value):
-        return float.__repr__(value)
-    return '"' + float.__repr__(value) + '"'
-
-
-def safe_repr(value: Any, limit: int = 2000) -> str:
-    """``repr(value)`` cut to ``limit`` chars; ``str()`` if repr raises; else ``<unrepresentable T>``."""
-    for func in (repr, str):
-        try:
-            text = func(value)
-        except Exception:  # noqa: BLE001 - a user's __repr__/__str__ may raise
-            continue
-        if isinstance(text, str):
-            text = str.__getitem__(text, slice(0, limit + 1))
-            return text if len(text) <= limit else text[:limit] + "..."
-    return f"<unrepresentable {type_name(value)}>"
-
-
-def cut_text(text: str, limit: int) -> str:
-    """``text`` within ``limit`` UTF-8 bytes (at least `MIN_BUDGET`), ending ``...[truncated N chars]`` if cut.
-
-    Only the first ``limit`` characters are looked at, whatever the length of ``text``.
-    """
-    limit = max(limit, MIN_BUDGET)
-    total = str.__len__(text)
-    head = encodable(str.__getitem__(text, slice(0, limit)))
-    if total <= limit and text_size(head) <= limit:
-        return head
-    marker = f"...[truncated {total} chars]"
-    keep = limit - len(marker)
-    while keep > 0 and text_size(head[:keep]) > keep:
-        keep = keep * 3 // 4  # non-ASCII: fewer chars fit
-    return head[: max(keep, 0)] + marker
-
-
-def encodable(text: str) -> str:
-    """``text`` with lone surrogates (which no exporter can encode) replaced by ``?``."""
-    if text.isascii():
-        return text
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "replace").decode("utf-8")
-    return text
-
-
-def key_text(key: Any, limit: int) -> str:
-    """An object key as text, the way ``json`` writes non-string keys; a marker when ``str()`` fails."""
-    if isinstance(key, str):
-        return cut_text(key, limit)
-    if key is None or isinstance(key, bool):
-        return "null" if key is None else ("true" if key else "false")
-    if isinstance(key, int):
-        return int_text(key) or int_marker(key)
-    if isinstance(key, float):
-        return float.__repr__(key)
-    return cut_text(safe_repr(key, limit) if not _has_own_str(key) else _str_or_repr(key, limit), limit)
-
-
-def _has_own_str(value: Any) -> bool:
-    return type(value).__str__ is not object.__str__  # type: ignore[comparison-overlap]
-
-
-def _str_or_repr(value: Any, limit: int) -> str:
-    try:
-        text = str(value)
-        if isinstance(text, str):
-            return text
-    except Exception:  # noqa: BLE001 - a user's __str__ may raise
-        pass
-    return safe_repr(value, limit)
 
 
 class _Frame:
@@ -364,17 +273,17 @@ class _Encoder:
             return iter(value), False, None
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             names = [f.name for f in dataclasses.fields(value)]
-            return self.pairs(((n, _field(value, n)) for n in names), len(names)), True, len(names)
-        fields = getattr(type(value), "model_fields", None)  # pydantic v2: shallow, the walk does the rest
-        if isinstance(fields, Mapping):
+            return self.pairs(((n, read_field(value, n)) for n in names), len(names)), True, len(names)
+        fields = getattr(type(value), "model_fields", None)
+        if isinstance(fields, Mapping) and stock_model_dump(type(value)):  # pydantic v2: fields read lazily
             names = list(itertools.islice(fields, self.max_items + 1))
-            return self.pairs(((n, _field(value, n)) for n in names), len(names)), True, len(names)
+            pairs = itertools.chain(((n, read_field(value, n)) for n in names), extra_items(value))
+            return self.pairs(pairs, None), True, None
         dump = getattr(value, "model_dump", None)
-        if callable(dump):
-            dumped = dump()
-            return self.open(dumped) if isinstance(dumped, dict) else None
+        if callable(dump):  # a model_dump of its own (or pydantic v1-style): what it says the value is
+            return self.open(dump())
         if type(value).__repr__ is object.__repr__:  # type: ignore[comparison-overlap]
-            attrs = _instance_dict(value)
+            attrs = instance_dict(value)
             if attrs is not None:
                 pairs = itertools.chain((("_type", type_name(value)),), dict.items(attrs))
                 return self.pairs(pairs, None), True, None
@@ -399,21 +308,6 @@ class _Encoder:
             return encode(item, _SORT_KEY_BYTES, canonical=True, max_depth=2)
 
         return itertools.chain(sorted(head, key=sort_key), itertools.islice(items, 1))
-
-
-def _field(value: Any, name: str) -> Any:
-    try:
-        return getattr(value, name)
-    except Exception as exc:  # noqa: BLE001 - a property or __getattr__ may raise
-        return f"<unreadable attribute: {type_name(exc)}>"
-
-
-def _instance_dict(value: Any) -> dict[str, Any] | None:
-    try:
-        attrs = object.__getattribute__(value, "__dict__")
-    except Exception:  # noqa: BLE001 - no instance dict (slots, builtins)
-        return None
-    return attrs if isinstance(attrs, dict) and attrs else None
 
 
 def encode(

@@ -9,7 +9,20 @@ from typing import Any
 from otel_agent_trace._internal.jsonable import MAX_DEPTH, MAX_ITEMS, TRUNCATED_KEY, cut_text, encode, safe_repr
 from otel_agent_trace._internal.settings import get_settings
 
-__all__ = ["MAX_DEPTH", "MAX_ITEMS", "TRUNCATED_KEY", "content_hash", "dumps", "safe_json_dumps", "to_jsonable"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_ITEMS",
+    "MIN_FIT_JSON_BYTES",
+    "TRUNCATED_KEY",
+    "content_hash",
+    "dumps",
+    "fit_json",
+    "looks_like_json",
+    "safe_json_dumps",
+    "to_jsonable",
+    "truncate_text",
+    "utf8_len",
+]
 
 HASH_MAX_BYTES = 64 * 1024
 """Most canonical JSON `content_hash` reads (per value); see its docstring for what lies beyond."""
