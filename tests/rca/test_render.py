@@ -153,3 +153,38 @@ def test_ticks_are_round() -> None:
     assert _ticks(10_000_000) == [0, 2_000_000, 4_000_000, 6_000_000, 8_000_000, 10_000_000]
     assert _ticks(3_670_000_000)[:3] == [0, 500_000_000, 1_000_000_000]
     assert _ticks(1) == [0, 1]
+
+
+def _evaluated_trace() -> Trace:
+    """A run that raised nothing but was judged wrong by an evaluator (a gen_ai.evaluation.result event)."""
+    t = "c" * 32
+    verdict = SpanEvent(
+        "gen_ai.evaluation.result",
+        900,
+        {
+            "gen_ai.evaluation.name": "correctness",
+            "gen_ai.evaluation.score.label": "fail",
+            "gen_ai.evaluation.explanation": "the total is 10x too large",
+            "agent_trace.evaluation.success": False,
+        },
+    )
+    spans = (
+        Span(
+            t, "1" * 16, None, "invoke_agent calc", 0, 1000, attributes={"gen_ai.agent.name": "calc"}, events=(verdict,)
+        ),
+        Span(t, "2" * 16, "1" * 16, "step add", 10, 400, attributes={"agent_trace.step.output": "5800.0"}),
+        Span(t, "3" * 16, "1" * 16, "step answer", 500, 800, attributes={"agent_trace.step.output": "total 5800.0"}),
+    )
+    return Trace(t, spans)
+
+
+def test_an_evaluation_failure_is_named_and_its_span_drawn_failed() -> None:
+    trace = _evaluated_trace()
+    report = analyze(trace)
+    assert report.failure is not None and report.failure.kind == "evaluation"
+    text = render_text(report)
+    assert "Failure:  evaluation: " in text and "10x too large" in text
+    page = render_html(report, trace)
+    assert "<span class='kind evaluation'>evaluation</span>" in page
+    assert "class='tag fail'>FAIL</span>invoke_agent calc" in page
+    assert "class='mark'" in page  # the evaluation result on the run's bar

@@ -22,7 +22,16 @@ from otel_agent_trace.model import Span, Trace
 
 from ._html_assets import CSS, JS
 from .report import RcaReport
-from .text_report import agent_rows, baseline_line, candidates_of, evidence_of, failure_line, judge_line, plural
+from .text_report import (
+    agent_rows,
+    baseline_line,
+    candidates_of,
+    duration_text,
+    evidence_of,
+    failure_line,
+    judge_line,
+    plural,
+)
 
 MAX_VALUE_CHARS = 4000
 """Each attribute or payload value is cut to this many characters in the page (the JSON report keeps it all)."""
@@ -50,16 +59,6 @@ def _cut(value: Any) -> tuple[str, bool]:
         value if isinstance(value, str) else json.dumps(value, default=str) if isinstance(value, tuple) else str(value)
     )
     return (text, False) if len(text) <= MAX_VALUE_CHARS else (text[:MAX_VALUE_CHARS] + "…", True)
-
-
-def _duration(ns: float) -> str:
-    if ns == 0:
-        return "0"
-    if ns >= 1e9:
-        return f"{ns / 1e9:.3g} s"
-    if ns >= 1e6:
-        return f"{ns / 1e6:.3g} ms"
-    return f"{ns / 1e3:.3g} µs"
 
 
 def _ticks(width_ns: int, count: int = 8) -> list[int]:
@@ -90,13 +89,13 @@ def _span_data(span: Span, trace_start: int, flags: list[str]) -> dict[str, Any]
             event_attributes[key], cut = _cut(event.attributes[key])
             truncated |= cut
         events.append(
-            {"name": event.name, "at": _duration(event.time_ns - trace_start), "attributes": event_attributes}
+            {"name": event.name, "at": duration_text(event.time_ns - trace_start), "attributes": event_attributes}
         )
     status = span.status_code + (f": {span.status_message}" if span.status_message else "")
     return {
         "name": span.name,
-        "summary": f"{_duration(span.duration_ns)} · starts +{_duration(span.start_ns - trace_start)} · {status}"
-        f" · span {span.span_id}",
+        "summary": f"{duration_text(span.duration_ns)} · starts +{duration_text(span.start_ns - trace_start)}"
+        f" · {status} · span {span.span_id}",
         "flags": flags,
         "payloads": payloads,
         "attributes": attributes,
@@ -131,9 +130,10 @@ def _verdict(report: RcaReport, baseline_note: str | None) -> str:
 def _candidate_cards(report: RcaReport) -> str:
     cards = []
     for rank, cand in enumerate(candidates_of(report)[:3], 1):
+        judged = {str(e.detail) for e in getattr(cand, "evidence", ()) if getattr(e, "kind", "") == "judge"}
         items = []
         for line in evidence_of(cand):
-            cls = " class='ev-judge'" if "judge" in line.lower() else ""
+            cls = " class='ev-judge'" if line in judged else ""
             items.append(f"<li{cls}>{esc(line)}</li>")
         cards.append(
             f"<div class='cand r{rank}' data-id='{esc(cand.span_id)}'><div><span class='rank'>#{rank}</span> "
@@ -161,6 +161,8 @@ def _timeline(report: RcaReport, trace: Trace, max_rows: int, data: dict[str, An
     start, width = trace.start_ns, max(1, trace.end_ns - trace.start_ns)
     chain = set(report.causal_chain.span_ids)
     root_id = report.root_cause.span_id if report.root_cause else None
+    failure = getattr(report, "failure", None)
+    failed_id = getattr(failure, "span_id", None) or report.failure_span_id
     ranks = {c.span_id: i for i, c in enumerate(candidates_of(report)[:3], 1)}
     agent_of = {s.span_id: a for s in report.blame.steps for a in [s.agent] if a}
     by_id = trace.by_id
@@ -168,7 +170,12 @@ def _timeline(report: RcaReport, trace: Trace, max_rows: int, data: dict[str, An
         if span.span_id not in agent_of:
             name = span.attributes.get("gen_ai.agent.name")
             agent_of[span.span_id] = str(name) if name else agent_of.get(span.parent_span_id or "", "")
-    agents = list(dict.fromkeys(a for a in agent_of.values() if a))
+    first_start: dict[str, int] = {}
+    for span in trace.spans:
+        agent = agent_of.get(span.span_id, "")
+        if agent:
+            first_start[agent] = min(first_start.get(agent, span.start_ns), span.start_ns)
+    agents = sorted(first_start, key=lambda a: (first_start[a], a))  # lanes in the order the agents started
     color = {a: _LANE_COLORS[i % len(_LANE_COLORS)] for i, a in enumerate(agents)}
 
     def pos(span: Span) -> str:
@@ -176,14 +183,14 @@ def _timeline(report: RcaReport, trace: Trace, max_rows: int, data: dict[str, An
         return f"left:{left:.3f}%;width:{max(0.2, 100 * span.duration_ns / width):.3f}%"
 
     ticks = _ticks(width)
-    axis = "".join(f"<span class='tick' style='left:{100 * t / width:.3f}%'>{_duration(t)}</span>" for t in ticks)
+    axis = "".join(f"<span class='tick' style='left:{100 * t / width:.3f}%'>{duration_text(t)}</span>" for t in ticks)
     grid = "".join(f"<span class='grid' style='left:{100 * t / width:.3f}%'></span>" for t in ticks)
     lanes = ""
     if len(agents) > 1:
         lane_rows = []
         for agent in agents:
             bars = "".join(
-                f"<div class='bar{' fail' if s.is_error else ''}' style='{pos(s)};background:{color[agent]}'></div>"
+                f"<div class='bar' style='{pos(s)};background:{color[agent]}'></div>"
                 for s in trace.spans
                 if agent_of.get(s.span_id) == agent and by_id.get(s.parent_span_id or "") is not None
             )
@@ -207,10 +214,10 @@ def _timeline(report: RcaReport, trace: Trace, max_rows: int, data: dict[str, An
             flags.append(f"candidate #{ranks[sid]}")
             tags.append(f"<span class='tag cand'>#{ranks[sid]}</span>")
             bar += " next"
-        if span.is_error:
-            flags.append("failed")
+        if span.is_error or sid == failed_id:
+            flags.append("failed" if span.is_error else f"failed ({getattr(failure, 'kind', 'verdict')})")
             bar += " fail" if sid != root_id else ""
-            tags.append("<span class='tag fail'>ERR</span>")
+            tags.append(f"<span class='tag fail'>{'ERR' if span.is_error else 'FAIL'}</span>")
         if sid in chain:
             flags.append("on the causal chain")
         marks = "".join(
@@ -235,7 +242,7 @@ def _timeline(report: RcaReport, trace: Trace, max_rows: int, data: dict[str, An
         "<span><i class='sw eval'></i>evaluation result</span><span><b>bold</b>&nbsp;name: causal chain</span>"
         "<span>click a span for its details</span></div>"
     )
-    title = f"Timeline ({plural(len(trace.spans), 'span')}, {_duration(width)})"
+    title = f"Timeline ({plural(len(trace.spans), 'span')}, {duration_text(width)})"
     return (
         f"<section><h2>{title}</h2>{legend}<div class='tl'><div class='axis'><div></div><div class='ticks'>{axis}"
         f"</div></div>{lanes}{''.join(rows)}{more}</div></section>"
@@ -266,7 +273,7 @@ def render_html(report: RcaReport, trace: Trace, max_rows: int = 2000, *, baseli
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>RCA {esc(report.trace_id)}</title><style>{CSS}</style></head><body data-root='{root}'>"
         f"<header><h1>Root-cause analysis</h1><div class='sub'>trace <span class='mono'>{esc(report.trace_id)}"
-        f"</span> · {plural(report.span_count, 'span')} · {_duration(report.duration_ns)}</div></header>"
+        f"</span> · {plural(report.span_count, 'span')} · {duration_text(report.duration_ns)}</div></header>"
         f"<main><div>{top}{timeline}<section><details class='raw'><summary>Full report (JSON)</summary><pre>{raw}"
         "</pre></details></section></div><aside><section id='details'><p class='hint'>Click a span to see its "
         "attributes, inputs/outputs and events.</p></section></aside></main>"

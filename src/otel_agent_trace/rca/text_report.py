@@ -21,6 +21,21 @@ def plural(count: int, word: str, plural_word: str | None = None) -> str:
     return f"{count} {word if count == 1 else (plural_word or word + 's')}"
 
 
+def duration_text(ns: float) -> str:
+    """``1.5 ms``, ``3.67 s``, ``250 µs`` (three significant digits).
+
+    >>> duration_text(0), duration_text(1_500_000), duration_text(3_670_000_000)
+    ('0', '1.5 ms', '3.67 s')
+    """
+    if ns == 0:
+        return "0"
+    if ns >= 1e9:
+        return f"{ns / 1e9:.3g} s"
+    if ns >= 1e6:
+        return f"{ns / 1e6:.3g} ms"
+    return f"{ns / 1e3:.3g} µs"
+
+
 def evidence_lines(evidence: Iterable[Any], limit: int = 4) -> list[str]:
     """Distinct evidence details (``Evidence`` objects or plain strings), the judge's marked, at most ``limit``."""
     out: list[str] = []
@@ -105,7 +120,8 @@ def agent_rows(report: RcaReport) -> list[tuple[str, float, list[str]]]:
     found = getattr(report, "agents", None)
     if found:
         return [
-            (str(a.name) or "(unknown)", float(a.score), evidence_lines(getattr(a, "evidence", ()), 2)) for a in found
+            (str(a.name) or "(unknown)", float(a.score), [_short(e, 160) for e in evidence_lines(a.evidence, 1)])
+            for a in found
         ]
     return [(name, score, []) for name, score in report.blame.agents.items()]
 
@@ -151,7 +167,7 @@ def render_text(report: RcaReport, top: int = 5, *, baseline_note: str | None = 
             lines.append(f"  {score:6.3f}  {name}" + (f"  ({'; '.join(why)})" if why else ""))
     lines += [
         "",
-        f"Trace {report.trace_id}: {plural(report.span_count, 'span')}, {report.duration_ns / 1e9:.2f} s,"
+        f"Trace {report.trace_id}: {plural(report.span_count, 'span')}, {duration_text(report.duration_ns)},"
         f" failure surfaced in span {report.failure_span_id}",
         "",
         "Causal chain (trigger -> outcome):",
