@@ -16,7 +16,7 @@ section{background:#fff;border:1px solid var(--line);border-radius:8px;padding:1
 h2{font-size:15px;margin:0 0 10px}
 code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px}
 .verdict{display:grid;grid-template-columns:110px 1fr;gap:4px 12px;font-size:13px}
-.verdict dt{color:var(--mute)}.verdict dd{margin:0}
+.verdict dt{color:var(--mute)}.verdict dd{margin:0;overflow-wrap:anywhere}
 .kind{display:inline-block;padding:0 7px;border-radius:9px;font-size:12px;font-weight:600;color:#fff;
 background:var(--fail)}
 .kind.evaluation{background:#b5562b}.kind.user{background:#7a4fa3}.kind.none{background:#888}
@@ -26,7 +26,7 @@ background:var(--fail)}
 .cand.r1{border:2px solid var(--root);background:#f5f1fc}
 .cand .rank{font-weight:700;color:var(--cand)}.cand.r1 .rank{color:var(--root)}
 .cand .nm{font-weight:600;word-break:break-word}.cand .meta{color:var(--mute);font-size:12px}
-.cand ul{margin:6px 0 0 16px;padding:0;font-size:12px}.cand li{margin:2px 0}
+.cand ul{margin:6px 0 0 16px;padding:0;font-size:12px}.cand li{margin:2px 0;overflow-wrap:anywhere}
 .ev-judge{color:#2c6e49;font-weight:600}
 .agents .a{display:grid;grid-template-columns:160px 1fr 52px;gap:8px;align-items:center;font-size:13px;margin:3px 0}
 .agents .meter{height:10px;background:#eef1f4;border-radius:5px;overflow:hidden}
