@@ -197,7 +197,11 @@ def content_words(text: str) -> list[str]:
 
 def shingles(text: str) -> list[str]:
     """Distinct `SHINGLE`-word shingles of the content words, in first-seen order (deterministic)."""
-    words = content_words(text)
+    return word_shingles(content_words(text))
+
+
+def word_shingles(words: list[str]) -> list[str]:
+    """`shingles` of already extracted content words."""
     if len(words) < SHINGLE:
         return [" ".join(words)] if len(words) >= 2 else []
     return list(dict.fromkeys(" ".join(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from .content import content_words
 from .provenance import Provenance
 from .signals import Evidence
 from .view import TraceView
@@ -28,9 +27,8 @@ _UNCERTAIN = re.compile(
     r"\b(?:can ?not|can't|unable to|couldn't|could not|failed to|not (?:able|found|available|accessible)|"
     r"no (?:results?|data|information|access)|(?:i|we|let's|let us) (?:will |'ll )?assume|assuming|assumed|"
     r"hypothetical(?:ly)?|placeholder|example data|dummy|mock(?:ed)? data|made[- ]up|fictional|simulated|"
-    r"not sure|uncertain|i (?:think|believe|guess)|approximately|roughly|estimate[ds]?|"
-    r"don't have access|do not have access|without access|lorem ipsum)\b",
-    re.IGNORECASE,
+    r"not sure|uncertain|i (?:believe|guess)|"
+    r"don't have access|do not have access|without access|lorem ipsum)\b"
 )
 _EMPTY = re.compile(
     r"^\W*(?:none|null|nil|n/a|empty|no results?(?: found)?|not found|0 results|nothing found|\[\]|\{\})\W*$",
@@ -41,7 +39,7 @@ _LEAF_KINDS = ("tool", "llm", "retrieval", "step", "decision", "agent")
 
 def uncertainty(text: str) -> list[str]:
     """Distinct failure or uncertainty phrases in ``text`` (lower-cased, first seen first)."""
-    return list(dict.fromkeys(m.group().lower() for m in _UNCERTAIN.finditer(text)))
+    return list(dict.fromkeys(m.group() for m in _UNCERTAIN.finditer(text.lower())))
 
 
 def content_signals(view: TraceView, prov: Provenance) -> dict[str, list[Evidence]]:
@@ -78,7 +76,8 @@ def _loops(view: TraceView, prov: Provenance, ordered: list[str], out: dict[str,
         text = prov.in_text.get(span_id) or prov.out_text.get(span_id)
         if not text:
             continue
-        key = (view.parent.get(span_id), view.label[span_id], " ".join(content_words(text))[:500])
+        words = prov.in_words.get(span_id) if prov.in_text.get(span_id) else prov.out_words.get(span_id)
+        key = (view.parent.get(span_id), view.label[span_id], " ".join(words or ())[:500])
         seen[key].append(span_id)
     for same in seen.values():
         if len(same) >= 3:
@@ -90,8 +89,8 @@ def _off_instruction(view: TraceView, prov: Provenance, ordered: list[str], out:
     for span_id in ordered:
         if view.kind[span_id] not in ("llm", "agent", "step"):
             continue
-        instruction = set(content_words(prov.in_text.get(span_id, "")[-1500:]))
-        answer = set(content_words(prov.out_text.get(span_id, "")))
+        instruction = set(prov.in_words.get(span_id, ())[-250:])
+        answer = set(prov.out_words.get(span_id, ()))
         if len(instruction) >= 12 and len(answer) >= 12:
             overlap = len(instruction & answer) / min(len(instruction), len(answer))
             if overlap < 0.05:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from .content import claims, shingles, text_of
+from .content import claims, content_words, shingles, text_of, word_shingles
 from .view import TraceView
 
 _GIVEN_AGENTS = frozenset({"user", "human", "customer", "requester"})
@@ -25,6 +25,10 @@ class Provenance:
 
     in_text: dict[str, str] = field(default_factory=dict)
     out_text: dict[str, str] = field(default_factory=dict)
+    in_words: dict[str, list[str]] = field(default_factory=dict)
+    out_words: dict[str, list[str]] = field(default_factory=dict)
+    out_shingles: dict[str, list[str]] = field(default_factory=dict)
+    out_claims: dict[str, list[str]] = field(default_factory=dict)
     fed: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
     """For each span, the earlier spans its input came from, with the share of its input shingles each wrote."""
     relayed: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
@@ -91,7 +95,8 @@ def provenance(view: TraceView) -> Provenance:
     for span_id in order:
         in_text = prov.in_text.get(span_id, "")
         out_text = prov.out_text.get(span_id, "")
-        in_sh = shingles(in_text)
+        prov.in_words[span_id] = in_words = content_words(in_text)
+        in_sh = word_shingles(in_words)
         counts: dict[str, int] = defaultdict(int)
         for sh in in_sh:
             source = shingle_src.get(sh)
@@ -99,8 +104,9 @@ def provenance(view: TraceView) -> Provenance:
                 counts[source] += 1
         if counts:
             prov.fed[span_id] = _shares(counts, len(in_sh))
-        out_sh = shingles(out_text)
-        out_claims = claims(out_text)
+        prov.out_words[span_id] = out_words = content_words(out_text)
+        prov.out_shingles[span_id] = out_sh = word_shingles(out_words)
+        prov.out_claims[span_id] = out_claims = claims(out_text)
         relayed: dict[str, int] = defaultdict(int)
         for sh in out_sh:
             source = shingle_src.get(sh)
@@ -113,14 +119,14 @@ def provenance(view: TraceView) -> Provenance:
         if relayed:
             prov.relayed[span_id] = _shares(relayed, len(out_sh) + len(out_claims))
         given = _is_given(view, span_id)
-        supported = set(claims(in_text)) | claim_seen | prov.given
+        received = set(claims(in_text))
         new = []
         for claim in out_claims:
             claim_src[claim] = span_id
             prov.first_output.setdefault(claim, span_id)
             if given:
                 prov.given.add(claim)
-            elif claim not in supported:
+            elif claim not in received and claim not in claim_seen and claim not in prov.given:
                 new.append(claim)
                 prov.introducer.setdefault(claim, span_id)
             claim_seen.add(claim)
