@@ -199,3 +199,18 @@ def test_judge_from_the_cli_is_marked_and_a_dead_judge_is_a_note(
     assert run_cli([trace_id, "--source", str(store), "--judge-model", "jm", "--judge-base-url", url]) == 0
     out = capsys.readouterr().out  # the server is gone: the report comes without the judge, and says so
     assert out.startswith("ROOT CAUSE") and "Judge:    not used (jm)" in out
+
+
+def test_same_answer_in_separate_processes_with_different_hash_seeds(demo_store) -> None:
+    import os
+    import subprocess
+    import sys
+
+    store, trace_id, _ = demo_store
+    outputs = set()
+    for seed in ("1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        command = [sys.executable, "-m", "otel_agent_trace.cli", "rca", trace_id, "--source", str(store)]
+        done = subprocess.run([*command, "--format", "json"], capture_output=True, text=True, env=env, check=True)
+        outputs.add(done.stdout)
+    assert len(outputs) == 1
