@@ -181,3 +181,37 @@ def test_no_sdk_is_a_no_op():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
     assert out.stderr == ""
+
+
+@pytest.mark.parametrize("deferred", [False, True])
+def test_the_rca_reads_the_verdict_live_or_deferred(tmp_path, deferred):
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+    from otel_agent_trace._internal.tracing import set_default_tracer_provider
+    from otel_agent_trace.processor import AgentSpanProcessor
+    from otel_agent_trace.rca import analyze
+
+    settings = Settings(capture_content=True)
+    settings_mod.set_settings(settings)
+    provider = TracerProvider()
+    provider.add_span_processor(AgentSpanProcessor(SimpleSpanProcessor(FileSpanExporter(tmp_path)), settings=settings))
+    set_default_tracer_provider(provider)
+    try:
+        with agent_run("calc") as run:
+            with agent_step("add") as s:
+                s.set_output(5800.0)
+            if not deferred:
+                record_outcome(False, expected="580.0", actual="5800.0", reason="10x too large")
+        if deferred:
+            record_outcome(False, trace_id=run.trace_id, span_id=run.span_id, expected="580.0", reason="10x too large")
+    finally:
+        set_default_tracer_provider(None)
+        settings_mod.set_settings(None)
+    [trace] = load_traces(tmp_path)
+    report = analyze(trace)
+    assert report.failure is not None
+    assert (report.failure.kind, report.failure.span_id) == ("evaluation", run.span_id)
+    assert report.failure.expected == "580.0"
+    assert "10x too large" in report.failure.detail
+    assert all(not c.name.startswith("evaluate ") for c in report.candidates)
