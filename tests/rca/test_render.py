@@ -188,3 +188,11 @@ def test_an_evaluation_failure_is_named_and_its_span_drawn_failed() -> None:
     assert "<span class='kind evaluation'>evaluation</span>" in page
     assert "class='tag fail'>FAIL</span>invoke_agent calc" in page
     assert "class='mark'" in page  # the evaluation result on the run's bar
+
+
+def test_text_report_doctests() -> None:
+    import doctest
+
+    from otel_agent_trace.rca import text_report
+
+    assert doctest.testmod(text_report).failed == 0

@@ -24,11 +24,13 @@ def plural(count: int, word: str, plural_word: str | None = None) -> str:
 def duration_text(ns: float) -> str:
     """``1.5 ms``, ``3.67 s``, ``250 µs`` (three significant digits).
 
-    >>> duration_text(0), duration_text(1_500_000), duration_text(3_670_000_000)
-    ('0', '1.5 ms', '3.67 s')
+    >>> duration_text(0), duration_text(1_500_000), duration_text(3_670_000_000), duration_text(1_012_000_000_000)
+    ('0', '1.5 ms', '3.67 s', '1012 s')
     """
     if ns == 0:
         return "0"
+    if ns >= 100e9:
+        return f"{ns / 1e9:.0f} s"
     if ns >= 1e9:
         return f"{ns / 1e9:.3g} s"
     if ns >= 1e6:
