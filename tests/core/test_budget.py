@@ -50,7 +50,7 @@ def _span(name: str, attributes: dict, events: list, links: list, status: str | 
     )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(
     name=st.text(max_size=2000),
     attributes=attribute_maps,
