@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
+from .content import content_words
 from .provenance import Provenance
 from .signals import Evidence
 from .view import TraceView
@@ -30,6 +31,12 @@ _UNCERTAIN = re.compile(
     r"not sure|uncertain|i (?:believe|guess)|"
     r"don't have access|do not have access|without access|lorem ipsum)\b"
 )
+PLAN_SKIPPED_WEIGHT = 0.15
+"""A plan of which some items no later step ever worked on (their content words never appear again)."""
+PREMATURE_WEIGHT = 0.2
+"""A final answer given while items of an earlier plan were never carried out."""
+_ITEM = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*\u2022]|step \d{1,2}:?)\s+(.{8,300})$", re.IGNORECASE | re.MULTILINE)
+_FINAL = re.compile(r"\b(?:final answer|the answer is|in conclusion|terminate)\b", re.IGNORECASE)
 _EMPTY = re.compile(
     r"^\W*(?:none|null|nil|n/a|empty|no results?(?: found)?|not found|0 results|nothing found|\[\]|\{\})\W*$",
     re.IGNORECASE,
@@ -56,6 +63,7 @@ def content_signals(view: TraceView, prov: Provenance) -> dict[str, list[Evidenc
     _empty_ignored(view, prov, ordered, out)
     _loops(view, prov, ordered, out)
     _off_instruction(view, prov, ordered, out)
+    _plans(prov, ordered, out)
     return dict(out)
 
 
@@ -96,3 +104,36 @@ def _off_instruction(view: TraceView, prov: Provenance, ordered: list[str], out:
             if overlap < 0.05:
                 detail = f"its output shares {overlap:.0%} of its words with the instruction it was given"
                 out[span_id].append(Evidence(span_id, "off_instruction", detail, OFF_INSTRUCTION_WEIGHT))
+
+
+def _plans(prov: Provenance, ordered: list[str], out: dict[str, list[Evidence]]) -> None:
+    """Plans with items no later span worked on, and final answers given while such items remained."""
+    later: set[str] = set()
+    skipped_after: list[tuple[str, int]] = []  # (plan span, skipped items) seen so far, latest plan first
+    # walk backwards: `later` holds the words of every span after the current one
+    for span_id in reversed(ordered):
+        text = prov.out_text.get(span_id, "")
+        items = [m.group(1) for m in _ITEM.finditer(text)][:20]
+        if len(items) >= 2:
+            skipped = []
+            for item in items:
+                words = set(content_words(item))
+                if len(words) >= 2 and len(words & later) / len(words) < 0.5:
+                    skipped.append(item.strip())
+            if skipped:
+                shown = "; ".join(repr(i[:60]) for i in skipped[:2])
+                detail = f"{len(skipped)} of its {len(items)} plan items never carried out later: {shown}"
+                weight = PLAN_SKIPPED_WEIGHT * min(1.0, 2 * len(skipped) / len(items))
+                out[span_id].append(Evidence(span_id, "plan_skipped", detail, weight))
+                skipped_after.append((span_id, len(skipped)))
+        later.update(prov.out_words.get(span_id, ()))
+        later.update(prov.in_words.get(span_id, ()))
+    plans = {span_id for span_id, _ in skipped_after}
+    position = {span_id: i for i, span_id in enumerate(ordered)}
+    for span_id in ordered:
+        if span_id in plans or not _FINAL.search(prov.out_text.get(span_id, "")):
+            continue
+        earlier = [p for p in plans if position[p] < position[span_id]]
+        if earlier:
+            detail = "gave a final answer while items of an earlier plan were never carried out"
+            out[span_id].append(Evidence(span_id, "premature_answer", detail, PREMATURE_WEIGHT))
