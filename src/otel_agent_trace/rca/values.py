@@ -70,9 +70,17 @@ BOOKKEEPING_KEYS = frozenset(
 """Payload keys whose values are bookkeeping, never content."""
 
 
-def is_bookkeeping(key: str) -> bool:
-    """Whether a payload key (the last part of a path) holds bookkeeping (ids, token counts, model names...)."""
+_ID_KEYS = frozenset({"id", "call_id", "tool_call_id"})
+
+
+def is_bookkeeping(key: str, *, ids: bool = True) -> bool:
+    """Whether a payload key (the last part of a path) holds bookkeeping (ids, token counts, model names...).
+
+    ``ids=False`` keeps call ids: they are no content, but they are the exact link from a tool call to its request.
+    """
     name = key.lower().rsplit(".", 1)[-1].split("[", 1)[0]
+    if not ids and name in _ID_KEYS:
+        return False
     return name in BOOKKEEPING_KEYS or name.endswith(("_tokens", "_id", "_ms", "_ns"))
 
 
@@ -143,7 +151,7 @@ def value_keys(value: Any) -> dict[str, str]:
     """
     out: dict[str, str] = {}
     for path, leaf in leaves(parse_payload(value)):
-        if isinstance(leaf, bool) or leaf is None or any(is_bookkeeping(p) for p in path.split(".") if p):
+        if isinstance(leaf, bool) or leaf is None or any(is_bookkeeping(p, ids=False) for p in path.split(".") if p):
             continue
         if isinstance(leaf, (int, float)):
             key = _number_key(leaf)
