@@ -51,3 +51,17 @@ def test_one_keyword_alone_does_not_outrank_an_unsupported_value() -> None:
     report = analyze(_log("How many issues of the Gazette are archived?", messages, evaluation=_failing("388", "417")))
     assert report.root_cause is not None and report.root_cause.agent == "Analyst"
     assert report.root_cause.span_id == f"{3:016x}"
+
+
+def test_a_step_whose_output_differs_in_kind_from_passing_runs() -> None:
+    from otel_agent_trace.rca import baseline_profile
+
+    code = "```python\nprint(sum(range(10)))\n```"
+    passing = [_log("task", [("Coder", code), ("Executor", "45")]) for _ in range(3)]
+    profile = baseline_profile(passing)
+    assert profile.runs == 3 and profile.kinds["step Coder"] == {"code"}
+    failing = _log("task", [("Coder", "The sum is probably 45."), ("Executor", "nothing to run")])
+    report = analyze(failing, baseline=profile, failed=True)
+    assert report.baseline_runs == 3
+    coder = next(s for s in report.blame.steps if s.agent == "Coder")
+    assert any(e.kind == "out_of_baseline" and "'short text'" in e.detail for e in coder.evidence)

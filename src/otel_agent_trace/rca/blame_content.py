@@ -23,6 +23,9 @@ WROTE_ANSWER = 0.3
 """Total weight of the failing answer's text, shared among the spans that first wrote it."""
 FLOW_BOOST = 4.0
 """A content signal on a span whose content reached the failure counts this many times more."""
+BASELINE_DEVIATION = 0.5
+"""Without an exception, a deviation from passing runs counts this times its weight (twice where it reached the
+answer)."""
 RAN_WHAT_IT_GOT = 0.6
 """Share of a failing step's blame moved to the spans that wrote its input, times the share they wrote."""
 _MAX_SHOWN = 3
@@ -132,6 +135,18 @@ def content_blame(ctx: AnalysisContext, prov: Provenance, add: Add) -> None:
             0.01 / hops,
         )
     reach = set(upstream) | {answer_span or failure} | set(by_span)
+    if ctx.outcome is not None and ctx.outcome.kind != "exception":
+        # no exception to follow: a deviation from passing runs anywhere counts, fully where its content reached
+        # the answer (for exceptions, blame.py weighs the deviations that flowed into the failing step)
+        for span_id in sorted(ctx.anomalies, key=lambda s: ctx.view.order[s]):
+            for item in ctx.anomalies[span_id]:
+                if item.kind == "out_of_baseline":
+                    add(
+                        span_id,
+                        item.kind,
+                        item.detail,
+                        BASELINE_DEVIATION * item.weight * (2 if span_id in reach else 1),
+                    )
     for span_id, evidence in sorted(content_signals(ctx.view, prov).items(), key=lambda kv: ctx.view.order[kv[0]]):
         for item in evidence:
             if span_id in reach:

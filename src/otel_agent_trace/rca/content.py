@@ -272,3 +272,33 @@ def claims(text: str) -> list[str]:
 def show_claim(claim: str) -> str:
     """A claim key as a person reads it (``n:42 km`` -> ``42 km``)."""
     return claim[2:]
+
+
+def output_kind(payload: Any) -> str:
+    """A coarse kind of a span's output, to compare a step with the same step of passing runs.
+
+    ``empty``, ``number``, ``code``, ``error``, ``fields:<sorted keys>`` for an object, ``list``, ``short text``
+    (under 40 characters) or ``text``.
+    """
+    value = parse_payload(payload)
+    if isinstance(value, dict) and len(value) == 1:
+        value = parse_payload(next(iter(value.values())))  # the view wraps each output attribute in a dict
+    if value in (None, "", [], {}):
+        return "empty"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, dict):
+        return "fields:" + ",".join(sorted(str(k) for k in value)[:12])
+    messages = isinstance(value, (list, tuple)) and all(isinstance(m, dict) and "parts" in m for m in value)
+    if isinstance(value, (list, tuple)) and not messages:
+        return "list"
+    text = text_of(value)
+    if not text.strip():
+        return "empty"
+    if "```" in text:
+        return "code"
+    if re.search(r"\b(?:error|exception|traceback|failed)\b", text[:500], re.IGNORECASE):
+        return "error"
+    return "short text" if len(text) < 40 else "text"

@@ -6,11 +6,12 @@ import re
 import statistics
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from otel_agent_trace.model import Trace
 
+from .content import output_kind
 from .values import leaves, suspicious_leaves
 from .view import TraceView
 
@@ -117,6 +118,8 @@ class BaselineProfile:
     names: set[str]
     runs: int = 0
     """How many passing runs the profile was learned from."""
+    kinds: dict[str, set[str]] = field(default_factory=dict)
+    """Per span name, the kinds of output (`content.output_kind`) passing runs gave, where seen 3+ times."""
 
     def compare(self, view: TraceView) -> list[Evidence]:
         """Evidence for spans of ``view`` whose values or durations fall outside the profile."""
@@ -135,6 +138,13 @@ class BaselineProfile:
                     elif isinstance(leaf, str) and key in self.categorical and leaf not in self.categorical[key]:
                         detail = f"{path} = {leaf[:40]!r} never seen in passing runs"
                         out.append(Evidence(span.span_id, "out_of_baseline", detail, 0.4))
+            seen = self.kinds.get(span.name)
+            if seen and span.span_id in view.outputs:
+                kind = output_kind(view.outputs[span.span_id])
+                if kind not in seen:
+                    usual = ", ".join(sorted(seen)[:3])
+                    detail = f"its output is {kind!r}; the same step of passing runs always gave {usual}"
+                    out.append(Evidence(span.span_id, "out_of_baseline", detail, 0.4))
             typical = self.durations.get(span.name)
             if typical and span.duration_ns > 3 * typical and span.duration_ns > 1e9:
                 detail = f"took {span.duration_ns / 1e9:.1f} s, passing runs at most {typical / 1e9:.1f} s"
@@ -148,11 +158,14 @@ def baseline_profile(passing: Sequence[Trace], max_categories: int = 8) -> Basel
     categorical: dict[tuple[str, str], set[str]] = defaultdict(set)
     durations: dict[str, float] = {}
     names: set[str] = set()
+    kinds: dict[str, list[str]] = defaultdict(list)
     for trace in passing:
         view = TraceView(trace)
         for span in trace.spans:
             names.add(span.name)
             durations[span.name] = max(durations.get(span.name, 0.0), float(span.duration_ns))
+            if span.span_id in view.outputs:
+                kinds[span.name].append(output_kind(view.outputs[span.span_id]))
             for path, leaf in leaves(view.outputs.get(span.span_id, {})):
                 key = (span.name, path)
                 if isinstance(leaf, (int, float)) and not isinstance(leaf, bool):
@@ -161,4 +174,6 @@ def baseline_profile(passing: Sequence[Trace], max_categories: int = 8) -> Basel
                 elif isinstance(leaf, str):
                     categorical[key].add(leaf)
     kept = {k: v for k, v in categorical.items() if len(v) <= max_categories and len(passing) > 2 * len(v)}
-    return BaselineProfile(numeric, kept, durations, names, len(passing))
+    # a step's kind is known once seen 3 times, and only if passing runs agree on few kinds
+    known = {n: set(k) for n, k in kinds.items() if len(k) >= 3 and len(set(k)) <= 2}
+    return BaselineProfile(numeric, kept, durations, names, len(passing), known)
