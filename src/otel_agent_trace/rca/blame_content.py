@@ -23,9 +23,9 @@ WROTE_ANSWER = 0.3
 """Total weight of the failing answer's text, shared among the spans that first wrote it."""
 FLOW_BOOST = 4.0
 """A content signal on a span whose content reached the failure counts this many times more."""
-BASELINE_DEVIATION = 0.5
-"""Without an exception, a deviation from passing runs counts this times its weight (twice where it reached the
-answer)."""
+BASELINE_DEVIATION = 0.1
+"""Without an exception, a deviation from passing runs counts this times its weight, `FLOW_BOOST` times more where
+the span's content reached the answer (the same rule as the content signals)."""
 RAN_WHAT_IT_GOT = 0.6
 """Share of a failing step's blame moved to the spans that wrote its input, times the share they wrote."""
 _MAX_SHOWN = 3
@@ -136,7 +136,7 @@ def content_blame(ctx: AnalysisContext, prov: Provenance, add: Add) -> None:
         )
     reach = set(upstream) | {answer_span or failure} | set(by_span)
     if ctx.outcome is not None and ctx.outcome.kind != "exception":
-        # no exception to follow: a deviation from passing runs anywhere counts, fully where its content reached
+        # no exception to follow: a deviation from passing runs anywhere counts, more where its content reached
         # the answer (for exceptions, blame.py weighs the deviations that flowed into the failing step)
         for span_id in sorted(ctx.anomalies, key=lambda s: ctx.view.order[s]):
             for item in ctx.anomalies[span_id]:
@@ -145,7 +145,7 @@ def content_blame(ctx: AnalysisContext, prov: Provenance, add: Add) -> None:
                         span_id,
                         item.kind,
                         item.detail,
-                        BASELINE_DEVIATION * item.weight * (2 if span_id in reach else 1),
+                        BASELINE_DEVIATION * item.weight * (FLOW_BOOST if span_id in reach else 1),
                     )
     for span_id, evidence in sorted(content_signals(ctx.view, prov).items(), key=lambda kv: ctx.view.order[kv[0]]):
         for item in evidence:
