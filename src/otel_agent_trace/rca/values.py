@@ -6,6 +6,7 @@ import json
 import math
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w])")
@@ -73,6 +74,12 @@ BOOKKEEPING_KEYS = frozenset(
 _ID_KEYS = frozenset({"id", "call_id", "tool_call_id"})
 
 
+@lru_cache(maxsize=4096)
+def _bookkeeping_path(path: str) -> bool:
+    return any(is_bookkeeping(part, ids=False) for part in path.split(".") if part)
+
+
+@lru_cache(maxsize=4096)
 def is_bookkeeping(key: str, *, ids: bool = True) -> bool:
     """Whether a payload key (the last part of a path) holds bookkeeping (ids, token counts, model names...).
 
@@ -151,7 +158,7 @@ def value_keys(value: Any) -> dict[str, str]:
     """
     out: dict[str, str] = {}
     for path, leaf in leaves(parse_payload(value)):
-        if isinstance(leaf, bool) or leaf is None or any(is_bookkeeping(p, ids=False) for p in path.split(".") if p):
+        if isinstance(leaf, bool) or leaf is None or _bookkeeping_path(path):
             continue
         if isinstance(leaf, (int, float)):
             key = _number_key(leaf)
