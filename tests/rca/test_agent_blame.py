@@ -108,3 +108,22 @@ def test_blame_goes_to_the_agent_that_wrote_the_failing_argument() -> None:
     kinds = {e.kind for e in report.root_cause.evidence}
     assert "first_introduction" in kinds
     assert report.to_dict()["agents"][0]["name"] == "planner"
+
+
+class _SecondIsRight:
+    model = "test-judge"
+
+    def judge(self, request: object) -> object:
+        from otel_agent_trace.rca.judge import JudgeVerdict
+
+        return JudgeVerdict(("C2", "C1"), "the tool itself is broken", self.model)
+
+
+def test_a_judge_given_to_analyze_is_merged_before_agents_are_summed() -> None:
+    plain = analyze(_trace())
+    judged = analyze(_trace(), judge=_SecondIsRight())  # type: ignore[arg-type]
+    assert judged.judge is not None and judged.judge.used
+    assert judged.root_cause is not None and judged.root_cause.span_id == plain.candidates[1].span_id
+    assert any(e.kind == "judge" for e in judged.root_cause.evidence)
+    assert math.isclose(sum(a.score for a in judged.agents), 1.0)
+    assert judged.agents[0].name == judged.root_cause.agent
