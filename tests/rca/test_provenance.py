@@ -194,3 +194,31 @@ def test_a_failing_evaluation_by_any_evaluator_is_the_failure() -> None:
     assert failure is not None and failure.kind == "evaluation" and failure.span_id == "0" * 15 + "1"
     passing = _log(ALBUMS_TASK, ALBUMS, evaluation={ev.GEN_AI_EVALUATION_NAME: "x", ev.EVALUATION_SUCCESS: True})
     assert find_failure(TraceView(passing)) is None
+
+
+def test_the_answer_does_not_depend_on_the_hash_seed() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import json, sys; sys.path.insert(0, sys.argv[1])\n"
+        "from tests.rca.test_provenance import _log, _failing, ALBUMS, ALBUMS_TASK, ASSUME\n"
+        "from otel_agent_trace.rca import analyze\n"
+        "out = [analyze(_log(ALBUMS_TASK, ALBUMS, evaluation=_failing('3', '5'))).to_dict(),"
+        " analyze(_log('task', ASSUME), failed=True).to_dict()]\n"
+        "print(json.dumps(out, sort_keys=True))\n"
+    )
+    root = str(Path(__file__).resolve().parents[2])
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", code, root],
+            env={"PYTHONHASHSEED": seed, "PATH": ""},
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert len(outputs) == 1 and next(iter(outputs)).startswith("[{")
