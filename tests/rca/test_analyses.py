@@ -35,6 +35,10 @@ def test_every_analysis_is_json_and_consistent(runs_by_category: dict[str, Corpu
     assert math.isclose(sum(s.score for s in report.blame.steps), 1.0)
     assert math.isclose(sum(report.blame.agents.values()), 1.0)
     assert math.isclose(sum(report.blame.tools.values()), 1.0)
+    assert report.failure is not None and report.failure.kind == "exception"
+    assert report.candidates[0] == report.root_cause and len(report.candidates) >= 3
+    assert math.isclose(sum(a.score for a in report.agents), 1.0)
+    assert data["agents"][0]["name"] == report.agents[0].name and data["baseline_runs"] == 0
     chain = report.causal_chain.steps
     assert chain[0].role == "trigger" and chain[0].span_id == report.root_cause.span_id  # type: ignore[union-attr]
     assert chain[-1].span_id == trace.roots[0].span_id
