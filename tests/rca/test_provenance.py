@@ -222,3 +222,22 @@ def test_the_answer_does_not_depend_on_the_hash_seed() -> None:
         for seed in ("1", "2")
     }
     assert len(outputs) == 1 and next(iter(outputs)).startswith("[{")
+
+
+def test_an_exception_raised_on_the_run_span_is_traced_through_the_last_answer() -> None:
+    trace = _log(ALBUMS_TASK, ALBUMS)
+    root = trace.spans[0]
+    failed_root = Span(
+        root.trace_id,
+        root.span_id,
+        None,
+        root.name,
+        root.start_ns,
+        root.end_ns,
+        status_code="ERROR",
+        status_message="WrongAnswer: the run's answer was judged incorrect",
+        attributes=root.attributes,
+    )
+    report = analyze(Trace(TRACE, (failed_root, *trace.spans[1:])))
+    assert report.failure is not None and report.failure.kind == "exception"
+    assert report.root_cause is not None and report.root_cause.agent == "WebSurfer"

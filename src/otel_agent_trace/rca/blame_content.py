@@ -34,7 +34,8 @@ _MAX_SHOWN = 3
 def answer_of(ctx: AnalysisContext, prov: Provenance) -> tuple[str | None, str]:
     """The span holding the run's (wrong) answer, and its text.
 
-    The verdict's ``actual``, else the failed span's output, else the output that ended last under it.
+    The verdict's ``actual``, else the failed span's output, else the output that ended last under it (also when
+    the exception was raised on the run span itself: the run ended on that answer).
     """
     outcome, failure = ctx.outcome, ctx.failure
     if failure is None:
@@ -51,8 +52,8 @@ def answer_of(ctx: AnalysisContext, prov: Provenance) -> tuple[str | None, str]:
         return (best[3] if best else None), outcome.actual
     if failure in with_text:
         return failure, prov.out_text[failure]
-    if outcome is None or outcome.kind == "exception":
-        return None, ""
+    if outcome is None or (outcome.kind == "exception" and not view.trace.children.get(failure)):
+        return None, ""  # a leaf step that raised: its error and its input are the decisive values, not an answer
     last = max(with_text, key=lambda s: (view.by_id[s].end_ns, view.order[s]), default=None)
     return last, (prov.out_text[last] if last else "")
 
