@@ -26,6 +26,8 @@ FLOW_BOOST = 4.0
 BASELINE_DEVIATION = 0.1
 """Without an exception, a deviation from passing runs counts this times its weight, `FLOW_BOOST` times more where
 the span's content reached the answer (the same rule as the content signals)."""
+FOLLOWS = 0.25
+"""Share kept by a deviation whose content came from a span that deviated first: the first deviation is the cause."""
 RAN_WHAT_IT_GOT = 0.6
 """Share of a failing step's blame moved to the spans that wrote its input, times the share they wrote."""
 _MAX_SHOWN = 3
@@ -137,23 +139,29 @@ def content_blame(ctx: AnalysisContext, prov: Provenance, add: Add) -> None:
         )
     reach = set(upstream) | {answer_span or failure} | set(by_span)
     if ctx.outcome is not None and ctx.outcome.kind != "exception":
-        # no exception to follow: a deviation from passing runs anywhere counts, more where its content reached
-        # the answer (for exceptions, blame.py weighs the deviations that flowed into the failing step)
-        for span_id in sorted(ctx.anomalies, key=lambda s: ctx.view.order[s]):
-            for item in ctx.anomalies[span_id]:
-                if item.kind == "out_of_baseline":
-                    add(
-                        span_id,
-                        item.kind,
-                        item.detail,
-                        BASELINE_DEVIATION * item.weight * (FLOW_BOOST if span_id in reach else 1),
-                    )
+        _baseline_deviations(ctx, prov, reach, add)
     for span_id, evidence in sorted(content_signals(ctx.view, prov).items(), key=lambda kv: ctx.view.order[kv[0]]):
         for item in evidence:
             if span_id in reach:
                 add(span_id, item.kind, f"{item.detail}; its content reached the failure", item.weight * FLOW_BOOST)
             else:
                 add(span_id, item.kind, item.detail, item.weight)
+
+
+def _baseline_deviations(ctx: AnalysisContext, prov: Provenance, reach: set[str], add: Add) -> None:
+    """Deviations from passing runs when no exception points anywhere: the first deviation of a chain counts.
+
+    Each counts `BASELINE_DEVIATION` times its weight, `FLOW_BOOST` times more where the span's content reached the
+    answer; a deviation whose content came from a span that deviated too only follows it (`FOLLOWS`).
+    """
+    deviating = {s for s, items in ctx.anomalies.items() if any(e.kind == "out_of_baseline" for e in items)}
+    for span_id in sorted(deviating, key=lambda s: ctx.view.order[s]):
+        follows = any(src in deviating for src, _ in prov.sources(span_id))
+        factor = BASELINE_DEVIATION * (FLOW_BOOST if span_id in reach else 1.0) * (FOLLOWS if follows else 1.0)
+        suffix = " (its input came from a span that deviated first)" if follows else ""
+        for item in ctx.anomalies[span_id]:
+            if item.kind == "out_of_baseline":
+                add(span_id, item.kind, item.detail + suffix, factor * item.weight)
 
 
 def _wrote_answer(ctx: AnalysisContext, prov: Provenance, answer: str, add: Add) -> None:
