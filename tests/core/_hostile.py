@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import enum
 import logging
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -26,6 +27,59 @@ class RaisingStr:
 
     def __bool__(self) -> bool:
         raise Boom("bool")
+
+
+class RaisingClass:
+    """Even ``isinstance`` on it raises (its ``__class__`` property does).
+
+    Not in ``HOSTILE``: hypothesis itself calls ``isinstance`` on generated values; tested explicitly instead.
+    """
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # type: ignore[override]
+        raise Boom("__class__")
+
+
+class HostileStr(str):
+    """A str whose own ``__len__``/``__getitem__``/``__str__`` raise."""
+
+    def __len__(self) -> int:
+        raise Boom("len")
+
+    def __getitem__(self, item: Any) -> str:
+        raise Boom("getitem")
+
+    def __str__(self) -> str:
+        raise Boom("str")
+
+
+class HostileInt(int):
+    def __repr__(self) -> str:
+        raise Boom("repr")
+
+    def __str__(self) -> str:
+        raise Boom("str")
+
+
+class HostileFloat(float):
+    def __repr__(self) -> str:
+        raise Boom("repr")
+
+    def __float__(self) -> float:
+        raise Boom("float")
+
+
+class HostileBytes(bytes):
+    def __len__(self) -> int:
+        raise Boom("len")
+
+
+class HostileEnum(enum.Enum):
+    A = 1
+
+    @property
+    def value(self) -> Any:  # type: ignore[override]
+        raise Boom("value")
 
 
 class RaisingEqHash:
@@ -61,6 +115,9 @@ class RaisingLenIter(list):  # type: ignore[type-arg]
 
 
 class RaisingItemsDict(dict):  # type: ignore[type-arg]
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text("RaisingItemsDict(...)")
+
     def items(self) -> Any:
         raise Boom("items")
 
@@ -108,6 +165,9 @@ class BadModel:
 class Plain:
     """An ordinary object holding a value."""
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text("Plain(...)")
+
     def __init__(self, value: Any) -> None:
         self.value = value
 
@@ -115,6 +175,9 @@ class Plain:
 @dataclasses.dataclass
 class Record:
     value: Any
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text("Record(...)")  # hypothesis's recursive pretty-printer must not walk a 10,000-deep value
 
     @property
     def broken(self) -> Any:
@@ -139,11 +202,18 @@ def forever() -> Iterator[int]:
         yield n
 
 
+class _Deep(list):  # type: ignore[type-arg]
+    """The outer level of a deep nesting: hypothesis's recursive pretty-printer stops here."""
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(f"deep({len(self)} outer item)")
+
+
 def deep(depth: int, leaf: Any = 0) -> Any:
     value: Any = leaf
     for i in range(depth):
         value = [value] if i % 2 else {"d": value}
-    return value
+    return _Deep([value])
 
 
 def cyclic(child: Any) -> Any:
@@ -182,6 +252,11 @@ LEAVES = st.one_of(
     st.builds(RaisingMapping),
     st.builds(RaisingGetattr),
     st.builds(BadModel),
+    st.builds(lambda: HostileStr("hostile")),
+    st.builds(lambda: HostileInt(7)),
+    st.builds(lambda: HostileFloat(1.5)),
+    st.builds(lambda: HostileBytes(b"ab")),
+    st.just(HostileEnum.A),
     st.builds(forever),
     st.builds(lambda: iter([1, 2, 3])),
     st.builds(lambda: "x" * 100_000),

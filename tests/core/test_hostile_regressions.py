@@ -10,7 +10,17 @@ from typing import Any
 import pytest
 from opentelemetry.trace import StatusCode
 
-from otel_agent_trace import agent_run, agent_session, decision, propagate_context, snapshot_state, step, tool_call
+from otel_agent_trace import (
+    agent_run,
+    agent_session,
+    decision,
+    propagate_context,
+    record_error,
+    record_outcome,
+    snapshot_state,
+    step,
+    tool_call,
+)
 from otel_agent_trace._internal import errors
 from otel_agent_trace._internal import settings as settings_mod
 from otel_agent_trace._internal.jsonable import MAX_ITEMS
@@ -20,7 +30,21 @@ from otel_agent_trace.semconv import decision as D
 from otel_agent_trace.semconv import gen_ai as G
 from otel_agent_trace.semconv import state as S
 
-from ._hostile import Boom, HashableRaisingStr, RaisingItemsDict, RaisingMapping, RaisingSignature, RaisingStr, deep
+from ._hostile import (
+    Boom,
+    HashableRaisingStr,
+    HostileBytes,
+    HostileEnum,
+    HostileFloat,
+    HostileInt,
+    HostileStr,
+    RaisingClass,
+    RaisingItemsDict,
+    RaisingMapping,
+    RaisingSignature,
+    RaisingStr,
+    deep,
+)
 
 BUDGET = 16 * 1024
 
@@ -233,3 +257,34 @@ def test_internal_errors_are_logged_once_per_site_per_interval(monkeypatch, capl
     lines = [r for r in caplog.records if "test.site" in r.getMessage()]
     assert len(lines) == 2 and "99 more since the last report" in lines[1].getMessage()
     errors.reset_internal_error_log()
+
+
+@pytest.mark.parametrize(
+    "make",  # factories: pytest itself calls isinstance() on parameters
+    [
+        RaisingClass,
+        lambda: HostileStr("hostile"),
+        lambda: HostileInt(7),
+        lambda: HostileFloat(1.5),
+        lambda: HostileBytes(b"ab"),
+        lambda: HostileEnum.A,
+    ],
+    ids=["raising __class__", "str subclass", "int subclass", "float subclass", "bytes subclass", "enum value"],
+)
+def test_builtin_subclasses_and_a_raising_class_attribute(content_recorder, caplog, make):
+    value = make()
+    caplog.set_level(logging.WARNING, logger="otel_agent_trace")
+    errors.reset_internal_error_log()
+    out = safe_json_dumps(value)
+    assert out and len(content_hash(value)) == 16
+    with agent_session(value, tags=value), agent_run(value, config=value), step(value):
+        with tool_call(value, arguments=value) as t:
+            t.set_result(value)
+        with decision(value, options=value, chosen=value) as d:
+            d.choose(value, rationale=value, confidence=value)
+        snapshot_state(working_memory=value, label=value)
+        record_error(value, code=value)
+        record_outcome(value, reason=value, name=value)
+    tool = next(s for s in content_recorder.spans() if s.name.startswith("execute_tool"))
+    assert tool.attributes[G.GEN_AI_TOOL_CALL_RESULT] == out
+    assert not [r for r in caplog.records if r.name == "otel_agent_trace"], [r.getMessage() for r in caplog.records]

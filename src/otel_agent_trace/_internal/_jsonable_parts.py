@@ -24,7 +24,7 @@ def type_name(value: Any) -> str:
     """The qualified class name of ``value``, or ``"object"`` if even that fails."""
     try:
         name = type.__getattribute__(type(value), "__qualname__")
-        return name if isinstance(name, str) else "object"
+        return name if issubclass(type(name), str) else "object"
     except Exception:  # noqa: BLE001 - a metaclass can make anything raise
         return "object"
 
@@ -60,7 +60,7 @@ def safe_repr(value: Any, limit: int = 2000) -> str:
             text = func(value)
         except Exception:  # noqa: BLE001 - a user's __repr__/__str__ may raise
             continue
-        if isinstance(text, str):
+        if issubclass(type(text), str):
             text = str.__getitem__(text, slice(0, limit + 1))
             return text if len(text) <= limit else text[:limit] + "..."
     return f"<unrepresentable {type_name(value)}>"
@@ -96,13 +96,13 @@ def encodable(text: str) -> str:
 
 def key_text(key: Any, limit: int) -> str:
     """An object key as text, the way ``json`` writes non-string keys; a marker when ``str()`` fails."""
-    if isinstance(key, str):
+    if issubclass(type(key), str):
         return cut_text(key, limit)
-    if key is None or isinstance(key, bool):
+    if key is None or issubclass(type(key), bool):
         return "null" if key is None else ("true" if key else "false")
-    if isinstance(key, int):
+    if issubclass(type(key), int):
         return int_text(key) or int_marker(key)
-    if isinstance(key, float):
+    if issubclass(type(key), float):
         return float.__repr__(key)
     return cut_text(safe_repr(key, limit) if not _has_own_str(key) else _str_or_repr(key, limit), limit)
 
@@ -114,7 +114,7 @@ def _has_own_str(value: Any) -> bool:
 def _str_or_repr(value: Any, limit: int) -> str:
     try:
         text = str(value)
-        if isinstance(text, str):
+        if issubclass(type(text), str):
             return text
     except Exception:  # noqa: BLE001 - a user's __str__ may raise
         pass
@@ -156,4 +156,4 @@ def instance_dict(value: Any) -> dict[str, Any] | None:
         attrs = object.__getattribute__(value, "__dict__")
     except Exception:  # noqa: BLE001 - no instance dict (slots, builtins)
         return None
-    return attrs if isinstance(attrs, dict) and attrs else None
+    return attrs if issubclass(type(attrs), dict) and attrs else None

@@ -65,7 +65,7 @@ def safe_json_dumps(value: Any, max_bytes: int | None = None) -> str:
     cut is marked and the JSON stays valid (see `otel_agent_trace._internal.jsonable.encode`).
     """
     limit = _budget(max_bytes)
-    if isinstance(value, str):
+    if issubclass(type(value), str):  # not isinstance: a hostile __class__ must not raise here
         return cut_text(value, limit)
     return encode(value, limit)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import traceback
-from typing import Any
+from typing import Any, cast
 
 from opentelemetry import trace
 from opentelemetry.trace import Span, Status, StatusCode
@@ -44,13 +44,13 @@ def error_type_of(exc: BaseException) -> str:
         module, name = cls.__module__, cls.__qualname__
     except Exception:  # noqa: BLE001 - a metaclass can make these raise
         return "Exception"
-    if not isinstance(module, str) or not isinstance(name, str):
+    if not issubclass(type(module), str) or not issubclass(type(name), str):
         return "Exception"
     return name if module in ("builtins", "__main__") else f"{module}.{name}"
 
 
 def _small_int(value: Any) -> int | None:
-    if value is None or isinstance(value, bool):
+    if value is None or issubclass(type(value), bool):
         return None
     try:
         number = int(value)
@@ -73,14 +73,14 @@ def format_stack(exc: BaseException) -> str:
 
 def safe_str(value: Any, limit: int = _MAX_TEXT) -> str:
     """``str(value)``, cut to ``limit`` chars; its repr or a marker if ``__str__`` raises. Never raises."""
-    if isinstance(value, str):
-        text = value
-    elif isinstance(value, (BaseException, int, float)) and not (
-        isinstance(value, int) and value.bit_length() > 14_000
+    if issubclass(type(value), str):  # the builtin's slots: a str subclass may override __len__/__getitem__
+        text = str.__getitem__(value, slice(0, limit + 1))
+    elif issubclass(type(value), (BaseException, int, float)) and not (
+        issubclass(type(value), int) and value.bit_length() > 14_000
     ):
         try:
             text = str(value)
-            if not isinstance(text, str):
+            if not issubclass(type(text), str):
                 raise TypeError("__str__ returned a non-string")
         except Exception:  # noqa: BLE001 - a user's __str__ may raise
             text = safe_repr(value, limit)
@@ -91,7 +91,7 @@ def safe_str(value: Any, limit: int = _MAX_TEXT) -> str:
 
 def safe_message(error: Any) -> str:
     """``Type: message`` of an exception, or the text of anything else."""
-    if isinstance(error, BaseException):
+    if issubclass(type(error), BaseException):
         return f"{type(error).__name__}: {safe_str(error, 1024)}"
     return safe_str(error, 1024)
 
@@ -128,12 +128,13 @@ def error_event_attributes(
     post_state_json: str | None = None,
 ) -> dict[str, Any]:
     """Attributes of an ``agent_trace.error`` event: exception type, message, stack, and what handled it."""
-    attributes: dict[str, Any] = {E.ERROR_HANDLED: handled if isinstance(handled, bool) else True}
-    if isinstance(error, BaseException):
-        attributes[E.EXCEPTION_TYPE] = error_type_of(error)
-        attributes[E.EXCEPTION_MESSAGE] = safe_str(error)
-        if error.__traceback__ is not None:
-            attributes[E.EXCEPTION_STACKTRACE] = format_stack(error)
+    attributes: dict[str, Any] = {E.ERROR_HANDLED: handled if issubclass(type(handled), bool) else True}
+    if issubclass(type(error), BaseException):
+        exc = cast(BaseException, error)
+        attributes[E.EXCEPTION_TYPE] = error_type_of(exc)
+        attributes[E.EXCEPTION_MESSAGE] = safe_str(exc)
+        if exc.__traceback__ is not None:
+            attributes[E.EXCEPTION_STACKTRACE] = format_stack(exc)
     else:
         attributes[E.EXCEPTION_TYPE] = "error"
         attributes[E.EXCEPTION_MESSAGE] = safe_str(error)

@@ -26,7 +26,7 @@ _STATE_FIELDS = (
 
 def _target(span: Any) -> Span:
     """``span`` if it is a span, else the current span."""
-    return span if isinstance(span, Span) else trace.get_current_span()
+    return span if issubclass(type(span), Span) else trace.get_current_span()
 
 
 @guarded(default=None)

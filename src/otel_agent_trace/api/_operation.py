@@ -81,7 +81,7 @@ class Operation(Generic[_H]):
     @guarded(default=None)
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
         if self._active:
-            self._exit(self._active.pop(), exc if isinstance(exc, BaseException) else None)
+            self._exit(self._active.pop(), exc if issubclass(type(exc), BaseException) else None)
 
     async def __aenter__(self) -> _H:
         return self.__enter__()
@@ -289,7 +289,7 @@ class SpanHandle:
         """Set one attribute on the span (ignored once ended); any value is accepted (see `attribute_value`)."""
         with handle_internal_errors("api.set_attribute"):
             if value is not None:
-                name = key if isinstance(key, str) else text(key)
+                name = text(key)  # a str subclass too: its own __len__ may raise
                 if name:
                     self.span.set_attribute(name, attribute_value(value))
 
@@ -310,14 +310,14 @@ class SpanHandle:
 
     def fail(self, exc: BaseException) -> None:
         """Record ``exc`` on the span (status ERROR) and end it."""
-        self._finish(exc if isinstance(exc, BaseException) else None)
+        self._finish(exc if issubclass(type(exc), BaseException) else None)
 
     def _finish(self, exc: BaseException | None) -> None:
         if self._ended:
             return
         self._ended = True
         with handle_internal_errors("api.record_failure"):
-            if exc is not None and isinstance(exc, Exception):
+            if exc is not None and issubclass(type(exc), Exception):
                 record_failure(self.span, exc)
         with handle_internal_errors("api.before_end"):
             self._before_end(exc)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import contextvars
 import secrets
-from typing import Any
+from typing import Any, cast
 
 from opentelemetry import trace
 from opentelemetry.trace import NonRecordingSpan, Span, SpanContext, SpanKind, TraceFlags
@@ -42,16 +42,17 @@ _MAX_LABEL_CHARS = 128
 def _bounded_text(value: Any) -> str:
     """``value`` as text within the per-attribute budget; strings are cut before anything else is done to them."""
     limit = get_settings().max_attribute_bytes
-    if isinstance(value, str):
-        if len(value) <= limit:
+    if issubclass(type(value), str):
+        total, value = str.__len__(value), str.__getitem__(value, slice(0, limit))
+        if total <= limit:
             return truncate_text(value, limit)
-        marker = f"...[truncated {len(value)} characters]"
+        marker = f"...[truncated {total} characters]"
         return truncate_text(value[:limit], max(0, limit - len(marker) - 4)).split("...[truncated", 1)[0] + marker
     return fit_json(safe_json_dumps(value), limit)
 
 
 def _score(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if issubclass(type(value), bool) or not issubclass(type(value), (int, float)):
         return None
     return finite(value)  # None for NaN, inf, and ints too wide for a float
 
@@ -90,10 +91,10 @@ def _evaluation_attributes(
 
 def _parse_id(value: int | str, digits: int) -> int:
     """A trace id (32 hex digits) or span id (16) given as an int or hex text (``0x`` allowed)."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = int.__index__(value)
-    elif isinstance(value, str):
-        number = int(str.__getitem__(value, slice(0, 4 * digits)).strip(), 16)
+    if issubclass(type(value), int) and not issubclass(type(value), bool):
+        number = int.__index__(cast(int, value))
+    elif issubclass(type(value), str):
+        number = int(str.__getitem__(cast(str, value), slice(0, 4 * digits)).strip(), 16)
     else:
         raise TypeError(f"an id is an int or hex text, not {type(value).__name__}")
     if not 0 < number < 1 << (4 * digits):

@@ -11,7 +11,7 @@ import itertools
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from typing import Any
+from typing import Any, cast
 
 from otel_agent_trace._internal.errors import log_internal_error
 from otel_agent_trace._internal.jsonable import cut_text, encode_reporting, int_marker, safe_repr
@@ -39,7 +39,7 @@ def text(value: Any, limit: int = NAME_CHARS) -> str | None:
     """``value`` as text of at most ``limit`` bytes: a string cut, anything else its ``str()``/``repr``."""
     if value is None:
         return None
-    if isinstance(value, str):
+    if issubclass(type(value), str):
         return cut_text(value, limit)
     return cut_text(printable(value, limit), limit)
 
@@ -49,13 +49,13 @@ def printable(value: Any, limit: int) -> str:
 
     A container's ``str()`` would read it whole (and recurse), so it is never called.
     """
-    if isinstance(value, str):
-        return value
-    if not isinstance(value, (dict, list, tuple, set, frozenset, Mapping, Sequence, AbstractSet)):
+    if issubclass(type(value), str):
+        return cast(str, value)
+    if not issubclass(type(value), (dict, list, tuple, set, frozenset, Mapping, Sequence, AbstractSet)):
         try:
-            if not (isinstance(value, int) and int.bit_length(value) > 14_000):
+            if not (issubclass(type(value), int) and int.bit_length(value) > 14_000):
                 raw = str(value)
-                if isinstance(raw, str):
+                if issubclass(type(raw), str):
                     return raw
         except Exception:  # noqa: BLE001 - a user's __str__ may raise: use the JSON form
             pass
@@ -66,7 +66,7 @@ def printable(value: Any, limit: int) -> str:
 def serialized(value: Any, limit: int | None = None) -> tuple[str, bool]:
     """`safe_json_dumps` of ``value`` within ``limit`` (default: the budget), and whether anything was cut."""
     limit = budget() if limit is None else limit
-    if isinstance(value, str):
+    if issubclass(type(value), str):
         out = cut_text(value, limit)
         return out, not (str.__len__(value) <= limit and out == value)
     return encode_reporting(value, limit)
@@ -86,20 +86,20 @@ def mark_truncated(span: Any, keys: Iterable[str]) -> None:
     if not keys:
         return
     current = getattr(span, "attributes", None)
-    previous = current.get(A.TRUNCATED, ()) if isinstance(current, Mapping) else ()
-    merged = tuple(dict.fromkeys((*(previous if isinstance(previous, tuple) else ()), *keys)))
+    previous = cast(Mapping[str, Any], current).get(A.TRUNCATED, ()) if issubclass(type(current), Mapping) else ()
+    merged = tuple(dict.fromkeys((*(previous if issubclass(type(previous), tuple) else ()), *keys)))
     span.set_attribute(A.TRUNCATED, merged)
 
 
 def number(value: Any) -> float | None:
     """``value`` as a float, or ``None`` when it is not a number."""
-    if value is None or isinstance(value, (str, bytes)):
+    if value is None or issubclass(type(value), (str, bytes)):
         return None
     try:
         result = float(value)
     except Exception:  # noqa: BLE001 - OverflowError for huge ints, or a user's __float__
         return None
-    return result if isinstance(result, float) else None
+    return result if issubclass(type(result), float) else None
 
 
 def finite(value: Any) -> float | None:
@@ -110,10 +110,10 @@ def finite(value: Any) -> float | None:
 
 def integer(value: Any) -> int | None:
     """``value`` as an int that fits an attribute (64-bit), or ``None``."""
-    if value is None or isinstance(value, bool):
+    if value is None or issubclass(type(value), bool):
         return None
     try:
-        result = int.__index__(value) if isinstance(value, int) else int(value)
+        result = int.__index__(value) if issubclass(type(value), int) else int(value)
     except Exception:  # noqa: BLE001 - not an integer, or a user's __int__ raised
         return None
     return result if -_INT64 <= result < _INT64 else None
@@ -126,25 +126,25 @@ def attribute_value(value: Any) -> Any:
     (OTLP cannot carry them), lists of those kept (``MAX_LIST_ITEMS`` at most), anything else becomes its JSON.
     """
     limit = budget()
-    if isinstance(value, str):
+    if issubclass(type(value), str):
         return cut_text(value, limit)
-    if isinstance(value, bool):
+    if issubclass(type(value), bool):
         return bool(value)
-    if isinstance(value, int):
+    if issubclass(type(value), int):
         small = integer(value)
         return small if small is not None else int_marker(value)
-    if isinstance(value, float):
+    if issubclass(type(value), float):
         return float.__float__(value)
-    if isinstance(value, (list, tuple)):
-        items = list.__len__(value) if isinstance(value, list) else tuple.__len__(value)
-        seq = list.__iter__(value) if isinstance(value, list) else tuple.__iter__(value)
+    if issubclass(type(value), (list, tuple)):
+        items = list.__len__(value) if issubclass(type(value), list) else tuple.__len__(value)
+        seq = list.__iter__(value) if issubclass(type(value), list) else tuple.__iter__(value)
         head = list(itertools.islice(seq, MAX_LIST_ITEMS))
         kinds = {type(item) for item in head}
         if items <= MAX_LIST_ITEMS and len(kinds) <= 1 and kinds <= {str, bool, int, float}:
             converted = [attribute_value(item) for item in head]
             if all(type(item) is type(converted[0]) for item in converted):
                 per_item = max(64, limit // max(1, len(converted)))
-                return [cut_text(item, per_item) if isinstance(item, str) else item for item in converted]
+                return [cut_text(item, per_item) if issubclass(type(item), str) else item for item in converted]
     return safe_json_dumps(value, limit)
 
 
@@ -155,7 +155,7 @@ def text_list(values: Any, limit: int) -> list[str]:
     """
     if values is None:
         return []
-    if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, AbstractSet)):
+    if issubclass(type(values), (str, bytes)) or not issubclass(type(values), (Sequence, AbstractSet)):
         one = text(values, limit)
         return [one] if one is not None else []
     try:
@@ -165,7 +165,9 @@ def text_list(values: Any, limit: int) -> list[str]:
     more = len(head) > MAX_LIST_ITEMS
     head = head[:MAX_LIST_ITEMS]
     per_item = max(64, limit // max(1, len(head)))
-    out = [cut_text(item, per_item) if isinstance(item, str) else safe_json_dumps(item, per_item) for item in head]
+    out = [
+        cut_text(item, per_item) if issubclass(type(item), str) else safe_json_dumps(item, per_item) for item in head
+    ]
     if more:
         out.append("<more items>")
     return out
@@ -176,8 +178,8 @@ def tag_texts(tags: Any) -> tuple[str, ...]:
     if tags is None:
         return ()
     try:
-        if isinstance(tags, Mapping):
-            items: Iterable[Any] = dict.items(tags) if isinstance(tags, dict) else tags.items()
+        if issubclass(type(tags), Mapping):
+            items: Iterable[Any] = dict.items(tags) if issubclass(type(tags), dict) else tags.items()
             pairs = itertools.islice(iter(items), MAX_LIST_ITEMS)
             return tuple(f"{text(k) or ''}={text(v) or ''}" for k, v in pairs)
     except Exception:  # noqa: BLE001 - a user's items() raised
@@ -191,7 +193,7 @@ def func_name(func: Any, default: str) -> str:
         name = getattr(func, "__name__", None)
     except Exception:  # noqa: BLE001 - a hostile __getattr__
         return default
-    return cut_text(name, NAME_CHARS) if isinstance(name, str) and name else default
+    return cut_text(name, NAME_CHARS) if issubclass(type(name), str) and name else default
 
 
 def wraps(wrapper: Callable[..., Any], func: Any) -> Callable[..., Any]:
