@@ -257,11 +257,11 @@ def claims(text: str) -> list[str]:
         if len(words) == 1 and (words[0] in STOP_WORDS or len(words[0]) < 4):
             continue
         out["e:" + " ".join(words)] = None
-    for match in _QUOTED.finditer(text):
+    for match in _QUOTED.finditer(text) if ("'" in text or '"' in text or "\u201c" in text) else ():
         quoted = " ".join(content_words(match.group(1)))
         if len(quoted) >= 4:
             out["q:" + quoted] = None
-    for block in _CODE.finditer(text):
+    for block in _CODE.finditer(text) if "```" in text else ():
         for line in block.group(1).splitlines():
             norm = " ".join(line.split())
             if len(norm) >= 8:

@@ -119,7 +119,7 @@ def provenance(view: TraceView) -> Provenance:
         if relayed:
             prov.relayed[span_id] = _shares(relayed, len(out_sh) + len(out_claims))
         given = _is_given(view, span_id)
-        received = set(claims(in_text))
+        received = set(claims(in_text)) if in_text else set()
         new = []
         for claim in out_claims:
             claim_src[claim] = span_id
