@@ -87,7 +87,7 @@ def mutants(draw: st.DrawFn) -> tuple[str, bytes]:
             if action == "delete":
                 del parent[key]
             elif action == "replace":
-                parent[key] = draw(_ODD_VALUES)
+                parent[key] = copy.deepcopy(draw(_ODD_VALUES))  # later mutations must not edit the shared constant
             elif action == "nest":
                 parent[key] = {"value": parent[key]}
             else:
