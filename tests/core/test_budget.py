@@ -147,3 +147,20 @@ def test_truncate_text_of_a_huge_text_encodes_only_the_budget():
     out = truncate_text(text, 1000)
     assert out.endswith("[truncated 5000000 chars]")
     assert len(out.encode()) <= 1000
+
+
+def test_api_cuts_and_budget_cuts_are_listed_together() -> None:
+    """A cut the manual API made before export stays listed when the processor's budget cuts something too."""
+    transformer = SpanTransformer(max_attribute_bytes=1024, max_span_bytes=256 * 1024)
+    span = _span(
+        "step",
+        {A.TRUNCATED: ("gen_ai.tool.call.result",), "gen_ai.tool.call.result": "cut by the API", "big": "x" * 5000},
+        [],
+        [],
+        None,
+    )
+    out = transformer.transform(span)
+    listed = out.attributes[A.TRUNCATED]
+    assert listed[0] == "gen_ai.tool.call.result"
+    assert "big" in listed
+    assert len(str(out.attributes["big"]).encode()) <= 1024

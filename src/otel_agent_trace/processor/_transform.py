@@ -87,7 +87,7 @@ class SpanTransformer:
         if redacted:
             parts.attributes[A.REDACTED] = redacted
         if report:
-            parts.attributes[A.TRUNCATED] = report.marker()
+            parts.attributes[A.TRUNCATED] = _merged_marker(parts.attributes.get(A.TRUNCATED), report)
         return self._rebuild(span, parts, resource, report)
 
     # -- redaction ----------------------------------------------------------------------------------------------
@@ -196,7 +196,7 @@ class SpanTransformer:
         report = self.budget.fit(parts, redacted=1)
         parts.attributes[A.REDACTED] = max(1, scrubbed)
         if report:
-            parts.attributes[A.TRUNCATED] = report.marker()
+            parts.attributes[A.TRUNCATED] = _merged_marker(parts.attributes.get(A.TRUNCATED), report)
         with self._lock:
             cached = self._resources.get(id(span.resource))
         resource = cached[1] if cached is not None and cached[0] is span.resource else _scrubbed_resource(span)
@@ -213,3 +213,14 @@ def _scrubbed_value(value: Any) -> Any:
 
 def _scrubbed_resource(span: ReadableSpan) -> Resource:
     return Resource({k: _scrubbed_value(v) for k, v in span.resource.attributes.items()}, span.resource.schema_url)
+
+
+def _merged_marker(previous: Any, report: BudgetReport) -> tuple[str, ...]:
+    """The API's own ``agent_trace.truncated`` entries (cuts made before export) followed by the budget's."""
+    if isinstance(previous, str):
+        previous = (previous,)
+    kept = [e for e in previous if isinstance(e, str)] if isinstance(previous, (list, tuple)) else []
+    if not kept:
+        return report.marker()
+    merged = BudgetReport(entries=[*dict.fromkeys([*kept, *report.entries])])
+    return merged.marker()
