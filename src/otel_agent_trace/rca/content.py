@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from itertools import compress
 from typing import Any
 
 from .values import is_bookkeeping, parse_payload
@@ -151,6 +152,7 @@ _NUMBER_UNIT = re.compile(r"(?<![\w.])[-+]?\$?\d[\d,]*(?:\.\d+)?(?:\s?(?:%|[a-z]
 _PHRASE = re.compile(r"\b[A-Z][a-zA-Z0-9&'-]+(?:\s+(?:of|the|de|and|for|&)?\s*[A-Z][a-zA-Z0-9&'-]+){0,4}")
 _QUOTED = re.compile(r"[\"“']([^\"”'\n]{3,80})[\"”']")
 _CODE = re.compile(r"```[a-zA-Z0-9_+-]*\n(.*?)```", re.DOTALL)
+_NUMBER_HEAD = re.compile(r"[-+]?\d+(?:\.\d+)?")
 _TRIVIAL_NUMBERS = frozenset({"0", "1", "2", "-1"})
 
 
@@ -212,20 +214,17 @@ def word_shingles(words: list[str]) -> list[str]:
     """
     if len(words) < SHINGLE:
         return [" ".join(words)] if len(words) >= 2 else []
-    sizes = [len(w) for w in words]
-    every = len(words) >= SAMPLE_FROM
-    return list(
-        dict.fromkeys(
-            " ".join(words[i : i + SHINGLE])
-            for i in range(len(words) - SHINGLE + 1)
-            if not every or (sizes[i] + sizes[i + 1] + sizes[i + 2]) % SAMPLE == 0
-        )
-    )
+    triples = zip(words, words[1:], words[2:], strict=False)  # consecutive triples (SHINGLE = 3)
+    if len(words) < SAMPLE_FROM:
+        return list(dict.fromkeys(map(" ".join, triples)))
+    sizes = list(map(len, words))
+    kept = compress(triples, [(a + b + c) % SAMPLE == 0 for a, b, c in zip(sizes, sizes[1:], sizes[2:], strict=False)])
+    return list(dict.fromkeys(map(" ".join, kept)))
 
 
 def _number_claim(match: str) -> str | None:
     text = match.strip().lower().replace(",", "").replace("$", "")
-    head = re.match(r"[-+]?\d+(?:\.\d+)?", text)
+    head = _NUMBER_HEAD.match(text)
     if head is None:
         return None
     number = head.group().lstrip("+")

@@ -8,7 +8,7 @@ input, a user's messages), was introduced by that span without support: that is 
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 
 from .content import claims, content_words, shingles, text_of, word_shingles
@@ -72,7 +72,7 @@ def _is_given(view: TraceView, span_id: str) -> bool:
     return view.agent_of.get(span_id, "").strip().lower() in _GIVEN_AGENTS
 
 
-def _shares(counts: dict[str, int], total: int) -> list[tuple[str, float]]:
+def _shares(counts: Counter[str], total: int) -> list[tuple[str, float]]:
     shares = [(s, n / total) for s, n in counts.items() if total and n / total >= MIN_SHARE]
     return sorted(shares, key=lambda kv: (-kv[1], kv[0]))
 
@@ -95,40 +95,35 @@ def provenance(view: TraceView) -> Provenance:
     for span_id in order:
         in_text = prov.in_text.get(span_id, "")
         out_text = prov.out_text.get(span_id, "")
-        prov.in_words[span_id] = in_words = content_words(in_text)
+        prov.in_words[span_id] = in_words = content_words(in_text) if in_text else []
         in_sh = word_shingles(in_words)
-        counts: dict[str, int] = defaultdict(int)
-        for sh in in_sh:
-            source = shingle_src.get(sh)
-            if source is not None and not view.is_ancestor(span_id, source):
-                counts[source] += 1
-        if counts:
-            prov.fed[span_id] = _shares(counts, len(in_sh))
-        prov.out_words[span_id] = out_words = content_words(out_text)
+        if in_sh:
+            counts = Counter(filter(None, map(shingle_src.get, in_sh)))
+            for source in [s for s in counts if view.is_ancestor(span_id, s)]:
+                del counts[source]  # a descendant's output is not where this span's input came from
+            if counts:
+                prov.fed[span_id] = _shares(counts, len(in_sh))
+        prov.out_words[span_id] = out_words = content_words(out_text) if out_text else []
         prov.out_shingles[span_id] = out_sh = word_shingles(out_words)
-        prov.out_claims[span_id] = out_claims = claims(out_text)
-        relayed: dict[str, int] = defaultdict(int)
-        for sh in out_sh:
-            source = shingle_src.get(sh)
-            if source is not None:
-                relayed[source] += 1
-        for claim in out_claims:
-            source = claim_src.get(claim)
-            if source is not None:
-                relayed[source] += 1
+        prov.out_claims[span_id] = out_claims = claims(out_text) if out_text else []
+        relayed = Counter(filter(None, map(shingle_src.get, out_sh)))
+        relayed.update(filter(None, map(claim_src.get, out_claims)))
         if relayed:
             prov.relayed[span_id] = _shares(relayed, len(out_sh) + len(out_claims))
         given = _is_given(view, span_id)
-        received = set(claims(in_text)) if in_text else set()
+        received: set[str] | None = None  # the input's claims, extracted only when an output claim is new
         new = []
         for claim in out_claims:
             claim_src[claim] = span_id
             prov.first_output.setdefault(claim, span_id)
             if given:
                 prov.given.add(claim)
-            elif claim not in received and claim not in claim_seen and claim not in prov.given:
-                new.append(claim)
-                prov.introducer.setdefault(claim, span_id)
+            elif claim not in claim_seen and claim not in prov.given:
+                if received is None:
+                    received = set(claims(in_text)) if in_text else set()
+                if claim not in received:
+                    new.append(claim)
+                    prov.introducer.setdefault(claim, span_id)
             claim_seen.add(claim)
         if new:
             prov.introduced[span_id] = new

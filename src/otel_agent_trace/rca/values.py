@@ -92,6 +92,8 @@ def is_bookkeeping(key: str, *, ids: bool = True) -> bool:
 
 
 _MAX_STRING = 300
+_NUMBER_HEADS = frozenset("+-.iInN")
+"""Characters other than digits that can start a text `float` accepts (sign, point, inf, nan)."""
 _MAX_KEYS = 200
 
 
@@ -99,11 +101,14 @@ def parse_payload(value: Any) -> Any:
     """A JSON string decoded (anything else returned as is); text that is not JSON stays text."""
     if isinstance(value, str):
         text = value.strip()
-        if text[:1] in ("{", "[", '"') or text in ("null", "true", "false"):
+        head = text[:1]
+        if head in ("{", "[", '"') or text in ("null", "true", "false"):
             try:
                 return json.loads(text)
             except ValueError:
                 return value
+        if not head or not (head.isdigit() or head in _NUMBER_HEADS):
+            return value  # float() and int() would refuse it: skip the exception
         try:
             return float(text) if "." in text else int(text)
         except ValueError:
