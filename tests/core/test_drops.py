@@ -152,3 +152,38 @@ def test_span_ending_after_shutdown_is_counted(tmp_path) -> None:  # type: ignor
     provider.shutdown()
     span.end()
     assert drops.dropped_spans()["after_shutdown"] == 1
+
+
+def test_span_the_transformer_withholds_is_counted_once() -> None:
+    """A span the export-side transform drops is counted as over_budget only, never also as exported."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from otel_agent_trace.processor._batch import BoundedBatchSpanProcessor
+    from otel_agent_trace.processor._export import TransformingExporter
+    from otel_agent_trace.processor._transform import SpanTransformer
+
+    class _Unsalvageable(SpanTransformer):
+        def transform(self, span):  # type: ignore[no-untyped-def]
+            raise RuntimeError("ours")
+
+        def scrub(self, span):  # type: ignore[no-untyped-def]
+            raise RuntimeError("ours too")
+
+    sink = InMemorySpanExporter()
+    transformer = _Unsalvageable(max_attribute_bytes=1024, max_span_bytes=4096)
+    batch = BoundedBatchSpanProcessor(TransformingExporter(sink, transformer), schedule_delay_millis=10)
+    provider = TracerProvider()
+    provider.add_span_processor(batch)
+    tracer = provider.get_tracer("t")
+    for i in range(5):
+        with tracer.start_as_current_span(f"s{i}"):
+            pass
+    assert provider.force_flush(5000) is True
+    provider.shutdown()
+    assert sink.get_finished_spans() == ()
+    assert batch.exported == 0
+    assert batch.dropped == 5
+    counts = drops.dropped_spans()
+    assert counts["over_budget"] == 5
+    assert sum(counts.values()) == 5

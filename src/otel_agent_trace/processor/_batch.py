@@ -177,24 +177,31 @@ class BoundedBatchSpanProcessor(SpanProcessor):
 
     def _export(self, batch: Sequence[ReadableSpan]) -> None:
         ok = False
+        withheld = 0
         try:
             with suppress_instrumentation():
                 ok = self.exporter.export(batch) is SpanExportResult.SUCCESS
         except Exception:
             logger.debug("exporter %s raised", type(self.exporter).__name__, exc_info=True)
+        try:  # spans a transforming exporter dropped itself are counted there (over_budget), not here
+            withheld = min(len(batch), max(0, int(getattr(self.exporter, "withheld", 0) or 0)))
+        except Exception:
+            logger.debug("exporter %s has an unusable 'withheld'", type(self.exporter).__name__, exc_info=True)
+        sent = len(batch) - withheld
         with self._cond:
             self._inflight = 0
             if self._abandoned:  # already counted as shutdown_timeout
                 return
             self._finished += len(batch)
+            self.dropped += withheld
             if ok:
-                self.exported += len(batch)
+                self.exported += sent
             else:
-                self._failed += len(batch)
-                self.dropped += len(batch)
+                self._failed += sent
+                self.dropped += sent
             self._cond.notify_all()
-        if not ok:
-            record_drop(self.drop_reason, len(batch))
+        if not ok and sent:
+            record_drop(self.drop_reason, sent)
 
     # -- flush and shutdown ---------------------------------------------------------------------------------------
     def _wait_until(self, target: int, deadline: float) -> bool:

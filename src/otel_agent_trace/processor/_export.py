@@ -23,6 +23,8 @@ class TransformingExporter(SpanExporter):
     def __init__(self, exporter: SpanExporter, transformer: SpanTransformer) -> None:
         self.exporter = exporter
         self.transformer = transformer
+        self.withheld = 0
+        """Spans of the last batch that were dropped (and counted as ``over_budget``) instead of exported."""
 
     @property
     def drop_reason(self) -> str:
@@ -36,6 +38,7 @@ class TransformingExporter(SpanExporter):
             safe = self.transformer.export_form(span)
             if safe is not None:
                 out.append(safe)
+        self.withheld = len(spans) - len(out)
         if not out:
             return SpanExportResult.SUCCESS
         return self.exporter.export(out)
@@ -53,6 +56,6 @@ class TransformingExporter(SpanExporter):
 
     def __getattr__(self, name: str) -> Any:
         # Anything else (a store's path, an OTLP exporter's endpoint...) is the wrapped exporter's.
-        if name in ("exporter", "transformer"):
+        if name in ("exporter", "transformer", "withheld"):
             raise AttributeError(name)
         return getattr(self.exporter, name)
