@@ -13,9 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from otel_agent_trace._internal import redact
-from otel_agent_trace._internal._secret_rules import RULES, SecretRule, rule_table
+from otel_agent_trace._internal._secret_rules import RULES, rule_table
 from otel_agent_trace._internal.redact import REDACTED, Redactor, is_secret_key, might_contain_secret
 from otel_agent_trace._internal.settings import ConfigurationError, Settings
+from otel_agent_trace.configuration import SecretRule  # the public import path users are shown in the docs
 from otel_agent_trace.environment_variables import OTEL_AGENT_TRACE_REDACT_DISABLE, OTEL_AGENT_TRACE_REDACT_PATTERNS
 from tests.core._secret_samples import ALNUM, EXTRA_SHAPES, HEX, SAMPLES, rnd
 
