@@ -45,7 +45,7 @@ def test_healthy_setup_exits_0_and_says_where_each_value_comes_from(otlp_sink: O
     out = result.stdout
     assert "file,otlp_http" in out and "[env OTEL_AGENT_TRACE_EXPORTER]" in out
     assert f"{store}" in out and "[argument]" in out
-    assert "shutdown_timeout_ms    5000" in out and "[default]" in out
+    assert "shutdown_timeout_ms    4000" in out and "[default]" in out
     assert f"127.0.0.1:{otlp_sink.port}: reachable" in out
     assert "exists, writable" in out and "files: 1, good lines: 3, bad lines: 0" in out
     assert out.rstrip().endswith("healthy")

@@ -98,7 +98,7 @@ def init(
             the standard ``OTEL_EXPORTER_OTLP_(TRACES_)TIMEOUT``, else 5000); a batch that takes longer is dropped
             and counted as ``export_failed``.
         shutdown_timeout_millis: Longest ``shutdown()``/``force_flush()`` hold the process, all exporters
-            together (else ``OTEL_AGENT_TRACE_SHUTDOWN_TIMEOUT``, else 5000); what is left is counted as
+            together (else ``OTEL_AGENT_TRACE_SHUTDOWN_TIMEOUT``, else 4000); what is left is counted as
             ``shutdown_timeout`` drops.
 
     A ``file`` store directory that cannot be written is reported with a WARNING at ``init()``, and spans go to a
