@@ -224,7 +224,8 @@ def _parse(raw: bytes, where: str) -> Any:
         raise TraceFormatError(f"{where}: not JSON ({exc})") from None
 
 
-def _read_bytes(path: Path) -> bytes:
+def read_bytes(path: Path) -> bytes:
+    """The bytes of ``path``; an unreadable file is a `TraceFormatError` naming it."""
     try:
         return path.read_bytes()
     except OSError as exc:
@@ -296,7 +297,7 @@ def iter_otlp_json_file(path: Path, report: LoadReport | None = None) -> Iterato
 
     Bad lines are skipped and recorded in ``report`` (see `spans_of_file`).
     """
-    yield from spans_of_file(_read_bytes(path), str(path), _otlp_document, report or LoadReport())
+    yield from spans_of_file(read_bytes(path), str(path), _otlp_document, report or LoadReport())
 
 
 def trace_files(path: Path) -> list[Path]:

@@ -17,6 +17,7 @@ from .loaders import (
     check_report,
     find_trace,
     group_traces,
+    read_bytes,
     spans_from_otlp,
     spans_of_file,
     trace_files,
@@ -66,13 +67,6 @@ def spans_from_document(document: Any, where: str = "<input>") -> Iterator[Span]
         raise TraceFormatError(f"{where}: malformed {kind} document: {exc!r:.200}") from None
 
 
-def _read_file(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise TraceFormatError(f"{path}: cannot read ({exc.strerror or exc})") from None
-
-
 def fetch_url(url: str, timeout: float = 10.0) -> str:
     """GET ``url`` (a Jaeger or Tempo ``/api/traces/{id}`` endpoint) asking for JSON; the body as text.
 
@@ -116,7 +110,7 @@ def load_spans(source: str | Path, timeout: float = 10.0, report: LoadReport | N
             raise TraceFormatError(f"{path}: no such file or directory")
         spans = []
         for file in trace_files(path):
-            spans.extend(spans_of_file(_read_file(file), str(file), spans_from_document, out))
+            spans.extend(spans_of_file(read_bytes(file), str(file), spans_from_document, out))
     check_report(out, report is not None)
     try:
         return normalize_openinference(spans) if is_openinference(spans) else spans
