@@ -18,6 +18,7 @@ from .values import display_key, message_keys
 UPSTREAM_SHARE = 0.6
 """Share of a span's blame handed to anomalous producers of its input: the deviation started earlier."""
 _OUTPUT_KINDS = frozenset({"suspicious_output", "out_of_baseline"})
+_OWN_CONTENT_KINDS = frozenset({"first_introduction"})
 _DEVIATION_KINDS = frozenset({"suspicious_output", "low_confidence", "handled_error", "slow", "out_of_baseline"})
 
 
@@ -194,6 +195,11 @@ def _timeouts(ctx: AnalysisContext, scores: _Scores, failure: str) -> None:
                 scores.add(span_id, "timeout_cause", detail, 1.5 * share)
 
 
+def _baseline_only(ctx: AnalysisContext, span_id: str) -> bool:
+    kinds = {e.kind for e in ctx.anomalies.get(span_id, []) if e.kind in _DEVIATION_KINDS}
+    return kinds == {"out_of_baseline"}
+
+
 def _upstream(ctx: AnalysisContext, scores: _Scores) -> None:
     """Walk back from each blamed span to anomalous producers of its input, latest first, handing blame on."""
     view = ctx.view
@@ -222,9 +228,13 @@ def _upstream(ctx: AnalysisContext, scores: _Scores) -> None:
                     origin = origin_of(ctx.graph, span_id, key)[-1]
                     if origin != span_id and key not in ctx.graph.in_keys.get(origin, {}):
                         suspects.add(origin)
-        if not suspects or scores.score[span_id] <= 0:
+        # a deviation from passing runs alone never takes the blame for content the span introduced itself
+        own = 0.0
+        if all(_baseline_only(ctx, s) for s in suspects):
+            own = sum(e.weight for e in scores.evidence[span_id] if e.kind in _OWN_CONTENT_KINDS)
+        if not suspects or scores.score[span_id] - own <= 0:
             continue
-        moved = scores.score[span_id] * UPSTREAM_SHARE
+        moved = (scores.score[span_id] - own) * UPSTREAM_SHARE
         scores.score[span_id] -= moved
         for suspect in sorted(suspects):
             detail = f"the deviation in {view.by_id[span_id].name!r} started earlier, here"

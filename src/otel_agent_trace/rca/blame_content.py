@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 
+from .arithmetic import derived_blame
 from .content import claims, shingles, show_claim
 from .content_signals import content_signals
 from .context import AnalysisContext
@@ -122,7 +123,8 @@ def content_blame(ctx: AnalysisContext, prov: Provenance, add: Add) -> None:
     for claim, weight in decisive.items():
         introducer = prov.introducer.get(claim)
         if introducer is not None:
-            by_span[introducer].append((claim, weight))
+            for span_id, share in derived_blame(prov, introducer, claim):
+                by_span[span_id].append((claim, weight * share))
     total = sum(decisive.values()) or 1.0
     for span_id, found in sorted(by_span.items(), key=lambda kv: ctx.view.order[kv[0]]):
         shown = ", ".join(repr(show_claim(c)) for c, _ in found[:_MAX_SHOWN])

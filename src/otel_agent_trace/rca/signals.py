@@ -108,9 +108,27 @@ def anomalies(view: TraceView, baseline: BaselineProfile | None = None) -> dict[
     return dict(out)
 
 
+STABLE_SPREAD = 0.25
+"""A numeric value counts as stable across passing runs when its range is at most this share of its magnitude."""
+MIN_RANGE_RUNS = 3
+"""Passing runs needed before a value that varies at all gets a range (fewer: only identical values count)."""
+
+
+def baseline_weight(runs: int) -> float:
+    """How much a deviation from ``runs`` passing runs is worth relative to its full weight: grows with the runs."""
+    return runs / (runs + 2) if runs > 0 else 0.0
+
+
 @dataclass
 class BaselineProfile:
-    """What passing runs looked like, per span name: numeric ranges, seen categorical values, durations."""
+    """What passing runs looked like, per span name, for the values that were *stable* across them.
+
+    Passing runs of other tasks differ naturally (other entities, other numbers), so only a value that every
+    passing run showed, identical or within a tight band, is a reference: a numeric range is kept where the same
+    step gave the value in every run and its spread is at most `STABLE_SPREAD` of its magnitude (a value that
+    varies at all needs `MIN_RANGE_RUNS` runs), widened by that spread; a text value where every run gave the same
+    one (or, from 10 runs, few distinct ones each seen often). Deviations weigh `baseline_weight` of their weight.
+    """
 
     numeric: dict[tuple[str, str], tuple[float, float]]
     categorical: dict[tuple[str, str], set[str]]
@@ -119,61 +137,102 @@ class BaselineProfile:
     runs: int = 0
     """How many passing runs the profile was learned from."""
     kinds: dict[str, set[str]] = field(default_factory=dict)
-    """Per span name, the kinds of output (`content.output_kind`) passing runs gave, where seen 3+ times."""
+    """Per span name, the kinds of output (`content.output_kind`) passing runs agreed on."""
 
     def compare(self, view: TraceView) -> list[Evidence]:
-        """Evidence for spans of ``view`` whose values or durations fall outside the profile."""
+        """Evidence for spans of ``view`` whose stable values or durations fall outside the profile."""
         out = []
+        scale = baseline_weight(self.runs)
         for span in view.spans:
-            for payload in (view.outputs.get(span.span_id),):
-                if payload is None:
-                    continue
+            payload = view.outputs.get(span.span_id)
+            if payload is not None:
                 for path, leaf in leaves(payload):
                     key = (span.name, path)
                     if isinstance(leaf, (int, float)) and not isinstance(leaf, bool) and key in self.numeric:
                         low, high = self.numeric[key]
                         if not low <= leaf <= high:
-                            detail = f"{path} = {leaf} outside passing runs' range [{low}, {high}]"
-                            out.append(Evidence(span.span_id, "out_of_baseline", detail, 0.6))
+                            band = f"{low:g}" if low == high else f"[{low:g}, {high:g}]"
+                            detail = f"{path} = {leaf} outside the stable value of {self.runs} passing runs: {band}"
+                            out.append(Evidence(span.span_id, "out_of_baseline", detail, 0.6 * scale))
                     elif isinstance(leaf, str) and key in self.categorical and leaf not in self.categorical[key]:
-                        detail = f"{path} = {leaf[:40]!r} never seen in passing runs"
-                        out.append(Evidence(span.span_id, "out_of_baseline", detail, 0.4))
+                        detail = f"{path} = {leaf[:40]!r} never seen in {self.runs} passing runs"
+                        out.append(Evidence(span.span_id, "out_of_baseline", detail, 0.4 * scale))
             seen = self.kinds.get(span.name)
-            if seen and span.span_id in view.outputs:
-                kind = output_kind(view.outputs[span.span_id])
+            if seen and payload is not None:
+                kind = output_kind(payload)
                 if kind not in seen:
                     usual = ", ".join(sorted(seen)[:3])
                     detail = f"its output is {kind!r}; the same step of passing runs always gave {usual}"
-                    out.append(Evidence(span.span_id, "out_of_baseline", detail, 0.4))
+                    out.append(Evidence(span.span_id, "out_of_baseline", detail, 0.4 * scale))
             typical = self.durations.get(span.name)
             if typical and span.duration_ns > 3 * typical and span.duration_ns > 1e9:
                 detail = f"took {span.duration_ns / 1e9:.1f} s, passing runs at most {typical / 1e9:.1f} s"
-                out.append(Evidence(span.span_id, "out_of_baseline", detail, 0.5))
+                out.append(Evidence(span.span_id, "out_of_baseline", detail, 0.5 * scale))
         return out
 
 
+def stable_range(values: Sequence[float], runs: int) -> tuple[float, float] | None:
+    """The band a stable numeric value stays in, or ``None`` when it varies too much for ``runs`` runs."""
+    low, high = min(values), max(values)
+    if low == high:
+        return (low, high) if runs >= 2 else None
+    spread = high - low
+    if runs < MIN_RANGE_RUNS or spread > STABLE_SPREAD * max(abs(low), abs(high)):
+        return None
+    margin = spread * 4 / (runs - 1)  # the range of few runs underestimates the spread: widen it, less with more runs
+    return low - margin, high + margin
+
+
+def _stable_texts(values: list[str], runs: int, max_categories: int) -> set[str] | None:
+    distinct = set(values)
+    if len(distinct) == 1 and runs >= 2:
+        return distinct
+    if runs >= 10 and len(distinct) <= max_categories and runs >= 4 * len(distinct):
+        return distinct
+    return None
+
+
 def baseline_profile(passing: Sequence[Trace], max_categories: int = 8) -> BaselineProfile:
-    """Learn a `BaselineProfile` from passing runs (categorical values only where few distinct ones occur)."""
-    numeric: dict[tuple[str, str], tuple[float, float]] = {}
-    categorical: dict[tuple[str, str], set[str]] = defaultdict(set)
-    durations: dict[str, float] = {}
+    """Learn a `BaselineProfile` from passing runs: only values every run showed, and stable across them."""
+    numbers: dict[tuple[str, str], list[float]] = defaultdict(list)
+    texts: dict[tuple[str, str], list[str]] = defaultdict(list)
+    seen_in: dict[tuple[str, str], set[int]] = defaultdict(set)
+    durations: dict[str, list[float]] = defaultdict(list)
     names: set[str] = set()
     kinds: dict[str, list[str]] = defaultdict(list)
-    for trace in passing:
+    kind_runs: dict[str, set[int]] = defaultdict(set)
+    for index, trace in enumerate(passing):
         view = TraceView(trace)
         for span in trace.spans:
             names.add(span.name)
-            durations[span.name] = max(durations.get(span.name, 0.0), float(span.duration_ns))
+            durations[span.name].append(float(span.duration_ns))
             if span.span_id in view.outputs:
                 kinds[span.name].append(output_kind(view.outputs[span.span_id]))
+                kind_runs[span.name].add(index)
             for path, leaf in leaves(view.outputs.get(span.span_id, {})):
                 key = (span.name, path)
                 if isinstance(leaf, (int, float)) and not isinstance(leaf, bool):
-                    low, high = numeric.get(key, (leaf, leaf))
-                    numeric[key] = (min(low, leaf), max(high, leaf))
+                    numbers[key].append(float(leaf))
+                    seen_in[key].add(index)
                 elif isinstance(leaf, str):
-                    categorical[key].add(leaf)
-    kept = {k: v for k, v in categorical.items() if len(v) <= max_categories and len(passing) > 2 * len(v)}
-    # a step's kind is known once seen 3 times, and only if passing runs agree on few kinds
-    known = {n: set(k) for n, k in kinds.items() if len(k) >= 3 and len(set(k)) <= 2}
-    return BaselineProfile(numeric, kept, durations, names, len(passing), known)
+                    texts[key].append(leaf)
+                    seen_in[key].add(index)
+    runs = len(passing)
+    numeric = {}
+    for key, values in numbers.items():
+        band = stable_range(values, runs) if len(seen_in[key]) == runs else None
+        if band is not None:
+            numeric[key] = band
+    categorical = {}
+    for key, words in texts.items():
+        stable = _stable_texts(words, runs, max_categories) if len(seen_in[key]) == runs else None
+        if stable is not None:
+            categorical[key] = stable
+    # a step's kind is a reference once every run (3 or more) gave it, and they agree on one kind (two from 10 runs)
+    known = {
+        n: set(k)
+        for n, k in kinds.items()
+        if runs >= 3 and len(kind_runs[n]) == runs and len(set(k)) <= (2 if runs >= 10 else 1)
+    }
+    slowest = {n: max(d) for n, d in durations.items() if runs >= MIN_RANGE_RUNS and len(d) >= runs}
+    return BaselineProfile(numeric, categorical, slowest, names, runs, known)
