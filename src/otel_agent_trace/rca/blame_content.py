@@ -123,7 +123,7 @@ def content_blame(ctx: AnalysisContext, prov: Provenance, add: Add) -> None:
     for claim, weight in decisive.items():
         introducer = prov.introducer.get(claim)
         if introducer is not None:
-            for span_id, share in derived_blame(prov, introducer, claim):
+            for span_id, share in derived_blame(ctx.view, prov, introducer, claim):
                 by_span[span_id].append((claim, weight * share))
     total = sum(decisive.values()) or 1.0
     for span_id, found in sorted(by_span.items(), key=lambda kv: ctx.view.order[kv[0]]):
