@@ -17,11 +17,13 @@ from otel_agent_trace.rca.view import TraceView
 from .test_provenance import TRACE
 
 
-def _run(rate: float, city: str, total: float) -> Trace:
+def _run(rate: float, city: str, total: float, task: str = "x") -> Trace:
     """A session with a rates step and a booking step whose outputs are JSON objects."""
     outputs = ({"rate": rate, "city": city}, {"total": total})
     spans = [
-        Span(TRACE, "0" * 15 + "1", None, "invoke_agent session", 0, 10**10, attributes={"agent_trace.step.input": "x"})
+        Span(
+            TRACE, "0" * 15 + "1", None, "invoke_agent session", 0, 10**10, attributes={"agent_trace.step.input": task}
+        )
     ]
     for i, (name, output) in enumerate(zip(("step rates", "step book"), outputs, strict=True), start=2):
         attributes = {"agent_trace.step.input": "go", "agent_trace.step.output": json.dumps(output)}
@@ -85,3 +87,10 @@ def test_the_demo_names_the_faulty_tool_with_and_without_baseline(tmp_path: Path
     assert result.report.root_cause is not None and result.report.root_cause.name == "execute_tool get_exchange_rate"
     alone = analyze(result.trace)  # convert_budget's 1.73 is 160 x 0.0108: its blame goes to the rate's producer
     assert alone.root_cause is not None and alone.root_cause.name == "execute_tool get_exchange_rate"
+
+
+def test_a_value_the_run_was_given_is_no_deviation() -> None:
+    passing = [_run(1.08, "Paris", total) for total in (120.0, 130.0, 125.0)]
+    found = _deviations(passing, _run(1.08, "Lima", 125.0, task="book a hotel in Lima"))
+    assert not any(".city =" in d for d in found), found
+    assert any(".city =" in d for d in _deviations(passing, _run(1.08, "Lima", 125.0))), "Lima not asked for"

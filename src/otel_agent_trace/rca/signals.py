@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import statistics
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from otel_agent_trace.model import Trace
 
-from .content import output_kind
+from .content import claims, output_kind, text_of
 from .values import leaves, suspicious_leaves
 from .view import TraceView
 
@@ -140,8 +141,24 @@ class BaselineProfile:
     """Per span name, the kinds of output (`content.output_kind`) passing runs agreed on."""
 
     def compare(self, view: TraceView) -> list[Evidence]:
-        """Evidence for spans of ``view`` whose stable values or durations fall outside the profile."""
+        """Evidence for spans of ``view`` whose stable values or durations fall outside the profile.
+
+        One piece per span: many deviating values of one step are one deviation (the weight of the strongest), so
+        a step with many fields never outweighs what other evidence says about it.
+        """
+        merged: list[Evidence] = []
+        for _, group in itertools.groupby(self._each(view), key=lambda e: e.span_id):
+            items = list(group)
+            strongest = max(items, key=lambda e: e.weight)
+            details = list(dict.fromkeys(e.detail for e in items))
+            more = f" (+{len(details) - 3} more)" if len(details) > 3 else ""
+            merged.append(replace(strongest, detail="; ".join(details[:3]) + more))
+        return merged
+
+    def _each(self, view: TraceView) -> list[Evidence]:
         out = []
+        # a value the run was given (its task) is another task's value, not a fault
+        given = {c for root in view.trace.roots for c in claims(text_of(view.inputs.get(root.span_id, "")))}
         scale = baseline_weight(self.runs)
         for span in view.spans:
             payload = view.outputs.get(span.span_id)
@@ -150,11 +167,16 @@ class BaselineProfile:
                     key = (span.name, path)
                     if isinstance(leaf, (int, float)) and not isinstance(leaf, bool) and key in self.numeric:
                         low, high = self.numeric[key]
-                        if not low <= leaf <= high:
+                        if not low <= leaf <= high and not given.intersection(claims(f"{leaf:g}")):
                             band = f"{low:g}" if low == high else f"[{low:g}, {high:g}]"
                             detail = f"{path} = {leaf} outside the stable value of {self.runs} passing runs: {band}"
                             out.append(Evidence(span.span_id, "out_of_baseline", detail, 0.6 * scale))
-                    elif isinstance(leaf, str) and key in self.categorical and leaf not in self.categorical[key]:
+                    elif (
+                        isinstance(leaf, str)
+                        and key in self.categorical
+                        and leaf not in self.categorical[key]
+                        and not (given and given.issuperset(claims(leaf[:200]) or ("",)))
+                    ):
                         detail = f"{path} = {leaf[:40]!r} never seen in {self.runs} passing runs"
                         out.append(Evidence(span.span_id, "out_of_baseline", detail, 0.4 * scale))
             seen = self.kinds.get(span.name)
