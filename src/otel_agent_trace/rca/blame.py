@@ -229,12 +229,14 @@ def _upstream(ctx: AnalysisContext, scores: _Scores) -> None:
                     if origin != span_id and key not in ctx.graph.in_keys.get(origin, {}):
                         suspects.add(origin)
         # a deviation from passing runs alone never takes the blame for content the span introduced itself
-        own = 0.0
-        if all(_baseline_only(ctx, s) for s in suspects):
+        # and hands on blame only as far as it is sure (its weight, which grows with the passing runs)
+        own, sure = 0.0, 1.0
+        if suspects and all(_baseline_only(ctx, s) for s in suspects):
             own = sum(e.weight for e in scores.evidence[span_id] if e.kind in _OWN_CONTENT_KINDS)
+            sure = max(e.weight for s in suspects for e in ctx.anomalies[s] if e.kind == "out_of_baseline")
         if not suspects or scores.score[span_id] - own <= 0:
             continue
-        moved = (scores.score[span_id] - own) * UPSTREAM_SHARE
+        moved = (scores.score[span_id] - own) * UPSTREAM_SHARE * min(1.0, sure)
         scores.score[span_id] -= moved
         for suspect in sorted(suspects):
             detail = f"the deviation in {view.by_id[span_id].name!r} started earlier, here"
