@@ -182,7 +182,7 @@ class BaselineProfile:
             seen = self.kinds.get(span.name)
             if seen and payload is not None:
                 kind = output_kind(payload)
-                if kind not in seen:
+                if kind not in seen and not _same_fields(kind, seen):
                     usual = ", ".join(sorted(seen)[:3])
                     detail = f"its output is {kind!r}; the same step of passing runs always gave {usual}"
                     out.append(Evidence(span.span_id, "out_of_baseline", detail, 0.4 * scale))
@@ -191,6 +191,14 @@ class BaselineProfile:
                 detail = f"took {span.duration_ns / 1e9:.1f} s, passing runs at most {typical / 1e9:.1f} s"
                 out.append(Evidence(span.span_id, "out_of_baseline", detail, 0.5 * scale))
         return out
+
+
+def _same_fields(kind: str, seen: set[str]) -> bool:
+    """Whether an output with fields has every field the passing runs always had (an extra field is no deviation)."""
+    if not kind.startswith("fields:") or not all(k.startswith("fields:") for k in seen):
+        return False
+    always = set.intersection(*(set(k[7:].split(",")) for k in seen))
+    return always <= set(kind[7:].split(","))
 
 
 def stable_range(values: Sequence[float], runs: int) -> tuple[float, float] | None:
