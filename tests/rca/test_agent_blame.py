@@ -127,3 +127,16 @@ def test_a_judge_given_to_analyze_is_merged_before_agents_are_summed() -> None:
     assert any(e.kind == "judge" for e in judged.root_cause.evidence)
     assert math.isclose(sum(a.score for a in judged.agents), 1.0)
     assert judged.agents[0].name == judged.root_cause.agent
+
+
+def test_a_value_printed_by_code_belongs_to_the_code_author_not_the_executor() -> None:
+    from otel_agent_trace.rca.blame_content import code_author
+    from otel_agent_trace.rca.provenance import Provenance
+
+    program = "items = [40, 123.63]\ntotal = round(items[0] * items[1], 2)\nfor x in items:\n    print(x)\n"
+    prov = Provenance(in_text={"exec": program, "tool": '{"base": "EUR"}'}, fed={"exec": [("coder", 1.0)]})
+    prov.fed["tool"] = [("model", 1.0)]
+    assert code_author(prov, "exec") == "coder"  # the executor only ran the program
+    assert code_author(prov, "tool") == "tool"  # a tool called with arguments answers for its own result
+    prov.fed["exec"] = [("coder", 0.5), ("other", 0.5)]
+    assert code_author(prov, "exec") == "exec"  # no single author: it stays

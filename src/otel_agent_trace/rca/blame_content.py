@@ -7,6 +7,7 @@ on a step that only ran what it was given moves to whoever wrote it.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable
 
@@ -124,7 +125,7 @@ def content_blame(ctx: AnalysisContext, prov: Provenance, add: Add) -> None:
         introducer = prov.introducer.get(claim)
         if introducer is not None:
             for span_id, share in derived_blame(ctx.view, prov, introducer, claim):
-                by_span[span_id].append((claim, weight * share))
+                by_span[code_author(prov, span_id)].append((claim, weight * share))
     total = sum(decisive.values()) or 1.0
     for span_id, found in sorted(by_span.items(), key=lambda kv: ctx.view.order[kv[0]]):
         shown = ", ".join(repr(show_claim(c)) for c, _ in found[:_MAX_SHOWN])
@@ -164,6 +165,22 @@ def _baseline_deviations(ctx: AnalysisContext, prov: Provenance, reach: set[str]
         for item in ctx.anomalies[span_id]:
             if item.kind == "out_of_baseline":
                 add(span_id, item.kind, item.detail + suffix, factor * item.weight)
+
+
+_CODE_LINE = re.compile(r"^\s*(?:[\w.\[\]]+\s*[-+*/]?=\s*\S|print\(|for .+:$|def |import |return )", re.MULTILINE)
+
+
+def code_author(prov: Provenance, span_id: str) -> str:
+    """Who answers for a value that running code produced: the span that wrote the program the span ran.
+
+    A span whose input is a program (a fenced block, or 3+ code lines: assignments, ``print(``, loops...) that one
+    other span wrote entirely only ran it: the result's author is the program's. Otherwise the span itself.
+    """
+    text = prov.in_text.get(span_id, "")
+    if "```" not in text and len(_CODE_LINE.findall(text[:4000])) < 3:
+        return span_id
+    writers = [src for src, share in prov.sources(span_id) if share >= 0.8 and src != span_id]
+    return writers[0] if len(writers) == 1 else span_id
 
 
 def _wrote_answer(ctx: AnalysisContext, prov: Provenance, answer: str, add: Add) -> None:
