@@ -130,7 +130,9 @@ def test_no_baseline_turns_it_off_and_json_says_which(demo_store, capsys: pytest
     data = json.loads(capsys.readouterr().out)
     assert data["baseline_runs"] == 3 and data["baseline"].startswith("3 passing runs of invoke_agent hotel-booker")
     assert run_cli([trace_id, "--source", str(store), "--baseline-runs", "2"]) == 0
-    assert "none: only 2 passing runs of invoke_agent hotel-booker" in capsys.readouterr().out
+    assert "Baseline: 2 passing runs of invoke_agent hotel-booker" in capsys.readouterr().out
+    assert run_cli([trace_id, "--source", str(store), "--baseline-runs", "1"]) == 0
+    assert "none: only 1 passing run of invoke_agent hotel-booker" in capsys.readouterr().out
 
 
 def test_baseline_only_from_the_same_agent(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

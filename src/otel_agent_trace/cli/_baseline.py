@@ -15,9 +15,9 @@ from otel_agent_trace.semconv import evaluation as ev
 
 MAX_BASELINE_RUNS = 100
 """Default cap on the passing runs profiled (the most recent ones), so a large store stays quick to analyse."""
-MIN_BASELINE_RUNS = 3
-"""Fewer passing runs than this are no baseline: with two runs every value outside their narrow range looks odd
-(RCA corpus, 60 runs: top-1 59/60 alone, 15/60 with 2 passing runs), so the run is analysed alone."""
+MIN_BASELINE_RUNS = 2
+"""Fewer passing runs than this are no baseline: one run cannot tell a stable value from a value of that task (the
+analysis only counts deviations from values that are stable across the passing runs; docs/rca.md)."""
 
 
 def _root(trace: Trace) -> Span | None:
