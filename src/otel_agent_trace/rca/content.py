@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from itertools import compress
+from itertools import accumulate, compress, repeat
+from operator import mod, not_, sub
 from typing import Any
 
 from .values import is_bookkeeping, parse_payload
@@ -217,8 +218,8 @@ def word_shingles(words: list[str]) -> list[str]:
     triples = zip(words, words[1:], words[2:], strict=False)  # consecutive triples (SHINGLE = 3)
     if len(words) < SAMPLE_FROM:
         return list(dict.fromkeys(map(" ".join, triples)))
-    sizes = list(map(len, words))
-    kept = compress(triples, [(a + b + c) % SAMPLE == 0 for a, b, c in zip(sizes, sizes[1:], sizes[2:], strict=False)])
+    letters = list(accumulate(map(len, words), initial=0))  # letters of a triple: letters[i + 3] - letters[i]
+    kept = compress(triples, map(not_, map(mod, map(sub, letters[SHINGLE:], letters), repeat(SAMPLE))))
     return list(dict.fromkeys(map(" ".join, kept)))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import filterfalse
 
 from .content import claims, content_words, shingles, text_of, word_shingles
 from .view import TraceView
@@ -89,7 +90,6 @@ def provenance(view: TraceView) -> Provenance:
         prov.given.update(claims(text))
         prov.given.update(shingles(text))
     shingle_src: dict[str, str] = {}
-    claim_seen: set[str] = set()
     claim_src: dict[str, str] = {}
     order = sorted(set(prov.in_text) | set(prov.out_text), key=lambda s: (view.by_id[s].end_ns, view.order[s]))
     for span_id in order:
@@ -110,26 +110,25 @@ def provenance(view: TraceView) -> Provenance:
         relayed.update(filter(None, map(claim_src.get, out_claims)))
         if relayed:
             prov.relayed[span_id] = _shares(relayed, len(out_sh) + len(out_claims))
-        given = _is_given(view, span_id)
-        received: set[str] | None = None  # the input's claims, extracted only when an output claim is new
+        first_output = prov.first_output
         new = []
-        for claim in out_claims:
-            claim_src[claim] = span_id
-            prov.first_output.setdefault(claim, span_id)
-            if given:
-                prov.given.add(claim)
-            elif claim not in claim_seen and claim not in prov.given:
-                if received is None:
-                    received = set(claims(in_text)) if in_text else set()
-                if claim not in received:
-                    new.append(claim)
-                    prov.introducer.setdefault(claim, span_id)
-            claim_seen.add(claim)
+        if _is_given(view, span_id):
+            prov.given.update(out_claims)
+            prov.given.update(out_sh)
+        elif out_claims:
+            received: set[str] | None = None  # the input's claims, extracted only when an output claim is new
+            for claim in out_claims:
+                if claim not in first_output and claim not in prov.given:
+                    if received is None:
+                        received = set(claims(in_text)) if in_text else set()
+                    if claim not in received:
+                        new.append(claim)
+                        prov.introducer.setdefault(claim, span_id)
         if new:
             prov.introduced[span_id] = new
-        for sh in out_sh:
-            shingle_src[sh] = span_id
-            prov.first_shingle.setdefault(sh, span_id)
-            if given:
-                prov.given.add(sh)
+        first_output.update(dict.fromkeys(filterfalse(first_output.__contains__, out_claims), span_id))
+        claim_src.update(dict.fromkeys(out_claims, span_id))
+        first_shingle = prov.first_shingle
+        first_shingle.update(dict.fromkeys(filterfalse(first_shingle.__contains__, out_sh), span_id))
+        shingle_src.update(dict.fromkeys(out_sh, span_id))
     return prov
