@@ -13,6 +13,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,10 @@ def show(label: str, parse_t: list[float], full_t: list[float]) -> None:
     )
 
 
+def _load_and_analyze(path: Path) -> Any:
+    return analyze(load_any(path)[0])
+
+
 def best_of(repeat: int, fn: Callable[[], Any]) -> tuple[float, Any]:
     best, result = float("inf"), None
     for _ in range(repeat):
@@ -124,6 +129,17 @@ def main() -> None:
         parse_t, full_t, report = rounds(5, lambda: load_any(chat_path), lambda: analyze(load_any(chat_path)[0]))
         print(f"flat chat log: {len(chat[0].spans)} spans, {chat_path.stat().st_size / 1e6:.1f} MB OTLP-JSON")
         show("analyze", parse_t, full_t)
+
+        print("linearity (median load + analyze time, and its ratio to load alone; 3 interleaved rounds):")
+        for size in (2_500, 5_000, 10_000):
+            cells = []
+            for shape, doc in (("nested", generate_long_run(size, seed=1).document), ("chat", chat_log(size, seed=3))):
+                path = Path(tmp) / f"{shape}-{size}.json"
+                path.write_text(json.dumps(doc))
+                parse_t, full_t, _ = rounds(3, partial(load_any, path), partial(_load_and_analyze, path))
+                ratio = statistics.median(f / p for f, p in zip(full_t, parse_t, strict=True))
+                cells.append(f"{shape} {statistics.median(full_t):.3f} s ({ratio:.2f}x load)")
+            print(f"  {size:>6} spans: " + ", ".join(cells))
 
         runs_dir = Path(tmp) / "runs"
         runs_dir.mkdir()
