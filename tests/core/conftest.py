@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -35,22 +36,27 @@ def make_recorder(settings: Settings) -> Recorder:
     return Recorder(provider, exporter)
 
 
+@contextmanager
+def recording(settings: Settings) -> Iterator[Recorder]:
+    """Make ``settings`` the process settings and record the manual API's spans through our processor, then undo."""
+    settings_mod.set_settings(settings)
+    rec = make_recorder(settings)
+    try:
+        yield rec
+    finally:
+        set_default_tracer_provider(None)
+        settings_mod.set_settings(None)
+
+
 @pytest.fixture
 def recorder() -> Iterator[Recorder]:
     """Spans of the manual API, through our processor, content capture off."""
-    settings_mod.set_settings(Settings())
-    rec = make_recorder(Settings())
-    yield rec
-    set_default_tracer_provider(None)
-    settings_mod.set_settings(None)
+    with recording(Settings()) as rec:
+        yield rec
 
 
 @pytest.fixture
 def content_recorder() -> Iterator[Recorder]:
     """Same as ``recorder`` with content capture on."""
-    settings = Settings(capture_content=True)
-    settings_mod.set_settings(settings)
-    rec = make_recorder(settings)
-    yield rec
-    set_default_tracer_provider(None)
-    settings_mod.set_settings(None)
+    with recording(Settings(capture_content=True)) as rec:
+        yield rec

@@ -31,7 +31,6 @@ from otel_agent_trace import (
     step,
     tool_call,
 )
-from otel_agent_trace._internal import settings as settings_mod
 from otel_agent_trace._internal.errors import reset_internal_error_log
 from otel_agent_trace._internal.jsonable import MIN_BUDGET
 from otel_agent_trace._internal.serialize import content_hash, safe_json_dumps, to_jsonable
@@ -43,19 +42,15 @@ from otel_agent_trace.semconv import gen_ai as G
 from otel_agent_trace.semconv import state as S
 
 from ._hostile import HOSTILE, Boom, LogCounter
-from .conftest import Recorder, make_recorder
+from .conftest import Recorder, recording
 
 SETTINGS = settings(deadline=None, suppress_health_check=list(HealthCheck), database=None)
 
 
 @pytest.fixture(scope="module")
 def rec() -> Iterator[Recorder]:
-    settings = Settings(capture_content=True)
-    settings_mod.set_settings(settings)
-    recorder = make_recorder(settings)
-    yield recorder
-    set_default_tracer_provider(None)
-    settings_mod.set_settings(None)
+    with recording(Settings(capture_content=True)) as recorder:
+        yield recorder
 
 
 @pytest.fixture(scope="module")

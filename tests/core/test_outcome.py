@@ -18,7 +18,7 @@ from otel_agent_trace.model.loaders import load_traces
 from otel_agent_trace.semconv import agent as A
 from otel_agent_trace.semconv import evaluation as ev
 
-from .conftest import make_recorder
+from .conftest import recording
 
 
 def _results(span: ReadableSpan) -> list[dict[str, object]]:
@@ -77,15 +77,10 @@ def test_expected_and_actual_with_content_capture(content_recorder):
 
 
 def test_texts_are_bounded_and_redacted():
-    settings = Settings(capture_content=True, max_attribute_bytes=256)
-    settings_mod.set_settings(settings)
-    rec = make_recorder(settings)
-    try:
+    with recording(Settings(capture_content=True, max_attribute_bytes=256)) as rec:
         with agent_run("a"):
             record_outcome(False, actual="x" * 1_000_000, reason="key sk-abcdefghijklmnopqrstuvwxyz0123456789 leaked")
         [result] = _results(rec.by_name("invoke_agent a"))
-    finally:
-        settings_mod.set_settings(None)
     actual = str(result[ev.EVALUATION_ACTUAL])
     assert len(actual.encode()) <= 256
     assert "truncated" in actual
