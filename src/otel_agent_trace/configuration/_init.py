@@ -5,18 +5,15 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable, Mapping
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
 from opentelemetry import trace
-from opentelemetry.instrumentation.dependencies import DependencyConflictError
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 
 from otel_agent_trace._internal._secret_rules import SecretRule
 from otel_agent_trace._internal.settings import (
-    ConfigurationError,
     Settings,
     compile_patterns,
     parse_positive_int,
@@ -27,7 +24,6 @@ from otel_agent_trace._internal.tracing import set_default_tracer_provider
 from otel_agent_trace.environment_variables import (
     OTEL_AGENT_TRACE_EXPORT_TIMEOUT,
     OTEL_AGENT_TRACE_EXPORTER,
-    OTEL_AGENT_TRACE_INSTRUMENTORS,
     OTEL_AGENT_TRACE_MAX_QUEUE_SIZE,
     OTEL_AGENT_TRACE_SHUTDOWN_TIMEOUT,
 )
@@ -40,9 +36,9 @@ from otel_agent_trace.processor._batch import (
     ShutdownClock,
 )
 
+from ._instrumentors import enable_instrumentors
+
 logger = logging.getLogger("otel_agent_trace")
-ENTRY_POINT_GROUP = "opentelemetry_instrumentor"
-OUR_PREFIX = "agent_"
 
 
 def init(
@@ -167,46 +163,3 @@ def init(
         trace.set_tracer_provider(provider)
     enable_instrumentors(instrumentors, tracer_provider=provider)
     return provider
-
-
-def _wanted(instrumentors: str | Iterable[str] | None) -> set[str] | None:
-    raw = instrumentors if instrumentors is not None else os.environ.get(OTEL_AGENT_TRACE_INSTRUMENTORS, "all")
-    items = [i.strip() for i in (raw.split(",") if isinstance(raw, str) else raw) if i.strip()]
-    if items == ["all"]:
-        return None
-    if items in ([], ["none"]):
-        return set()
-    return {i if i.startswith(OUR_PREFIX) else OUR_PREFIX + i for i in items}
-
-
-def enable_instrumentors(instrumentors: str | Iterable[str] | None, **kwargs: Any) -> list[str]:
-    """Instrument our registered instrumentors (``agent_*`` entry points); returns the names enabled.
-
-    A library that is not installed, or whose version is unsupported, is skipped quietly; any other failure is
-    logged, never raised.
-    """
-    wanted = _wanted(instrumentors)
-    available = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name.startswith(OUR_PREFIX)}
-    if wanted is not None:
-        unknown = wanted - set(available)
-        if unknown:
-            raise ConfigurationError(
-                f"unknown instrumentor(s) {', '.join(sorted(unknown))}; available: {', '.join(sorted(available))}"
-            )
-    enabled = []
-    for name, entry_point in sorted(available.items()):
-        if wanted is not None and name not in wanted:
-            continue
-        try:
-            instrumentor = entry_point.load()()
-            if instrumentor.is_instrumented_by_opentelemetry:
-                enabled.append(name)
-                continue
-            instrumentor.instrument(skip_dep_check=True, **kwargs)
-            if instrumentor.is_instrumented_by_opentelemetry:
-                enabled.append(name)
-        except (ImportError, DependencyConflictError) as exc:
-            logger.debug("instrumentor %s skipped: %s", name, exc)
-        except Exception:
-            logger.warning("instrumentor %s could not be enabled", name, exc_info=True)
-    return enabled
