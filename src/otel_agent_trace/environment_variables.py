@@ -28,3 +28,6 @@ OTEL_AGENT_TRACE_EXPORT_TIMEOUT: Final = "OTEL_AGENT_TRACE_EXPORT_TIMEOUT"
 """Longest one export to the collector may take, in milliseconds (default 5000); passed to the OTLP exporters."""
 OTEL_AGENT_TRACE_SHUTDOWN_TIMEOUT: Final = "OTEL_AGENT_TRACE_SHUTDOWN_TIMEOUT"
 """Longest ``shutdown()``/``force_flush()`` hold the process, in milliseconds, all exporters together (default 4000)."""
+OTEL_AGENT_TRACE_PEER_POLICY: Final = "OTEL_AGENT_TRACE_PEER_POLICY"
+"""Which span an LLM call keeps when another GenAI instrumentor (OpenInference, OpenLLMetry, openai-v2) also traces
+the library: ``ours`` (default), ``theirs`` (ours step aside) or ``both`` (nested spans, tokens counted twice)."""
