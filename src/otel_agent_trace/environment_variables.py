@@ -31,3 +31,5 @@ OTEL_AGENT_TRACE_SHUTDOWN_TIMEOUT: Final = "OTEL_AGENT_TRACE_SHUTDOWN_TIMEOUT"
 OTEL_AGENT_TRACE_PEER_POLICY: Final = "OTEL_AGENT_TRACE_PEER_POLICY"
 """Which span an LLM call keeps when another GenAI instrumentor (OpenInference, OpenLLMetry, openai-v2) also traces
 the library: ``ours`` (default), ``theirs`` (ours step aside) or ``both`` (nested spans, tokens counted twice)."""
+OTEL_AGENT_TRACE_RECORD_REPLAY: Final = "OTEL_AGENT_TRACE_RECORD_REPLAY"
+"""``true`` records what ``rca.replay`` needs to re-run the agent offline (needs content capture; docs/replay.md)."""

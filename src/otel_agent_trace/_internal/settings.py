@@ -12,6 +12,7 @@ from otel_agent_trace.environment_variables import (
     OTEL_AGENT_TRACE_ENVIRONMENT,
     OTEL_AGENT_TRACE_MAX_ATTRIBUTE_BYTES,
     OTEL_AGENT_TRACE_MAX_SPAN_BYTES,
+    OTEL_AGENT_TRACE_RECORD_REPLAY,
     OTEL_AGENT_TRACE_REDACT_DISABLE,
     OTEL_AGENT_TRACE_REDACT_PATTERNS,
     OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT,
@@ -97,6 +98,8 @@ class Settings:
     redact_disable: tuple[str, ...] = ()
     redact_rules: tuple[SecretRule, ...] = ()
     environment: str | None = None
+    record_replay: bool = False
+    """Record what ``rca.replay`` needs to serve the run back (docs/replay.md); only with ``capture_content``."""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -123,6 +126,9 @@ class Settings:
                 OTEL_AGENT_TRACE_REDACT_DISABLE, os.environ.get(OTEL_AGENT_TRACE_REDACT_DISABLE)
             ),
             environment=os.environ.get(OTEL_AGENT_TRACE_ENVIRONMENT) or None,
+            record_replay=parse_bool(
+                OTEL_AGENT_TRACE_RECORD_REPLAY, os.environ.get(OTEL_AGENT_TRACE_RECORD_REPLAY), False
+            ),
         )
 
 
