@@ -17,6 +17,7 @@ from otel_agent_trace._internal._secret_rules import SecretRule
 from otel_agent_trace._internal.settings import (
     Settings,
     compile_patterns,
+    parse_count,
     parse_positive_int,
     parse_rule_ids,
     set_settings,
@@ -58,6 +59,7 @@ def init(
     redact_patterns: Iterable[str | SecretRule] | None = None,
     redact_disable: str | Iterable[str] | None = None,
     redact: bool = True,
+    diagnose_buffer: int | None = None,
     max_queue_size: int | None = None,
     resource_attributes: Mapping[str, Any] | None = None,
     set_global: bool = True,
@@ -89,6 +91,8 @@ def init(
         redact_disable: Ids of built-in redaction rules to switch off, e.g. ``["jwt"]`` (else
             ``OTEL_AGENT_TRACE_REDACT_DISABLE``); docs/redaction.md lists them.
         redact: Set False to turn redaction off.
+        diagnose_buffer: Spans kept in memory for ``otel_agent_trace.diagnose()`` (else
+            ``OTEL_AGENT_TRACE_DIAGNOSE_BUFFER``, else 1000); 0 turns the buffer off. See docs/diagnose.md.
         max_queue_size: Spans held while the backend is slow or down (default 2048); beyond it they are dropped.
         resource_attributes: Extra resource attributes.
         set_global: Also make the provider OTel's global one (only possible once per process). With True (the
@@ -123,6 +127,7 @@ def init(
         capture_content=env.capture_content if capture_content is None else bool(capture_content),
         max_attribute_bytes=parse_positive_int("max_attribute_bytes", max_attribute_bytes, env.max_attribute_bytes),
         max_span_bytes=parse_positive_int("max_span_bytes", max_span_bytes, env.max_span_bytes),
+        diagnose_buffer=parse_count("diagnose_buffer", diagnose_buffer, env.diagnose_buffer),
         redact_patterns=env.redact_patterns
         + compile_patterns("redact_patterns", [p for p in user_rules if not isinstance(p, SecretRule)]),
         redact_rules=tuple(p for p in user_rules if isinstance(p, SecretRule)),
