@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import doctest
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -130,7 +130,9 @@ class Scripted:
         override: Mapping[str, object] | None = None,
         allow_live: bool = False,
         timeout: float = 60.0,
+        baseline: Sequence[Trace] = (),
     ) -> FakeResult:
+        assert all(t.trace_id != trace.trace_id for t in baseline)
         self.calls.append(dict(override) if override else None)
         if not override:
             return self.control

@@ -61,7 +61,10 @@ class ReplayOutcome(Protocol):
 
 
 class Replayer(Protocol):
-    """``replay(trace, program, *, override, allow_live, timeout)`` (`otel_agent_trace.rca.replay.replay`)."""
+    """``replay(trace, program, *, override, allow_live, timeout, baseline)`` (`otel_agent_trace.rca.replay.replay`).
+
+    ``baseline`` (the passing runs) may serve a request the recording lacks when a passing run made exactly it.
+    """
 
     def __call__(  # noqa: D102
         self,
@@ -71,6 +74,7 @@ class Replayer(Protocol):
         override: Mapping[str, object] | None = None,
         allow_live: bool = False,
         timeout: float = 60.0,
+        baseline: Sequence[Trace] = (),
     ) -> ReplayOutcome: ...
 
 
@@ -214,9 +218,18 @@ class _Runner:
     """Runs replays within the budget; a replayer fault becomes an ``error`` outcome, never an exception."""
 
     def __init__(
-        self, replayer: Replayer, trace: Trace, program: Any, *, allow_live: bool, timeout: float, budget_s: float
+        self,
+        replayer: Replayer,
+        trace: Trace,
+        program: Any,
+        *,
+        baseline: Sequence[Trace],
+        allow_live: bool,
+        timeout: float,
+        budget_s: float,
     ) -> None:
         self.replayer, self.trace, self.program, self.allow_live = replayer, trace, program, allow_live
+        self.baseline = tuple(baseline)
         self.timeout, self.budget_s, self.replays = timeout, budget_s, 0
         self.deadline = time.monotonic() + budget_s
 
@@ -236,6 +249,7 @@ class _Runner:
                 override=override,
                 allow_live=self.allow_live,
                 timeout=max(0.1, min(self.timeout, self.remaining())),
+                baseline=self.baseline,
             )
         except Exception as exc:  # noqa: BLE001 - a fault of the replay machinery is a verdict, not a lost report
             return f"the replay raised {type(exc).__name__}: {exc}"
@@ -355,7 +369,9 @@ def verify(
         verdicts = tuple(Verdict(c.span_id, c.name, c.type, "error", note) for c in cands)
         return VerifyResult(Control("error", False, note), verdicts, k=k, note=note)
     budget = float(budget_s) if budget_s is not None else (k + 1) * float(timeout)
-    runner = _Runner(replayer, trace, program, allow_live=allow_live, timeout=float(timeout), budget_s=budget)
+    runner = _Runner(
+        replayer, trace, program, baseline=baseline, allow_live=allow_live, timeout=float(timeout), budget_s=budget
+    )
     control, _ = _control(runner, report, trace)
     if not control.reproduced:
         verdicts = tuple(
