@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import inspect
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,15 +30,9 @@ def traced_client(store_dir: str | Path | None = None) -> Iterator[Any]:
     from otel_agent_trace.instrumentation.openai import OpenAIInstrumentor
 
     options: dict[str, Any] = {"store_dir": store_dir} if store_dir is not None else {}
-    provider = init(
-        SERVICE,
-        exporters="file",
-        capture_content=True,
-        record_replay=True,
-        instrumentors="none",
-        set_global=False,
-        **options,
-    )
+    if "record_replay" in inspect.signature(init).parameters:  # the option lands with the replay engine
+        options["record_replay"] = True
+    provider = init(SERVICE, exporters="file", capture_content=True, instrumentors="none", set_global=False, **options)
     instrumentor = OpenAIInstrumentor()
     instrumentor.instrument(tracer_provider=provider)
     try:
