@@ -51,6 +51,7 @@ def init(
     protocol: str | None = None,
     headers: Mapping[str, str] | None = None,
     capture_content: bool | None = None,
+    record_replay: bool | None = None,
     instrumentors: str | Iterable[str] | None = None,
     store_dir: str | Path | None = None,
     environment: str | None = None,
@@ -81,6 +82,9 @@ def init(
         headers: Extra OTLP headers (else ``OTEL_EXPORTER_OTLP_HEADERS``).
         capture_content: Record prompts, arguments, results, state and rationale (else
             ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``; off by default).
+        record_replay: Record what ``otel_agent_trace.rca.replay`` needs to re-run the agent offline (raw
+            LLM response bodies, tool results; else ``OTEL_AGENT_TRACE_RECORD_REPLAY``; off by default). Needs
+            ``capture_content``; see docs/replay.md.
         instrumentors: ``all`` (default), ``none``, or names such as ``openai,requests`` (with or without the
             ``agent_`` prefix); else ``OTEL_AGENT_TRACE_INSTRUMENTORS``. Missing libraries are skipped quietly.
         store_dir: Directory of the local store (else ``OTEL_AGENT_TRACE_STORE_DIR``, else ``.otel-agent-trace``).
@@ -135,7 +139,12 @@ def init(
             env.redact_disable if redact_disable is None else parse_rule_ids("redact_disable", redact_disable)
         ),
         environment=environment or env.environment,
+        record_replay=env.record_replay if record_replay is None else bool(record_replay),
     )
+    if settings.record_replay:
+        from otel_agent_trace.instrumentation.httpx._record import enable_recording
+
+        enable_recording(settings.capture_content)
     names = parse_exporter_names(exporters if exporters is not None else os.environ.get(OTEL_AGENT_TRACE_EXPORTER))
     queue = parse_positive_int(
         OTEL_AGENT_TRACE_MAX_QUEUE_SIZE, max_queue_size or os.environ.get(OTEL_AGENT_TRACE_MAX_QUEUE_SIZE), 2048
