@@ -15,6 +15,7 @@ from .arithmetic import derived_blame
 from .content import claims, shingles, show_claim
 from .content_signals import content_signals
 from .context import AnalysisContext
+from .misread import expected_claims, misread_by
 from .provenance import Provenance
 
 Add = Callable[[str, str, str, float], None]
@@ -121,9 +122,14 @@ def content_blame(ctx: AnalysisContext, prov: Provenance, add: Add) -> None:
     answer_span, answer = answer_of(ctx, prov)
     decisive = decisive_claims(ctx, prov, answer)
     by_span: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    expected = expected_claims(ctx, prov)
+    misread: dict[str, list[tuple[str, float, str]]] = defaultdict(list)
     for claim, weight in decisive.items():
         introducer = prov.introducer.get(claim)
-        if introducer is not None:
+        reader = misread_by(ctx, prov, claim, introducer, expected) if introducer and expected else None
+        if reader is not None:
+            misread[reader[0]].append((claim, weight, reader[1]))
+        elif introducer is not None:
             for span_id, share in derived_blame(ctx.view, prov, introducer, claim):
                 by_span[code_author(prov, span_id)].append((claim, weight * share))
     total = sum(decisive.values()) or 1.0
@@ -131,6 +137,8 @@ def content_blame(ctx: AnalysisContext, prov: Provenance, add: Add) -> None:
         shown = ", ".join(repr(show_claim(c)) for c, _ in found[:_MAX_SHOWN])
         detail = f"first stated {shown}, which the failure turns on, without support in anything it received"
         add(span_id, "first_introduction", detail, FIRST_INTRODUCTION * sum(w for _, w in found) / total)
+    for span_id, found3 in sorted(misread.items(), key=lambda kv: ctx.view.order[kv[0]]):
+        add(span_id, "misread", found3[0][2], FIRST_INTRODUCTION * sum(w for _, w, _ in found3) / total)
     _wrote_answer(ctx, prov, answer, add)
     upstream = prov.upstream(answer_span or failure)
     for span_id, hops in sorted(upstream.items(), key=lambda kv: ctx.view.order[kv[0]]):

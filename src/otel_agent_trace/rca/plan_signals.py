@@ -80,16 +80,21 @@ def plan_signals(view: TraceView, prov: Provenance, ordered: list[str]) -> dict[
     return dict(out)
 
 
+_SENTENCE_OPENER = re.compile(r"(?:^|[.!?:]\s+|\n\s*)([A-Z][a-z]+)\b")
 _CONNECTIVES = frozenset(["and", "or", "of", "the", "de", "for", "&"])
 
 
-def _name_words(text: str) -> set[str]:
+def name_words(text: str) -> set[str]:
     """The words of the names and the bare numbers ``text`` states (``Oslo, Bergen and Trondheim``: three names)."""
     out: set[str] = set()
+    openers = {m.group(1).lower() for m in _SENTENCE_OPENER.finditer(text)}
     for claim in claims(text):
         kind, body = claim[:2], claim[2:]
         if kind == "e:":
-            out.update(w for w in body.split() if w not in _CONNECTIVES and len(w) >= 3)
+            words = body.split()
+            if len(words) == 1 and words[0] in openers:
+                continue  # a capital that only opens a sentence ("Give the amount...") names nothing
+            out.update(w for w in words if w not in _CONNECTIVES and len(w) >= 3)
         elif kind == "n:" and " " not in body and len(body) >= 3:
             out.add(body)
     return out
@@ -99,11 +104,11 @@ def _omissions(
     view: TraceView, prov: Provenance, ordered: list[str], plans: dict[str, list[str]], out: dict[str, list[Evidence]]
 ) -> None:
     """Plans that drop a name or number their instruction gave, which nothing after them mentions again."""
-    task = _task_words(view, prov)
+    task = task_words(view, prov)
     later: set[str] = set()  # the content words of every output after the span the walk is at
     for span_id in reversed(ordered):
         if span_id in plans:
-            asked = _name_words(prov.in_text.get(span_id, "")[-4000:]) & task
+            asked = name_words(prov.in_text.get(span_id, "")[-4000:]) & task
             dropped = sorted(asked - set(prov.out_words.get(span_id, ())) - later)
             if dropped and len(asked) >= 2:
                 shown = ", ".join(repr(w) for w in dropped[:3])
@@ -113,11 +118,11 @@ def _omissions(
         later.update(prov.out_words.get(span_id, ()))
 
 
-def _task_words(view: TraceView, prov: Provenance) -> set[str]:
+def task_words(view: TraceView, prov: Provenance) -> set[str]:
     """The names and numbers the run was given (its roots' input): a plan answers for dropping only these."""
     out: set[str] = set()
     for root in view.trace.roots:
-        out |= _name_words(prov.in_text.get(root.span_id, "")[:4000])
+        out |= name_words(prov.in_text.get(root.span_id, "")[:4000])
     return out
 
 
