@@ -46,15 +46,14 @@ which would disable this SDK too).
 
 from __future__ import annotations
 
-import importlib
-import sys
+import functools
 from collections.abc import Callable, Collection
+from types import ModuleType
 from typing import Any
 
 from opentelemetry.instrumentation.utils import unwrap
-from wrapt import register_post_import_hook, wrap_function_wrapper
+from wrapt import wrap_function_wrapper
 
-from otel_agent_trace._internal.errors import handle_internal_errors
 from otel_agent_trace.instrumentation._base import AgentInstrumentor
 from otel_agent_trace.instrumentation.crewai import _wrappers as W
 
@@ -85,7 +84,7 @@ _TARGETS: tuple[tuple[str, str, str, _Factory], ...] = (
     ),
     ("crewai.llms.base_llm", "BaseLLM", "_emit_call_completed_event", lambda c: W.CallCompletedWrapper()),
 )
-"""(module, class, method, wrapper factory): wrapped at ``instrument()`` when the class defines the method."""
+"""(module, class, method, wrapper factory): wrapped when the module is imported, if the class defines the method."""
 
 _LLM_CLASSES: tuple[tuple[str, str], ...] = (
     ("crewai.llm", "LLM"),
@@ -110,35 +109,26 @@ class CrewAIInstrumentor(AgentInstrumentor):
     """Records CrewAI crews, tasks, agents, tools and LLM calls as workflow, step, agent, tool and chat spans."""
 
     _instruments = _instruments
+    _module = "crewai"
 
     def instrumentation_dependencies(self) -> Collection[str]:
         """The supported CrewAI versions."""
         return _instruments
 
-    def _instrument(self, **kwargs: Any) -> None:
-        self._require("crewai")
+    def _patch(self, module: ModuleType, **kwargs: Any) -> None:
         config = W.Config(self._tracer(kwargs), self._capture_content(kwargs), bool(kwargs.get("capture_http", False)))
         self._wrapped: list[tuple[type, str]] = []
-        for module_name, cls_name, method, factory in _TARGETS:
-            cls = _owner(importlib.import_module(module_name), cls_name, method)
-            if cls is not None:
+        for module_name in dict.fromkeys(target[0] for target in _TARGETS):
+            self.when_imported(module_name, functools.partial(self._wrap_targets, name=module_name, config=config))
+        for module_name, cls_name in _LLM_CLASSES:
+            self.when_imported(module_name, functools.partial(self._wrap_llm, cls_name=cls_name, config=config))
+
+    def _wrap_targets(self, module: Any, name: str, config: W.Config) -> None:
+        for target_module, cls_name, method, factory in _TARGETS:
+            cls = _owner(module, cls_name, method) if target_module == name else None
+            if cls is not None and (cls, method) not in self._wrapped:
                 wrap_function_wrapper(cls, method, factory(config))
                 self._wrapped.append((cls, method))
-        self._pending = True
-        for module_name, cls_name in _LLM_CLASSES:
-            module = sys.modules.get(module_name)
-            if module is not None:
-                self._wrap_llm(module, cls_name, config)
-            else:
-                register_post_import_hook(self._llm_hook(cls_name, config), module_name)
-
-    def _llm_hook(self, cls_name: str, config: W.Config) -> Callable[[Any], None]:
-        def hook(module: Any) -> None:
-            if self._pending:
-                with handle_internal_errors("crewai.instrument_llm"):
-                    self._wrap_llm(module, cls_name, config)
-
-        return hook
 
     def _wrap_llm(self, module: Any, cls_name: str, config: W.Config) -> None:
         for method, wrapper in (("call", W.LLMCallWrapper), ("acall", W.AsyncLLMCallWrapper)):
@@ -147,8 +137,7 @@ class CrewAIInstrumentor(AgentInstrumentor):
                 wrap_function_wrapper(cls, method, wrapper(config))
                 self._wrapped.append((cls, method))
 
-    def _uninstrument(self, **kwargs: Any) -> None:
-        self._pending = False
+    def _unpatch(self, **kwargs: Any) -> None:
         for cls, method in reversed(getattr(self, "_wrapped", [])):
             unwrap(cls, method)
         self._wrapped = []

@@ -37,7 +37,9 @@ Errors set status ERROR and ``error.type``; a parent that goes on after a child'
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Collection
+from types import ModuleType
 from typing import Any
 
 from opentelemetry.instrumentation.utils import unwrap
@@ -51,6 +53,7 @@ from . import _graph
 __all__ = ["LangChainInstrumentor"]
 
 _instruments = ("langchain-core >= 0.3",)
+_CALLBACKS = "langchain_core.callbacks"
 
 
 class _CallbackManagerInit:
@@ -75,6 +78,7 @@ class LangChainInstrumentor(AgentInstrumentor):
     """Records LangChain/LangGraph runs as agent, step, decision, LLM, tool and retrieval spans."""
 
     _instruments = _instruments
+    _module = _CALLBACKS
     _handler: Any = None
 
     def instrumentation_dependencies(self) -> Collection[str]:
@@ -82,23 +86,20 @@ class LangChainInstrumentor(AgentInstrumentor):
         return _instruments
 
     def _instrument(self, **kwargs: Any) -> None:
-        self._require("langchain_core")
-        from langchain_core.callbacks import BaseCallbackManager
+        super()._instrument(**kwargs)
+        # A hook of its own (not one run from _patch): langgraph.pregel may be mid-import when callbacks load.
+        self.when_imported("langgraph.pregel", _wrap_pregel)
 
+    def _patch(self, module: ModuleType, **kwargs: Any) -> None:
         from ._callback_handler import OTelCallbackHandler
 
         self._handler = OTelCallbackHandler(self._tracer(kwargs), self._capture_content(kwargs))
-        wrap_function_wrapper(BaseCallbackManager, "__init__", _CallbackManagerInit(self._handler))
-        pregel = _pregel_class()
-        if pregel is not None:
-            wrapper = _graph.StreamWrapper()
-            wrap_function_wrapper(pregel, "stream", wrapper)
-            wrap_function_wrapper(pregel, "astream", wrapper)
+        wrap_function_wrapper(module.BaseCallbackManager, "__init__", _CallbackManagerInit(self._handler))
 
-    def _uninstrument(self, **kwargs: Any) -> None:
-        from langchain_core.callbacks import BaseCallbackManager
-
-        unwrap(BaseCallbackManager, "__init__")
+    def _unpatch(self, **kwargs: Any) -> None:
+        callbacks = sys.modules.get(_CALLBACKS)
+        if callbacks is not None:
+            unwrap(callbacks.BaseCallbackManager, "__init__")
         pregel = _pregel_class()
         if pregel is not None:
             unwrap(pregel, "stream")
@@ -110,9 +111,14 @@ class LangChainInstrumentor(AgentInstrumentor):
         _graph.clear()
 
 
+def _wrap_pregel(module: ModuleType) -> None:
+    pregel = getattr(module, "Pregel", None)
+    if isinstance(pregel, type):
+        wrapper = _graph.StreamWrapper()
+        wrap_function_wrapper(pregel, "stream", wrapper)
+        wrap_function_wrapper(pregel, "astream", wrapper)
+
+
 def _pregel_class() -> type | None:
-    try:
-        from langgraph.pregel import Pregel
-    except ImportError:
-        return None
-    return Pregel if isinstance(Pregel, type) else None
+    pregel = getattr(sys.modules.get("langgraph.pregel"), "Pregel", None)
+    return pregel if isinstance(pregel, type) else None

@@ -26,8 +26,9 @@ Errors set status ERROR, ``error.type`` and ``agent_trace.error.code`` (provider
 
 from __future__ import annotations
 
-import importlib
+import sys
 from collections.abc import Collection
+from types import ModuleType
 from typing import Any
 
 from opentelemetry.instrumentation.utils import unwrap
@@ -57,10 +58,8 @@ _TARGETS: tuple[tuple[str, str, str, Operation, bool], ...] = (
 
 
 def _target_class(module: str, cls: str) -> type | None:
-    try:
-        found = getattr(importlib.import_module(module), cls, None)
-    except ImportError:
-        return None
+    """The class in ``module`` if that module is imported (never imports it)."""
+    found = getattr(sys.modules.get(module), cls, None)
     return found if isinstance(found, type) else None
 
 
@@ -68,6 +67,7 @@ class OpenAIInstrumentor(AgentInstrumentor):
     """Records one GenAI CLIENT span per OpenAI chat completion, response or embeddings call."""
 
     _instruments = _instruments
+    _module = "openai"
     handles_raw_response = True
     """``with_raw_response`` calls get response attributes and usage too: framework instrumentors (LangChain)
     then leave token usage to this span."""
@@ -76,23 +76,28 @@ class OpenAIInstrumentor(AgentInstrumentor):
         """The supported ``openai`` versions."""
         return _instruments
 
-    def _instrument(self, **kwargs: Any) -> None:
-        openai = self._require("openai")
+    def _patch(self, module: ModuleType, **kwargs: Any) -> None:
+        # openai imports its resource modules lazily: each is wrapped when the SDK first imports it.
         tracer = self._tracer(kwargs)
         capture = self._capture_content(kwargs)
         capture_http = bool(kwargs.get("capture_http", False))
         raw_cls = _target_class("openai._legacy_response", "LegacyAPIResponse")
-        for module, cls, method, op, is_async in _TARGETS:
-            target = _target_class(module, cls)
-            if target is None or not hasattr(target, method):
-                continue  # an older SDK without this resource or method
-            if is_async:
-                wrapper: Any = AsyncWrapper(tracer, op, capture, capture_http, openai.AsyncStream, raw_cls)
-            else:
-                wrapper = SyncWrapper(tracer, op, capture, capture_http, openai.Stream, raw_cls)
-            wrap_function_wrapper(target, method, wrapper)
+        for name in dict.fromkeys(target[0] for target in _TARGETS):
 
-    def _uninstrument(self, **kwargs: Any) -> None:
+            def patch(resource: ModuleType, name: str = name) -> None:
+                for module_name, cls, method, op, is_async in _TARGETS:
+                    target = getattr(resource, cls, None) if module_name == name else None
+                    if not isinstance(target, type) or not hasattr(target, method):
+                        continue  # an older SDK without this resource or method
+                    if is_async:
+                        wrapper: Any = AsyncWrapper(tracer, op, capture, capture_http, module.AsyncStream, raw_cls)
+                    else:
+                        wrapper = SyncWrapper(tracer, op, capture, capture_http, module.Stream, raw_cls)
+                    wrap_function_wrapper(target, method, wrapper)
+
+            self.when_imported(name, patch)
+
+    def _unpatch(self, **kwargs: Any) -> None:
         for module, cls, method, _, _ in _TARGETS:
             target = _target_class(module, cls)
             if target is not None:

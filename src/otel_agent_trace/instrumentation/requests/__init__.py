@@ -22,7 +22,9 @@ Captured attributes (stable HTTP semantic conventions):
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Collection
+from types import ModuleType
 from typing import Any
 
 from opentelemetry.instrumentation.utils import unwrap
@@ -41,19 +43,17 @@ class RequestsInstrumentor(AgentInstrumentor):
     """Traces ``requests.Session.send``: one CLIENT span per request, ``traceparent`` injected."""
 
     _instruments = _instruments
+    _module = "requests"
 
     def instrumentation_dependencies(self) -> Collection[str]:
         """The ``requests`` versions supported."""
         return _instruments
 
-    def _instrument(self, **kwargs: Any) -> None:
-        self._require("requests")
+    def _patch(self, module: ModuleType, **kwargs: Any) -> None:
         wrapper = SyncClientWrapper(
             self._tracer(kwargs), self._capture_content(kwargs), "requests.Session.send", _prepare, _read_response
         )
-        wrap_function_wrapper("requests.sessions", "Session.send", wrapper)
+        wrap_function_wrapper(module.sessions, "Session.send", wrapper)
 
-    def _uninstrument(self, **kwargs: Any) -> None:
-        import requests.sessions
-
-        unwrap(requests.sessions.Session, "send")
+    def _unpatch(self, **kwargs: Any) -> None:
+        unwrap(sys.modules["requests.sessions"].Session, "send")
