@@ -33,11 +33,10 @@ def fresh_client(mock: MockResponses) -> None:
 @pytest.fixture
 def responses(mock: MockResponses) -> Iterator[MockResponses]:
     """The mock, with an empty script and request log."""
-    mock.script.clear()
-    mock.requests.clear()
+    mock.clear()
     fresh_client(mock)
     yield mock
-    mock.script.clear()
+    mock.clear()
 
 
 @pytest.fixture

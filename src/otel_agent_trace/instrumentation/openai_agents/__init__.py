@@ -41,31 +41,48 @@ The SDK keeps exporting to OpenAI's trace backend unless told otherwise: to keep
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Collection
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from otel_agent_trace._internal.errors import handle_internal_errors
 from otel_agent_trace.instrumentation._base import AgentInstrumentor
+from otel_agent_trace.instrumentation.openai_agents.package import _instruments
 
 if TYPE_CHECKING:
     from otel_agent_trace.instrumentation.openai_agents._processor import OTelTracingProcessor
 
 __all__ = ["OpenAIAgentsInstrumentor"]
 
-_instruments = ("openai-agents >= 0.24, < 1",)
+_LAZY = hasattr(AgentInstrumentor, "when_imported")
+"""The base class patches on the library's first import (``_module`` / ``_patch`` / ``_unpatch``)."""
 
 
 class OpenAIAgentsInstrumentor(AgentInstrumentor):
     """Registers a tracing processor that records the Agents SDK's traces and spans as OpenTelemetry spans."""
 
     _instruments = _instruments
+    _module = "agents"
 
     def instrumentation_dependencies(self) -> Collection[str]:
         """The openai-agents versions this instrumentor supports."""
         return _instruments
 
     def _instrument(self, **kwargs: Any) -> None:
-        agents = self._require("agents")
+        if _LAZY:
+            super()._instrument(**kwargs)
+        else:  # an eager base: import the SDK now
+            self._patch(self._require("agents"), **kwargs)
+
+    def _uninstrument(self, **kwargs: Any) -> None:
+        if _LAZY:
+            super()._uninstrument(**kwargs)
+        else:
+            self._unpatch(**kwargs)
+
+    def _patch(self, module: ModuleType, **kwargs: Any) -> None:
+        from otel_agent_trace.instrumentation.openai_agents import _patches
         from otel_agent_trace.instrumentation.openai_agents._processor import OTelTracingProcessor
 
         processor = OTelTracingProcessor(
@@ -73,17 +90,22 @@ class OpenAIAgentsInstrumentor(AgentInstrumentor):
             self._capture_content(kwargs),
             suppress_llm_spans=bool(kwargs.get("suppress_llm_spans", True)),
         )
-        agents.add_trace_processor(processor)
         self._processor: OTelTracingProcessor | None = processor
+        self._wrapped = _patches.patch(processor)
+        module.add_trace_processor(processor)
 
-    def _uninstrument(self, **kwargs: Any) -> None:
+    def _unpatch(self, **kwargs: Any) -> None:
         processor = getattr(self, "_processor", None)
         if processor is None:
             return
         processor.active = False
         self._processor = None
+        wrapped, self._wrapped = getattr(self, "_wrapped", []), []
         with handle_internal_errors("openai_agents.uninstrument"):
-            from agents.tracing import get_trace_provider
+            from otel_agent_trace.instrumentation.openai_agents import _patches
 
-            multi = get_trace_provider()._multi_processor  # type: ignore[attr-defined]
+            _patches.unpatch(wrapped)
+        with handle_internal_errors("openai_agents.uninstrument"):
+            tracing = sys.modules.get("agents.tracing")
+            multi = tracing.get_trace_provider()._multi_processor  # type: ignore[union-attr]
             multi.set_processors([p for p in multi._processors if p is not processor])

@@ -28,6 +28,7 @@ from otel_agent_trace.semconv.gen_ai import (
     GEN_AI_PROVIDER_NAME,
     GEN_AI_REQUEST_MAX_TOKENS,
     GEN_AI_REQUEST_MODEL,
+    GEN_AI_REQUEST_STREAM,
     GEN_AI_REQUEST_TEMPERATURE,
     GEN_AI_REQUEST_TOP_P,
     GEN_AI_RESPONSE_FINISH_REASONS,
@@ -175,7 +176,6 @@ def _response_attributes(data: Any, capture: bool) -> Pairs:
     if response is not None:
         model = getattr(response, "model", None)
         if isinstance(model, str):
-            yield GEN_AI_REQUEST_MODEL, model
             yield GEN_AI_RESPONSE_MODEL, model
         rid = getattr(response, "id", None)
         if isinstance(rid, str):
@@ -197,6 +197,25 @@ def _response_attributes(data: Any, capture: bool) -> Pairs:
         yield from _usage(usage)
     if capture and data.input is not None:
         yield GEN_AI_INPUT_MESSAGES, safe_json_dumps(data.input)
+
+
+def request_attributes(kwargs: Any) -> Pairs:
+    """The requested model and sampling parameters of the Responses API request the SDK built."""
+    if not isinstance(kwargs, Mapping):
+        return
+    model = kwargs.get("model")
+    if isinstance(model, str) and model:
+        yield GEN_AI_REQUEST_MODEL, model
+    for key, attr in (
+        ("temperature", GEN_AI_REQUEST_TEMPERATURE),
+        ("top_p", GEN_AI_REQUEST_TOP_P),
+        ("max_output_tokens", GEN_AI_REQUEST_MAX_TOKENS),
+    ):
+        value = kwargs.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            yield attr, value
+    if kwargs.get("stream") is True:
+        yield GEN_AI_REQUEST_STREAM, True
 
 
 def _generation_attributes(data: Any, capture: bool) -> Pairs:
