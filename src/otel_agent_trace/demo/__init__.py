@@ -1,11 +1,11 @@
 """``otel-agent-trace demo``: an offline agent, traced for real, whose failure the RCA explains.
 
 The agent uses the real ``openai`` SDK (instrumented by our OpenAI instrumentor) against a local fake LLM, and our
-manual API for its steps, tools and decisions. Three runs pass; the fourth gets a faulty exchange rate (100x too
-small) from a tool, converts the budget to almost nothing, finds no hotel, and fails three steps later. The RCA,
-with the passing runs as baseline, names the tool call. The runs record replay data: ``failing_run`` (the failing
-run as a program, `PROGRAM`) re-runs under `otel_agent_trace.rca.replay`, which is how ``rca --verify`` confirms the
-tool call by counterfactual replay.
+manual API for its steps, tools and decisions. Three runs pass (hotels for 120, 200 and 160 EUR a night); the
+fourth, again for 160 EUR, gets a faulty exchange rate (100x too small) from a tool, converts the budget to almost
+nothing, finds no hotel, and fails three steps later. The RCA, with the passing runs as baseline, names the tool
+call. The runs record replay data: ``failing_run`` (the failing run as a program, `PROGRAM`) re-runs under
+`otel_agent_trace.rca.replay`, which is how ``rca --verify`` confirms the tool call by counterfactual replay.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def run_demo(store_dir: str | Path | None = None) -> DemoResult:
     """
     directory = Path(store_dir) if store_dir is not None else Path(tempfile.mkdtemp(prefix="otel-agent-trace-demo-"))
     with traced_client(directory) as client:
-        for i, budget in enumerate((120.0, 200.0, 150.0)):
+        for i, budget in enumerate((120.0, 200.0, FAILING_BUDGET_EUR)):
             run_agent(client, budget_eur=budget, faulty_rate=False, session_id=f"demo-pass-{i}")
         with contextlib.suppress(NoOptionsError):
             run_agent(client, budget_eur=FAILING_BUDGET_EUR, faulty_rate=True, session_id="demo-fail")

@@ -13,7 +13,9 @@ from ._fake_llm import FakeLLM
 
 SERVICE = "hotel-booker-demo"
 FAILING_BUDGET_EUR = 160.0
-"""The failing run's task: a hotel for 160 EUR per night (the passing runs ask for 120, 200 and 150)."""
+"""The failing run's task: a hotel for 160 EUR per night. The passing runs ask for 120, 200 and also 160 EUR (the
+same request passed before the rates service broke), so a replay of the failing run with the right rate finds every
+call it makes (the hotel search for 172.8 USD, the answer) recorded in a passing run: it needs nothing live."""
 
 
 @contextlib.contextmanager

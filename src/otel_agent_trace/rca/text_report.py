@@ -151,6 +151,10 @@ def verification_lines(report: RcaReport) -> list[str]:
             lines.append(
                 f"       value: {_short(item.value, 120)}" + (f" ({item.value_source})" if item.value_source else "")
             )
+        if item.replay_status is not None:
+            lines.append(
+                f"       replay: {item.replay_status}, {item.served} served from the recording, {item.live} live"
+            )
     return lines
 
 

@@ -55,6 +55,10 @@ class ReplayOutcome(Protocol):
     @property
     def diverged_at(self) -> str | None: ...
     @property
+    def served(self) -> int: ...
+    @property
+    def live(self) -> int: ...
+    @property
     def overridden(self) -> tuple[str, ...]: ...
     @property
     def detail(self) -> str: ...
@@ -111,6 +115,10 @@ class Verdict:
     diverged_at: str | None = None
     evidence_span_id: str | None = None
     """For a refutation by another candidate's passing replay: that candidate's span id."""
+    served: int = 0
+    """Recorded responses and tool results the candidate's own replay served."""
+    live: int = 0
+    """Calls of that replay that ran for real (only with ``allow_live``)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serializable form."""
@@ -125,6 +133,8 @@ class Verdict:
             "replay_status": self.replay_status,
             "diverged_at": self.diverged_at,
             "evidence_span_id": self.evidence_span_id,
+            "served": self.served,
+            "live": self.live,
         }
 
 
@@ -290,10 +300,10 @@ def _judge(cand: RootCause, sub: Substitute, result: ReplayOutcome | str) -> Ver
     base = Verdict(cand.span_id, cand.name, cand.type, "error", "", short(sub.value), sub.source)
     if isinstance(result, str):
         return replace(base, reason=result)
-    base = replace(base, replay_status=result.status)
+    base = replace(base, replay_status=result.status, served=int(result.served), live=int(result.live))
     applied = cand.span_id in result.overridden
     if result.status == "passed" and applied:
-        return replace(base, verdict="confirmed", reason=f"{_CONFIRMED} ({sub.source})")
+        return replace(base, verdict="confirmed", reason=_CONFIRMED)
     if result.status in ("passed", "failed") and not applied:
         why = f"the replay could not replace the output of this {cand.type} span"
         return replace(base, verdict="untestable", reason=why + (f" ({result.detail})" if result.detail else ""))
@@ -322,8 +332,8 @@ def _exonerate(verdict: Verdict, trace: Trace, passed: Sequence[tuple[Verdict, R
         if match is None or match.is_error or verdict.span_id in result.overridden:
             continue
         reason = (
-            f"the run passes with this span not replaced once {other.name} ({other.span_id}) is: the replay that"
-            f" confirmed it ran this span as the program made it; its deviation here follows from its input"
+            f"replacing {other.name} ({other.span_id}) alone makes the run pass, with this span left as the program"
+            " makes it: its deviation here follows from its input"
         )
         return replace(verdict, verdict="refuted", reason=reason, evidence_span_id=other.span_id)
     return verdict
