@@ -189,6 +189,22 @@ def test_confirmed_and_the_downstream_candidates_refuted_by_its_passing_replay(
     assert result.summary() == "1 control + 1 replay: 1 confirmed, 2 refuted"
 
 
+def test_a_passing_replay_refutes_only_spans_after_the_confirmed_one(
+    runs: tuple[Trace, list[Trace], RcaReport],
+) -> None:
+    failing, passing, report = runs
+    root = failing.spans[0]
+    # the run's root span as a candidate too: it encloses the tool call, so the tool's replay cannot clear it
+    agent = RootCause(root.span_id, root.name, "agent", "booker", 0.01, ("the failure propagated through it",))
+    report = replace(report, candidates=(*report.candidates[:3], agent))
+    result = verify(
+        report, failing, "app.py", baseline=passing, k=4, replayer=_fixed_rate_replayer(failing, passing[0])
+    )
+    assert result.by_id[_tool(failing)].verdict == "confirmed"
+    assert result.by_id[root.span_id].verdict == "untestable"
+    assert result.by_id[root.span_id].evidence_span_id is None
+
+
 def test_still_failing_with_the_replacement_is_refuted(runs: tuple[Trace, list[Trace], RcaReport]) -> None:
     failing, passing, report = runs
     fails = FakeResult("failed", failing, "NoOptionsError: no hotel")

@@ -6,8 +6,8 @@ value the passing runs give for it, and reads the outcome:
 
 - ``confirmed``: the replacement makes the run pass;
 - ``refuted``: the run still fails with the replacement, or the span's output already equals the passing value
-  (the control is that replay), or the run passes with the span left as the program made it once another
-  candidate's replacement is in (that replay is the evidence: the span's deviation follows from its input);
+  (the control is that replay), or - for a span that started after a confirmed one - the confirmed replay passed
+  with this span left as the program made it (its deviation follows from its input);
 - ``diverged``: the run took another path after the replacement (where is reported);
 - ``error`` / ``timeout``: the replay itself failed or ran out of time;
 - ``untestable``: no passing value exists (the span's output differs across the passing runs, no passing run has
@@ -22,14 +22,13 @@ every passing run (2+). Pure: reads the model; the replays run through the injec
 
 from __future__ import annotations
 
-import importlib
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol, cast
+from typing import Any
 
 from otel_agent_trace.model import Trace
 
+from ._verify_runner import Replayer, ReplayOutcome, Runner, default_replayer
 from .outcome import find_failure
 from .report import RcaReport, RootCause
 from .signals import Evidence
@@ -39,47 +38,8 @@ from .view import TraceView, span_kind
 __all__ = ["VERDICTS", "Control", "Replayer", "Verdict", "VerifyResult", "verify"]
 
 VERDICTS = ("confirmed", "refuted", "diverged", "error", "timeout", "untestable", "inconclusive")
-"""Every verdict `verify` gives, in the order the report ranks them (refuted last)."""
+"""Every verdict `verify` gives (`VerifyResult.apply` ranks confirmed candidates first and refuted ones last)."""
 _CONFIRMED = "confirmed by replay: replacing its output with the passing runs' value makes the run pass"
-
-
-class ReplayOutcome(Protocol):
-    """What `Replayer` returns (`otel_agent_trace.rca.replay.ReplayResult`)."""
-
-    @property
-    def status(self) -> str: ...
-    @property
-    def trace(self) -> Trace | None: ...
-    @property
-    def failure(self) -> str | None: ...
-    @property
-    def diverged_at(self) -> str | None: ...
-    @property
-    def served(self) -> int: ...
-    @property
-    def live(self) -> int: ...
-    @property
-    def overridden(self) -> tuple[str, ...]: ...
-    @property
-    def detail(self) -> str: ...
-
-
-class Replayer(Protocol):
-    """``replay(trace, program, *, override, allow_live, timeout, baseline)`` (`otel_agent_trace.rca.replay.replay`).
-
-    ``baseline`` (the passing runs) may serve a request the recording lacks when a passing run made exactly it.
-    """
-
-    def __call__(  # noqa: D102
-        self,
-        trace: Trace,
-        program: Any,
-        *,
-        override: Mapping[str, object] | None = None,
-        allow_live: bool = False,
-        timeout: float = 60.0,
-        baseline: Sequence[Trace] = (),
-    ) -> ReplayOutcome: ...
 
 
 @dataclass(frozen=True)
@@ -215,57 +175,7 @@ def _failure_name(trace: Trace | None, fallback: str | None) -> str | None:
     return span.name if span is not None else None
 
 
-def _default_replayer() -> Replayer | None:
-    try:  # the replay engine, loaded only when a verification runs
-        module = importlib.import_module(f"{__package__}.replay")
-    except ImportError:
-        return None
-    found = getattr(module, "replay", None)
-    return cast("Replayer", found) if callable(found) else None
-
-
-class _Runner:
-    """Runs replays within the budget; a replayer fault becomes an ``error`` outcome, never an exception."""
-
-    def __init__(
-        self,
-        replayer: Replayer,
-        trace: Trace,
-        program: Any,
-        *,
-        baseline: Sequence[Trace],
-        allow_live: bool,
-        timeout: float,
-        budget_s: float,
-    ) -> None:
-        self.replayer, self.trace, self.program, self.allow_live = replayer, trace, program, allow_live
-        self.baseline = tuple(baseline)
-        self.timeout, self.budget_s, self.replays = timeout, budget_s, 0
-        self.deadline = time.monotonic() + budget_s
-
-    def remaining(self) -> float:
-        return self.deadline - time.monotonic()
-
-    def affordable(self) -> bool:
-        return self.remaining() >= min(self.timeout, 1.0)
-
-    def run(self, override: Mapping[str, object] | None) -> ReplayOutcome | str:
-        """The replay's outcome, or the text of the replayer's own error."""
-        self.replays += 1
-        try:
-            return self.replayer(
-                self.trace,
-                self.program,
-                override=override,
-                allow_live=self.allow_live,
-                timeout=max(0.1, min(self.timeout, self.remaining())),
-                baseline=self.baseline,
-            )
-        except Exception as exc:  # noqa: BLE001 - a fault of the replay machinery is a verdict, not a lost report
-            return f"the replay raised {type(exc).__name__}: {exc}"
-
-
-def _control(runner: _Runner, report: RcaReport, trace: Trace) -> tuple[Control, ReplayOutcome | None]:
+def _control(runner: Runner, report: RcaReport, trace: Trace) -> tuple[Control, ReplayOutcome | None]:
     result = runner.run(None)
     if isinstance(result, str):
         return Control("error", False, result), None
@@ -321,12 +231,20 @@ def _judge(cand: RootCause, sub: Substitute, result: ReplayOutcome | str) -> Ver
 
 
 def _exonerate(verdict: Verdict, trace: Trace, passed: Sequence[tuple[Verdict, ReplayOutcome]]) -> Verdict:
-    """Refuted when a confirmed replay passed with this span present and not replaced, else unchanged."""
+    """Refuted when a confirmed replay passed with this span present and not replaced, else unchanged.
+
+    Only for a span that started after the confirmed one ended: it ran on the corrected value (or was served as
+    recorded) and the run passed. A span before it proves nothing so: its bad output may be why the confirmed span
+    went wrong, and the replacement masks that.
+    """
     span = trace.by_id.get(verdict.span_id)
     if span is None:
         return verdict
     kind, index = span_kind(span), occurrence(trace, span)
     for other, result in passed:
+        cause = trace.by_id.get(other.span_id)
+        if cause is None or span.start_ns < cause.end_ns:
+            continue
         replayed = result.trace
         match = matching_span(replayed, span.name, kind, index) if replayed is not None else None
         if match is None or match.is_error or verdict.span_id in result.overridden:
@@ -373,13 +291,13 @@ def verify(
     cands = list(report.candidates[:k]) if report.root_cause is not None else []
     if not cands:
         return VerifyResult(Control("skipped", False, "the run did not fail: nothing to verify"), k=k)
-    replayer = replayer or _default_replayer()
+    replayer = replayer or default_replayer()
     if replayer is None:
         note = "the replay engine (otel_agent_trace.rca.replay) is not available"
         verdicts = tuple(Verdict(c.span_id, c.name, c.type, "error", note) for c in cands)
         return VerifyResult(Control("error", False, note), verdicts, k=k, note=note)
     budget = float(budget_s) if budget_s is not None else (k + 1) * float(timeout)
-    runner = _Runner(
+    runner = Runner(
         replayer, trace, program, baseline=baseline, allow_live=allow_live, timeout=float(timeout), budget_s=budget
     )
     control, _ = _control(runner, report, trace)
