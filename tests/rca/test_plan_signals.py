@@ -204,5 +204,8 @@ def test_a_hyphenated_name_the_plan_repeats_is_not_dropped() -> None:
     task = (
         "Using the quantities in purchase_orders/po-6396.csv, compute the amount due for PO-6396 at Tessellate Print."
     )
-    plan = "Plan:\n1. FileSurfer: read the quantities from purchase_orders/po-6396.csv\n2. Coder: total for Tessellate Print"
+    plan = (
+        "Plan:\n1. FileSurfer: read the quantities from purchase_orders/po-6396.csv\n"
+        "2. Coder: write the total for Tessellate Print"
+    )
     assert _signals(_run([("Orchestrator", task, plan)], task=task)) == {}
