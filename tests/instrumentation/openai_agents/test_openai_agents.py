@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -302,3 +304,36 @@ async def test_internal_fault_is_swallowed(
     assert chat.name == f"chat {MODEL}"  # the end-time attributes were lost, the span and its request were not
     assert "gen_ai.response.id" not in (chat.attributes or {})
     assert (chat.attributes or {})["agent_trace.step.index"] == 0
+
+
+_LAZY_PROGRAM = """
+import sys
+from opentelemetry.sdk.trace import TracerProvider
+from otel_agent_trace.instrumentation.openai_agents import OpenAIAgentsInstrumentor
+
+inst = OpenAIAgentsInstrumentor()
+inst.instrument(tracer_provider=TracerProvider())
+assert "agents" not in sys.modules, "instrument() imported the SDK"
+import agents
+from agents.tracing import get_trace_provider
+from agents.tracing.processors import BatchTraceProcessor
+
+names = [type(p).__name__ for p in get_trace_provider()._multi_processor._processors]
+assert "OTelTracingProcessor" in names, names
+assert hasattr(BatchTraceProcessor._export_batches, "__wrapped__")
+inst.uninstrument()
+names = [type(p).__name__ for p in get_trace_provider()._multi_processor._processors]
+assert "OTelTracingProcessor" not in names, names
+assert not hasattr(BatchTraceProcessor._export_batches, "__wrapped__")
+print("ok")
+"""
+
+
+def test_instrument_before_import_patches_on_import() -> None:
+    from otel_agent_trace.instrumentation._base import AgentInstrumentor
+
+    if not hasattr(AgentInstrumentor, "when_imported"):
+        pytest.skip("the instrumentor base patches eagerly here")
+    done = subprocess.run([sys.executable, "-c", _LAZY_PROGRAM], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
