@@ -410,3 +410,11 @@ def test_nothing_to_verify_on_a_passing_run(runs: tuple[Trace, list[Trace], RcaR
 
 def test_substitute_doctest() -> None:
     assert doctest.testmod(substitute_module).failed == 0
+
+
+def test_never_raises_on_malformed_input(runs: tuple[Trace, list[Trace], RcaReport]) -> None:
+    failing, passing, report = runs
+    broken = verify(report, failing, "app.py", baseline=passing, replayer=Scripted(object()))  # type: ignore[arg-type]
+    assert broken.control.status == "error" and "verification failed: AttributeError" in broken.note
+    assert verify(report, failing, "app.py", baseline=[None], k=-3).verdicts == ()  # type: ignore[list-item]
+    assert verify(report, failing, None, baseline=passing, replayer=_fixed_rate_replayer(failing, passing[0])).verdicts

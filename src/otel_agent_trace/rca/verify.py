@@ -284,9 +284,27 @@ def verify(
         replayer: the replay function (default the real one); tests inject their own.
 
     Returns:
-        The control and one `Verdict` per verified candidate; ``.apply(report)`` re-ranks the report. Never raises
-        on a failing program or replay: those are verdicts.
+        The control and one `Verdict` per verified candidate; ``.apply(report)`` re-ranks the report. Never raises:
+        a failing program or replay is a verdict, a fault of the verification itself an ``error`` control.
     """
+    try:
+        return _verify(report, trace, program, baseline, k, timeout, budget_s, allow_live, replayer)
+    except Exception as exc:  # noqa: BLE001 - a malformed report, trace or replay result: say so, keep the report
+        note = f"verification failed: {type(exc).__name__}: {exc}"
+        return VerifyResult(Control("error", False, note), note=note)
+
+
+def _verify(
+    report: RcaReport,
+    trace: Trace,
+    program: Any,
+    baseline: Sequence[Trace],
+    k: int,
+    timeout: float,
+    budget_s: float | None,
+    allow_live: bool,
+    replayer: Replayer | None,
+) -> VerifyResult:
     k = max(0, int(k))
     cands = list(report.candidates[:k]) if report.root_cause is not None else []
     if not cands:
