@@ -32,7 +32,7 @@ from types import ModuleType
 from typing import Any
 
 from opentelemetry.instrumentation.utils import unwrap
-from wrapt import wrap_function_wrapper
+from wrapt import FunctionWrapper, wrap_function_wrapper
 
 from otel_agent_trace.instrumentation._base import AgentInstrumentor
 
@@ -100,5 +100,5 @@ class OpenAIInstrumentor(AgentInstrumentor):
     def _unpatch(self, **kwargs: Any) -> None:
         for module, cls, method, _, _ in _TARGETS:
             target = _target_class(module, cls)
-            if target is not None:
-                unwrap(target, method)
+            if target is not None and isinstance(vars(target).get(method), FunctionWrapper):
+                unwrap(target, method)  # only ours: the SDK's own decorators leave a __wrapped__ too
