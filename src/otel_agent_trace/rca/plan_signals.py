@@ -107,16 +107,48 @@ def _omissions(
     """Plans that drop a name or number their instruction gave, which nothing after them mentions again."""
     task = task_words(view, prov)
     later: set[str] = set()  # the content words of every output after the span the walk is at
+    later_texts: list[str] = []
     for span_id in reversed(ordered):
         if span_id in plans:
             asked = name_words(prov.in_text.get(span_id, "")[-4000:]) & task
-            dropped = sorted(asked - set(prov.out_words.get(span_id, ())) - later)
+            candidates = asked - set(prov.out_words.get(span_id, ())) - later
+            own = prov.out_text.get(span_id, "")[:20_000].lower()
+            dropped = sorted(w for w in candidates if not _mentions(own, w) and not _mentioned_later(later_texts, w))
             if dropped and len(asked) >= 2:
                 shown = ", ".join(repr(w) for w in dropped[:3])
                 share = min(1.0, 2 * len(dropped) / len(asked))
                 detail = f"its plan leaves out {shown} from its instruction, and nothing after it mentions it again"
                 out[span_id].append(Evidence(span_id, "plan_omits_task", detail, PLAN_OMITS_WEIGHT * share))
         later.update(prov.out_words.get(span_id, ()))
+        text = prov.out_text.get(span_id, "")
+        if text:
+            later_texts.append(text[:20_000].lower())
+
+
+_LATER_SCAN = 1_000_000
+"""Characters of later outputs searched for one word a plan seems to drop; past it the word counts as mentioned."""
+
+
+def _mentioned_later(texts: list[str], word: str) -> bool:
+    scanned = 0
+    for text in texts:
+        if _mentions(text, word):
+            return True
+        scanned += len(text)
+        if scanned > _LATER_SCAN:
+            return True  # not searched to the end: no evidence rather than a guess
+    return False
+
+
+def _mentions(text: str, word: str) -> bool:
+    """Whether ``word`` stands in ``text`` as a token of its own (``6396`` in ``po-6396.csv``)."""
+    start = text.find(word)
+    while start >= 0:
+        end = start + len(word)
+        if (start == 0 or not text[start - 1].isalnum()) and (end == len(text) or not text[end].isalnum()):
+            return True
+        start = text.find(word, start + 1)
+    return False
 
 
 def task_words(view: TraceView, prov: Provenance) -> set[str]:
