@@ -15,7 +15,7 @@ from otel_agent_trace.model import Span, SpanEvent, Trace
 from otel_agent_trace.rca import analyze, baseline_profile, render_html, render_text
 from otel_agent_trace.rca import substitute as substitute_module
 from otel_agent_trace.rca.report import RcaReport, RootCause
-from otel_agent_trace.rca.verify import VerifyResult, verify
+from otel_agent_trace.rca.verify import Control, Verdict, VerifyResult, verify
 
 _NS = 1_000_000
 _HOTELS = [{"name": "Budget Inn", "usd_per_night": 90}, {"name": "Central Plaza", "usd_per_night": 180}]
@@ -236,6 +236,8 @@ def test_diverged_timeout_and_error(
     runs: tuple[Trace, list[Trace], RcaReport], outcome: FakeResult, verdict: str, text: str
 ) -> None:
     failing, passing, report = runs
+    if outcome.status == "error":  # it ran (a trace was recorded) and then failed to finish
+        outcome = replace(outcome, trace=failing)
     replayer = Scripted(FakeResult("failed", failing, "NoOptionsError"), lambda *_: outcome)
     result = verify(report, failing, "app.py", baseline=passing, replayer=replayer)
     tool = result.by_id[_tool(failing)]
@@ -256,6 +258,15 @@ def test_a_replayer_that_raises_is_an_error_verdict_not_an_exception(
     result = verify(report, failing, "app.py", baseline=passing, replayer=Scripted(FakeResult("failed", failing), boom))
     assert result.by_id[_tool(failing)].verdict == "error"
     assert "OSError: no such interpreter" in result.by_id[_tool(failing)].reason
+
+
+def test_an_override_the_replay_refuses_is_untestable(runs: tuple[Trace, list[Trace], RcaReport]) -> None:
+    failing, passing, report = runs
+    refused = FakeResult("error", detail="span x cannot be overridden: only tool_call and agent_step outputs")
+    replayer = Scripted(FakeResult("failed", failing), lambda *_: refused)
+    tool = verify(report, failing, "app.py", baseline=passing, replayer=replayer).by_id[_tool(failing)]
+    assert tool.verdict == "untestable"
+    assert tool.reason == f"the replay could not replace the output of this tool span: {refused.detail}"
 
 
 def test_an_override_the_replay_did_not_apply_is_untestable(runs: tuple[Trace, list[Trace], RcaReport]) -> None:
@@ -349,6 +360,27 @@ def _args(span: Span, args: str) -> Span:
     return Span(**{**span.__dict__, "attributes": {**span.attributes, "gen_ai.tool.call.arguments": args}})
 
 
+def test_per_run_ids_do_not_make_outputs_differ() -> None:
+    def chat(tid: str, call_id: str, city: str) -> Trace:
+        message = [{"role": "assistant", "parts": [{"type": "tool_call", "id": call_id, "arguments": {"city": city}}]}]
+        attrs = {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.input.messages": json.dumps([{"role": "user", "content": "plan"}]),
+            "gen_ai.output.messages": json.dumps(message),
+        }
+        return Trace(tid, (Span(tid, tid + "1", None, "chat m", 0, 1, attributes=attrs),))
+
+    failing = chat("f", "call_9", "Paris")
+    same = substitute_module.passing_value(
+        failing, failing.spans[0], [chat("a", "call_1", "Paris"), chat("b", "call_2", "Paris")]
+    )
+    assert same.found and same.same_as_run
+    other = substitute_module.passing_value(
+        failing, failing.spans[0], [chat("a", "call_1", "Rome"), chat("b", "call_2", "Rome")]
+    )
+    assert other.found and not other.same_as_run
+
+
 def test_an_output_already_equal_to_the_passing_value_is_refuted_without_a_replay(
     runs: tuple[Trace, list[Trace], RcaReport],
 ) -> None:
@@ -418,3 +450,14 @@ def test_never_raises_on_malformed_input(runs: tuple[Trace, list[Trace], RcaRepo
     assert broken.control.status == "error" and "verification failed: AttributeError" in broken.note
     assert verify(report, failing, "app.py", baseline=[None], k=-3).verdicts == ()  # type: ignore[list-item]
     assert verify(report, failing, None, baseline=passing, replayer=_fixed_rate_replayer(failing, passing[0])).verdicts
+
+
+def test_html_escapes_verdict_texts(runs: tuple[Trace, list[Trace], RcaReport]) -> None:
+    failing, _, report = runs
+    evil = "<img src=x onerror=alert(1)>"
+    cand = report.candidates[0]
+    verdict = Verdict(cand.span_id, evil, "tool", "confirmed", f"reason {evil}", value=evil, value_source=evil)
+    checked = VerifyResult(Control("failed", True, f"control {evil}"), (verdict,), replays=2, k=1)
+    page = render_html(checked.apply(report), failing)
+    assert evil not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page

@@ -42,7 +42,22 @@ OUTPUT_KEYS = (GEN_AI_TOOL_CALL_RESULT, AGENT_STEP_OUTPUT, GEN_AI_OUTPUT_MESSAGE
 """Where a span's output is, first found wins."""
 INPUT_KEYS = (GEN_AI_TOOL_CALL_ARGUMENTS, AGENT_STEP_INPUT, GEN_AI_INPUT_MESSAGES)
 _REDACTED = "[REDACTED"
+_VOLATILE = frozenset({"id", "call_id", "tool_call_id", "created", "system_fingerprint", "usage"})
+"""Keys whose values differ from run to run without meaning anything (compared without them)."""
 _CUT = ("...[truncated ", '"_truncated":true', '"_truncated": true')
+
+
+def _canon(value: Any) -> str:
+    """``value`` as canonical JSON without per-run bookkeeping (call ids, timestamps, token usage), to compare runs."""
+    return _json(_strip(value))
+
+
+def _strip(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _strip(v) for k, v in value.items() if str(k).lower() not in _VOLATILE}
+    if isinstance(value, list):
+        return [_strip(v) for v in value]
+    return value
 
 
 def _json(value: Any) -> str:
@@ -112,17 +127,17 @@ def passing_value(trace: Trace, span: Span, baseline: Sequence[Trace]) -> Substi
         return Substitute(problem=f"no passing run has an output for {label}")
     same_input = []
     if mine_in is not None:
-        wanted = _json(parse_payload(mine_in[1]))
+        wanted = _canon(parse_payload(mine_in[1]))
         for match, key, raw in present:
             theirs = _payload(match, INPUT_KEYS)
-            if theirs is not None and _json(parse_payload(theirs[1])) == wanted:
+            if theirs is not None and _canon(parse_payload(theirs[1])) == wanted:
                 same_input.append((match, key, raw))
-    if same_input and len({_json(parse_payload(raw)) for _, _, raw in same_input}) == 1:
+    if same_input and len({_canon(parse_payload(raw)) for _, _, raw in same_input}) == 1:
         chosen, source = same_input, f"its output in {len(same_input)} passing run(s) given the same input"
     elif (
         len(baseline) >= 2
         and len(present) == len(baseline)
-        and len({_json(parse_payload(r)) for *_, r in present}) == 1
+        and len({_canon(parse_payload(r)) for *_, r in present}) == 1
     ):
         chosen, source = present, f"the same in all {len(present)} passing runs"
     else:
@@ -140,5 +155,5 @@ def passing_value(trace: Trace, span: Span, baseline: Sequence[Trace]) -> Substi
     if problem:
         return Substitute(problem=f"the passing runs' value of {label} was {problem}: it cannot be substituted")
     value = parse_payload(raw)
-    same = mine_out is not None and _json(parse_payload(mine_out[1])) == _json(value)
+    same = mine_out is not None and _canon(parse_payload(mine_out[1])) == _canon(value)
     return Substitute(value, True, source, same_as_run=same)

@@ -221,6 +221,10 @@ def _judge(cand: RootCause, sub: Substitute, result: ReplayOutcome | str) -> Ver
         return replace(
             base, verdict="refuted", reason=f"still fails with it replaced: {result.failure or result.detail}"
         )
+    if result.status == "error" and not applied and result.trace is None:
+        # the control ran this program: a replay that errs before running anything is refusing the override
+        why = f"the replay could not replace the output of this {cand.type} span: {result.detail}"
+        return replace(base, verdict="untestable", reason=why)
     if result.status == "diverged":
         where = result.diverged_at or "?"
         return replace(
