@@ -84,7 +84,10 @@ PRELUDE = textwrap.dedent(
 
 
 def run_python(code: str, *, zero_code: bool = False, env: dict[str, str] | None = None) -> str:
-    """Run ``code`` (after `PRELUDE`) in a fresh interpreter, optionally under ``opentelemetry-instrument``."""
+    """Run ``code`` (after `PRELUDE`) in a fresh interpreter, optionally under ``opentelemetry-instrument``.
+
+    Returns its standard output, then its standard error.
+    """
     clean = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_") and k != "PYTHONPATH"}
     clean.update(
         {
@@ -102,7 +105,7 @@ def run_python(code: str, *, zero_code: bool = False, env: dict[str, str] | None
         args, env=clean, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL, check=False
     )
     assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout}\n{result.stderr[-6000:]}"
-    return result.stdout
+    return result.stdout + "\n" + result.stderr
 
 
 def test_init_imports_no_sdk_and_patches_each_on_its_first_import() -> None:
