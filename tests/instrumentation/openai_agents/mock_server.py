@@ -4,8 +4,9 @@ A request takes the next response of the first route whose key occurs in its ``i
 concurrently, like a guardrail agent beside the main one, each get their own answers), else the next one of
 ``script``. A request with ``"stream": true`` gets the response as the event stream the real API sends
 (``response.created``, the output items with text deltas, ``response.completed``). ``POST .../traces/ingest``
-(the SDK's trace upload, when pointed here) is recorded and answered 200. ``GET`` answers a small weather JSON
-(for tools calling out). Any other POST is a 404.
+(the SDK's trace upload, when pointed here) is recorded and answered 200. ``POST .../chat/completions`` answers
+the same script as a Chat Completions object (not streamed; routes match its system message). ``GET`` answers a
+small weather JSON (for tools calling out). Any other POST is a 404.
 """
 
 from __future__ import annotations
@@ -120,6 +121,28 @@ def sse_events(body: dict[str, Any]) -> list[dict[str, Any]]:
     return events
 
 
+def chat_completion(body: dict[str, Any]) -> dict[str, Any]:
+    """The Chat Completions answer carrying the same output as the Responses API ``body``."""
+    message: dict[str, Any] = {"role": "assistant", "content": None}
+    texts = [item["content"][0]["text"] for item in body["output"] if item["type"] == "message"]
+    calls = [item for item in body["output"] if item["type"] == "function_call"]
+    if texts:
+        message["content"] = texts[0]
+    if calls:
+        message["tool_calls"] = [
+            {"id": c["call_id"], "type": "function", "function": {"name": c["name"], "arguments": c["arguments"]}}
+            for c in calls
+        ]
+    return {
+        "id": f"chatcmpl-{body['id']}",
+        "object": "chat.completion",
+        "created": body["created_at"],
+        "model": body["model"],
+        "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if calls else "stop"}],
+        "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
+    }
+
+
 class MockResponses:
     """The scripted responses, the routes and the request bodies received."""
 
@@ -149,7 +172,8 @@ class MockResponses:
     def next_body(self, request: dict[str, Any]) -> dict[str, Any] | None:
         """The scripted answer to ``request``, if any is left."""
         with self._lock:
-            instructions = str(request.get("instructions") or "")
+            system = [m.get("content") for m in request.get("messages") or () if m.get("role") == "system"]
+            instructions = str(request.get("instructions") or (system[0] if system else ""))
             for key, queue in self.routes.items():
                 if key in instructions:
                     return queue.popleft() if queue else None
@@ -171,8 +195,12 @@ def _handler(state: MockResponses) -> type[JSONHandler]:
             with state._lock:
                 state.requests.append(request)
                 state.paths.append(self.path)
-            body = state.next_body(request) if self.path.rstrip("/").endswith("/responses") else None
-            if body is None:
+            path = self.path.rstrip("/")
+            chat = path.endswith("/chat/completions")
+            body = state.next_body(request) if path.endswith("/responses") or chat else None
+            if body is not None and chat and not request.get("stream"):
+                self.send_json(200, chat_completion(body))
+            elif body is None or chat:
                 self.send_json(404, {"error": {"message": f"unexpected {self.path}", "type": "not_found"}})
             elif request.get("stream"):
                 events = sse_events(body)

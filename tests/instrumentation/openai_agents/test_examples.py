@@ -470,3 +470,43 @@ async def test_streamed_handoff_target_is_a_child_of_the_handoff(
     for chat_span in tree.named(f"chat {MODEL}"):
         assert attrs(chat_span)["gen_ai.request.stream"] is True
         assert attrs(chat_span)["gen_ai.response.model"] == RESPONSE_MODEL
+
+
+@pytest.mark.usefixtures("weather")
+async def test_chat_completions_model_same_tree(
+    responses: MockResponses, traced: BatchTraceProcessor, exporter: InMemorySpanExporter
+) -> None:
+    """(b, d, e) basic/tools.py on the Chat Completions API: no HTTP span under the calls, the models, the call id."""
+    responses.script.extend([tool_call("c1", "get_weather", {"city": "Tokyo"}, "call_cc"), text("c2", "Sunny.")])
+    agents.set_default_openai_api("chat_completions")
+    try:
+        result = await Runner.run(tools_agent(), input="What's the weather in Tokyo?")
+    finally:
+        agents.set_default_openai_api("responses")
+
+    assert result.final_output == "Sunny."
+    assert all(path.endswith("/chat/completions") for path in responses.paths)
+    tree = Tree(exporter.get_finished_spans())
+    assert shape(tree, only_root(tree)) == (
+        "invoke_workflow Agent workflow",
+        "UNSET",
+        (
+            (
+                "invoke_agent Hello world",
+                "UNSET",
+                (
+                    (f"chat {MODEL}", "UNSET", ()),
+                    (f"chat {MODEL}", "UNSET", ()),
+                    ("execute_tool get_weather", "UNSET", (("GET", "UNSET", ()),)),
+                ),
+            ),
+        ),
+    )
+    first, second = sorted(tree.named(f"chat {MODEL}"), key=lambda s: s.start_time or 0)
+    assert attrs(first)["gen_ai.request.model"] == MODEL
+    assert attrs(first)["gen_ai.response.model"] == RESPONSE_MODEL
+    assert attrs(first)["gen_ai.response.id"] == "chatcmpl-c1"
+    assert attrs(first)["gen_ai.response.finish_reasons"] == ("tool_calls",)
+    assert attrs(first)["agent_trace.llm.tool_call.ids"] == ("call_cc",)
+    assert attrs(second)["gen_ai.response.finish_reasons"] == ("stop",)
+    assert attrs(tree.one("execute_tool get_weather"))["gen_ai.tool.call.id"] == "call_cc"

@@ -218,6 +218,32 @@ def request_attributes(kwargs: Any) -> Pairs:
         yield GEN_AI_REQUEST_STREAM, True
 
 
+def completion_attributes(completion: Any) -> Pairs:
+    """Response id, model and finish reasons of a ``ChatCompletion`` (nothing for anything else)."""
+    model = getattr(completion, "model", None)
+    if isinstance(model, str):
+        yield GEN_AI_RESPONSE_MODEL, model
+    rid = getattr(completion, "id", None)
+    if isinstance(rid, str):
+        yield GEN_AI_RESPONSE_ID, rid
+    choices = getattr(completion, "choices", None)
+    if isinstance(choices, list) and choices:
+        yield GEN_AI_RESPONSE_FINISH_REASONS, tuple(str(getattr(c, "finish_reason", "") or "") for c in choices)
+
+
+def _chat_tool_calls(output: Any) -> Pairs:
+    """``agent_trace.llm.tool_call.{names,ids}`` of the assistant messages the SDK put on a generation span."""
+    names: list[str] = []
+    ids: list[str] = []
+    for message in output if isinstance(output, list) else ():
+        for call in _field(message, "tool_calls") or ():
+            names.append(str(_field(_field(call, "function"), "name")))
+            ids.append(str(_field(call, "id")))
+    if names:
+        yield LLM_TOOL_CALL_NAMES, tuple(names)
+        yield LLM_TOOL_CALL_IDS, tuple(ids)
+
+
 def _generation_attributes(data: Any, capture: bool) -> Pairs:
     config = data.model_config or {}
     for key, attr in (
@@ -230,6 +256,7 @@ def _generation_attributes(data: Any, capture: bool) -> Pairs:
             yield attr, value
     if data.usage:
         yield from _usage(data.usage)
+    yield from _chat_tool_calls(data.output)
     if capture:
         if data.input is not None:
             yield GEN_AI_INPUT_MESSAGES, safe_json_dumps(data.input)

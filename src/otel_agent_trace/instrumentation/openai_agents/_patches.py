@@ -5,6 +5,8 @@
   that backend is unreachable, no error traces). The export itself is untouched.
 - ``OpenAIResponsesModel._build_response_create_kwargs`` (called inside the SDK's response span): the requested
   model and sampling parameters, which the SDK's ``ResponseSpanData`` does not carry.
+- ``OpenAIChatCompletionsModel._fetch_response`` (inside the SDK's generation span): the response id and model of a
+  non-streamed Chat Completions call.
 - ``ToolContext.from_agent_context`` (called right after the SDK starts a function span): the tool call id.
 - ``InputGuardrail.run`` / ``OutputGuardrail.run`` (inside the guardrail span): which kind of guardrail it is and
   its ``output_info``.
@@ -50,6 +52,21 @@ class _RequestKwargs:
         result = wrapped(*args, **kwargs)
         with handle_internal_errors("openai_agents.request_kwargs"):
             self._processor.note_request(result)
+        return result
+
+
+class _ChatCompletion:
+    """Hands the ``ChatCompletion`` a Chat Completions model call got to the processor (the open generation span)."""
+
+    __slots__ = ("_processor",)
+
+    def __init__(self, processor: OTelTracingProcessor) -> None:
+        self._processor = processor
+
+    async def __call__(self, wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+        result = await wrapped(*args, **kwargs)
+        with handle_internal_errors("openai_agents.chat_completion"):
+            self._processor.note_completion(result)  # a streamed call returns a tuple: ignored there
         return result
 
 
@@ -99,6 +116,12 @@ def _targets(processor: OTelTracingProcessor) -> tuple[tuple[str, str, str, Any]
             "OpenAIResponsesModel",
             "_build_response_create_kwargs",
             _RequestKwargs(processor),
+        ),
+        (
+            "agents.models.openai_chatcompletions",
+            "OpenAIChatCompletionsModel",
+            "_fetch_response",
+            _ChatCompletion(processor),
         ),
         ("agents.tool_context", "ToolContext", "from_agent_context", _ToolContext(processor)),
         ("agents.guardrail", "InputGuardrail", "run", _GuardrailRun(processor, "input")),

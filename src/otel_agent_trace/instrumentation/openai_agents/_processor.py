@@ -275,6 +275,12 @@ class OTelTracingProcessor(TracingProcessor):
             record.detail["request_model"] = model
             record.span.update_name(f"{_extract.CHAT} {model}")
 
+    def note_completion(self, completion: Any) -> None:
+        """The ``ChatCompletion`` of the generation span open here: the response id, model and finish reasons."""
+        record = _open("generation")
+        if record is not None:
+            record.span.set_attributes(dict(_extract.completion_attributes(completion)))
+
     def note_tool_call(self, call_id: Any) -> None:
         """The tool call id of the function span open here (the SDK makes its ``ToolContext`` right after)."""
         record = _open("function")
