@@ -62,7 +62,7 @@ class CassetteServer:
         self.cursor = 0
         self.used: set[int] = set()
         self.counts: dict[tuple[str, str], int] = {}
-        self.served = self.live = 0
+        self.served = self.live = self.refused = 0
         self.overridden: list[str] = []
         self.notes: list[str] = []
         self.diverged_at: str | None = None
@@ -169,6 +169,14 @@ class CassetteServer:
                 return entry
         return None
 
+    def note_outside(self, *, live: bool) -> None:
+        """Count a request made outside any span (not part of the recorded run): gone live, or refused."""
+        with self._lock:
+            if live:
+                self.live += 1
+            else:
+                self.refused += 1
+
     # -- stopping -------------------------------------------------------------------------------------------------
     def diverge(self, where: str) -> None:
         """Note the first divergence and stop the program."""
@@ -189,6 +197,8 @@ class CassetteServer:
             unserved = len(self.http) - len(self.used)
             if unserved and self.diverged_at is None and self.problem is None:
                 notes.append(f"{unserved} of {len(self.http)} recorded HTTP responses were not requested")
+            if self.refused:
+                notes.append(f"{self.refused} HTTP request(s) made outside any span were refused (no network)")
             applied = set(self.overridden)
             for o in self.overrides.values():
                 if str(o["span_id"]) not in applied:

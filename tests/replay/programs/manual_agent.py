@@ -72,7 +72,7 @@ def run(budget_eur: float = 160.0) -> str:
 
 
 def main() -> None:
-    oat.init("manual-agent", capture_content=True, record_replay=True, instrumentors="none", set_global=False)
+    oat.init("manual-agent", instrumentors="none", set_global=False)  # recording: by the environment
     with contextlib.suppress(NoOptionsError):
         print(run())
 

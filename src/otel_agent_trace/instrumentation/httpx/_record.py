@@ -5,12 +5,15 @@ With ``record_replay`` (and content capture) on, every exchange made under a rec
 path, body hash) and the response's status, headers and body. The body is teed while the caller reads it, so a
 streamed response is recorded byte for byte without being read ahead; at most ``max_attribute_bytes`` are kept
 (beyond that the event says ``complete=False`` and a replay refuses to serve it). ``gzip``/``deflate`` bodies are
-recorded decoded. The event is added when the body has been read to its end (or the stream closed), which for the
-SDKs is before their LLM span ends; a body read only after its span ended is not recorded (logged at INFO).
+recorded decoded. Both ``httpx`` and its fork ``httpx2`` (which recent openai/anthropic SDKs use) are patched.
+The event is added when the body has been read to its end or the stream closed (an SDK closes an SSE stream
+after its last event; a stream closed early is recorded as far as it was read), which for the SDKs is before
+their LLM span ends; a body read only after its span ended is not recorded (logged at INFO).
 """
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import logging
 
@@ -34,16 +37,19 @@ def enable_recording(capture_content: bool) -> None:
         )
         return
     with handle_internal_errors("replay.enable_recording"):
-        if importlib.util.find_spec("httpx") is not None:
-            from ._tee import install
-
-            install()
+        _each_library("install")
 
 
 def disable_recording() -> None:
     """Undo `enable_recording` (restore the transports)."""
     with handle_internal_errors("replay.disable_recording"):
-        if importlib.util.find_spec("httpx") is not None:
-            from ._tee import uninstall
+        _each_library("uninstall")
 
-            uninstall()
+
+def _each_library(action: str) -> None:
+    """Install (or uninstall) the recorder on each httpx-compatible library that is installed."""
+    from . import _tee
+
+    for name in _tee.LIBRARIES:
+        if importlib.util.find_spec(name) is not None:
+            getattr(_tee, action)(importlib.import_module(name))

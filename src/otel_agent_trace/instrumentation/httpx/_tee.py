@@ -16,9 +16,9 @@ import json
 import logging
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
+from types import ModuleType
 from typing import Any
 
-import httpx
 from opentelemetry import trace
 from opentelemetry.util.types import AttributeValue
 
@@ -28,7 +28,10 @@ from otel_agent_trace._internal.replay import body_fingerprint, next_seq, record
 from otel_agent_trace._internal.settings import get_settings
 from otel_agent_trace.semconv import replay as rp
 
-__all__ = ["install", "recorded_headers", "uninstall"]
+__all__ = ["LIBRARIES", "install", "recorded_headers", "uninstall"]
+
+LIBRARIES = ("httpx", "httpx2")
+"""The httpx-compatible libraries whose transports are recorded (the SDKs use one or the other)."""
 
 logger = logging.getLogger("otel_agent_trace")
 
@@ -36,7 +39,7 @@ _SKIPPED_HEADERS = frozenset({"content-encoding", "content-length", "transfer-en
 _DECODERS = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS, "identity": None, "": None}
 
 
-def recorded_headers(headers: httpx.Headers) -> list[list[str]]:
+def recorded_headers(headers: Any) -> list[list[str]]:
     """The response headers a replay serves back: all but encoding, length, framing and cookies."""
     return [[k.lower(), v] for k, v in headers.multi_items() if k.lower() not in _SKIPPED_HEADERS]
 
@@ -46,7 +49,7 @@ class _Recording:
 
     __slots__ = ("attrs", "chunks", "done", "encoding", "kept", "limit", "over", "size", "span")
 
-    def __init__(self, span: trace.Span, request: httpx.Request, limit: int) -> None:
+    def __init__(self, span: trace.Span, request: Any, limit: int) -> None:
         body = getattr(request, "_content", None)
         digest, model = body_fingerprint(body if isinstance(body, bytes) else None)
         method, path = str(request.method), str(request.url.path)
@@ -63,7 +66,7 @@ class _Recording:
         self.over = self.done = False
         self.encoding = ""
 
-    def respond(self, response: httpx.Response) -> None:
+    def respond(self, response: Any) -> None:
         self.attrs[rp.REPLAY_RESPONSE_STATUS] = response.status_code
         self.attrs[rp.REPLAY_RESPONSE_HEADERS] = json.dumps(recorded_headers(response.headers))
         self.encoding = response.headers.get("content-encoding", "").strip().lower()
@@ -127,7 +130,7 @@ class _Recording:
             )
 
 
-def _begin(request: httpx.Request) -> _Recording | None:
+def _begin(request: Any) -> _Recording | None:
     if not (is_enabled() and recording()):
         return None
     span = trace.get_current_span()
@@ -136,47 +139,51 @@ def _begin(request: httpx.Request) -> _Recording | None:
     return _Recording(span, request, get_settings().max_attribute_bytes)
 
 
-class _TeeStream(httpx.SyncByteStream):
-    def __init__(self, inner: httpx.SyncByteStream, rec: _Recording) -> None:
-        self._inner, self._rec = inner, rec
+def _tee_classes(lib: ModuleType) -> tuple[type[Any], type[Any]]:
+    """Sync and async byte streams of ``lib`` (the client asserts they are its own types) that tee into a recording."""
 
-    def __iter__(self) -> Iterator[bytes]:
-        for chunk in self._inner:
+    class TeeStream(lib.SyncByteStream):  # type: ignore[misc,name-defined]
+        def __init__(self, inner: Any, rec: _Recording) -> None:
+            self._inner, self._rec = inner, rec
+
+        def __iter__(self) -> Iterator[bytes]:
+            for chunk in self._inner:
+                with handle_internal_errors("replay.record"):
+                    self._rec.add(chunk)
+                yield chunk
             with handle_internal_errors("replay.record"):
-                self._rec.add(chunk)
-            yield chunk
-        with handle_internal_errors("replay.record"):
-            self._rec.finish(True)
+                self._rec.finish(True)
 
-    def close(self) -> None:
-        try:
-            self._inner.close()
-        finally:
+        def close(self) -> None:
+            try:
+                self._inner.close()
+            finally:
+                with handle_internal_errors("replay.record"):
+                    self._rec.finish(True)  # closed early: recorded as far as it was read
+
+    class AsyncTeeStream(lib.AsyncByteStream):  # type: ignore[misc,name-defined]
+        def __init__(self, inner: Any, rec: _Recording) -> None:
+            self._inner, self._rec = inner, rec
+
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            async for chunk in self._inner:
+                with handle_internal_errors("replay.record"):
+                    self._rec.add(chunk)
+                yield chunk
             with handle_internal_errors("replay.record"):
-                self._rec.finish(False)
+                self._rec.finish(True)
+
+        async def aclose(self) -> None:
+            try:
+                await self._inner.aclose()
+            finally:
+                with handle_internal_errors("replay.record"):
+                    self._rec.finish(True)  # closed early: recorded as far as it was read
+
+    return TeeStream, AsyncTeeStream
 
 
-class _AsyncTeeStream(httpx.AsyncByteStream):
-    def __init__(self, inner: httpx.AsyncByteStream, rec: _Recording) -> None:
-        self._inner, self._rec = inner, rec
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._inner:
-            with handle_internal_errors("replay.record"):
-                self._rec.add(chunk)
-            yield chunk
-        with handle_internal_errors("replay.record"):
-            self._rec.finish(True)
-
-    async def aclose(self) -> None:
-        try:
-            await self._inner.aclose()
-        finally:
-            with handle_internal_errors("replay.record"):
-                self._rec.finish(False)
-
-
-def _safe_begin(request: httpx.Request) -> _Recording | None:
+def _safe_begin(request: Any) -> _Recording | None:
     try:
         return _begin(request)
     except Exception:  # noqa: BLE001 - recording never breaks the request
@@ -184,7 +191,7 @@ def _safe_begin(request: httpx.Request) -> _Recording | None:
         return None
 
 
-def _attach(rec: _Recording, response: httpx.Response, tee: Callable[[Any, _Recording], Any]) -> None:
+def _attach(rec: _Recording, response: Any, tee: Callable[[Any, _Recording], Any]) -> None:
     try:
         rec.respond(response)
         response.stream = tee(response.stream, rec)
@@ -197,8 +204,8 @@ def _failed(rec: _Recording, exc: Exception) -> None:
         rec.fail(exc)
 
 
-def _sync(original: Callable[..., httpx.Response]) -> Callable[..., httpx.Response]:
-    def handle_request(self: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
+def _sync(original: Callable[..., Any], tee: type[Any]) -> Callable[..., Any]:
+    def handle_request(self: Any, request: Any) -> Any:
         rec = _safe_begin(request)
         if rec is None:
             return original(self, request)
@@ -207,44 +214,44 @@ def _sync(original: Callable[..., httpx.Response]) -> Callable[..., httpx.Respon
         except Exception as exc:
             _failed(rec, exc)
             raise
-        _attach(rec, response, _TeeStream)
+        _attach(rec, response, tee)
         return response
 
     return handle_request
 
 
-def _async(original: Callable[..., Any]) -> Callable[..., Any]:
-    async def handle_async_request(self: httpx.AsyncHTTPTransport, request: httpx.Request) -> httpx.Response:
+def _async(original: Callable[..., Any], tee: type[Any]) -> Callable[..., Any]:
+    async def handle_async_request(self: Any, request: Any) -> Any:
         rec = _safe_begin(request)
         if rec is None:
-            return await original(self, request)  # type: ignore[no-any-return]
+            return await original(self, request)
         try:
-            response: httpx.Response = await original(self, request)
+            response = await original(self, request)
         except Exception as exc:
             _failed(rec, exc)
             raise
-        _attach(rec, response, _AsyncTeeStream)
+        _attach(rec, response, tee)
         return response
 
     return handle_async_request
 
 
-_originals: dict[str, Callable[..., Any]] = {}
+_originals: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {}
 
 
-def install() -> None:
-    """Patch ``HTTPTransport.handle_request`` and ``AsyncHTTPTransport.handle_async_request`` (once)."""
-    if "sync" not in _originals:
-        _originals["sync"] = httpx.HTTPTransport.handle_request
-        httpx.HTTPTransport.handle_request = _sync(_originals["sync"])  # type: ignore[method-assign]
-    if "async" not in _originals:
-        _originals["async"] = httpx.AsyncHTTPTransport.handle_async_request
-        httpx.AsyncHTTPTransport.handle_async_request = _async(_originals["async"])  # type: ignore[method-assign]
+def install(lib: ModuleType) -> None:
+    """Patch ``lib.HTTPTransport.handle_request`` and ``lib.AsyncHTTPTransport.handle_async_request`` (once)."""
+    if lib.__name__ in _originals:
+        return
+    sync_tee, async_tee = _tee_classes(lib)
+    originals = (lib.HTTPTransport.handle_request, lib.AsyncHTTPTransport.handle_async_request)
+    _originals[lib.__name__] = originals
+    lib.HTTPTransport.handle_request = _sync(originals[0], sync_tee)
+    lib.AsyncHTTPTransport.handle_async_request = _async(originals[1], async_tee)
 
 
-def uninstall() -> None:
-    """Restore the transports."""
-    if "sync" in _originals:
-        httpx.HTTPTransport.handle_request = _originals.pop("sync")  # type: ignore[method-assign]
-    if "async" in _originals:
-        httpx.AsyncHTTPTransport.handle_async_request = _originals.pop("async")  # type: ignore[method-assign]
+def uninstall(lib: ModuleType) -> None:
+    """Restore ``lib``'s transports."""
+    originals = _originals.pop(lib.__name__, None)
+    if originals is not None:
+        lib.HTTPTransport.handle_request, lib.AsyncHTTPTransport.handle_async_request = originals
