@@ -57,6 +57,12 @@ def only_root(tree: Tree) -> ReadableSpan:
     return roots[0]
 
 
+def finished(exporter: InMemorySpanExporter, backend: BatchTraceProcessor) -> Tree:
+    """The spans, once the SDK's exporter has made its upload (as it does at exit): none of it may show."""
+    backend.force_flush()  # type: ignore[no-untyped-call]
+    return Tree(exporter.get_finished_spans())
+
+
 def attrs(span: ReadableSpan) -> dict[str, Any]:
     return dict(span.attributes or {})
 
@@ -69,10 +75,12 @@ def closed_port_url() -> str:
     return f"http://127.0.0.1:{port}/v1/traces/ingest"
 
 
-@pytest.fixture(params=["local", "unreachable"])
+@pytest.fixture
 def backend(request: pytest.FixtureRequest, responses: MockResponses) -> Iterator[BatchTraceProcessor]:
-    """The SDK's own exporter and batch processor, as by default, uploading to the mock or to a closed port."""
-    url = f"{responses.base_url}/traces/ingest" if request.param == "local" else closed_port_url()
+    """The SDK's own exporter and batch processor, as by default, uploading to a closed port (the hosted backend
+    unreachable), or to the mock with ``indirect`` parameter ``"local"``."""
+    where = getattr(request, "param", "unreachable")
+    url = f"{responses.base_url}/traces/ingest" if where == "local" else closed_port_url()
     exporter = BackendSpanExporter(api_key="sk-test", endpoint=url, max_retries=1, base_delay=0.01, max_delay=0.01)
     processor = BatchTraceProcessor(exporter, schedule_delay=60.0)
     agents.set_trace_processors([processor])
@@ -128,6 +136,7 @@ def tools_agent() -> Agent[Any]:
 
 
 @pytest.mark.usefixtures("weather")
+@pytest.mark.parametrize("backend", ["local", "unreachable"], indirect=True)
 async def test_sdk_trace_upload_makes_no_spans(
     responses: MockResponses, traced: BatchTraceProcessor, exporter: InMemorySpanExporter
 ) -> None:
@@ -135,10 +144,9 @@ async def test_sdk_trace_upload_makes_no_spans(
     responses.script.extend([tool_call("r1", "get_weather", {"city": "Tokyo"}, "call_t"), text("r2", "Sunny.")])
 
     result = await Runner.run(tools_agent(), input="What's the weather in Tokyo?")
-    traced.force_flush()  # type: ignore[no-untyped-call]  # the upload, here and now (as at exit)
+    tree = finished(exporter, traced)
 
     assert result.final_output == "Sunny."
-    tree = Tree(exporter.get_finished_spans())
     root = only_root(tree)
     assert shape(tree, root) == (
         "invoke_workflow Agent workflow",
@@ -174,7 +182,8 @@ async def test_model_call_has_no_duplicate_http_span(
 
     await Runner.run(tools_agent(), input="What's the weather in Tokyo?")
 
-    tree = Tree(exporter.get_finished_spans())
+    tree = finished(exporter, traced)
+    only_root(tree)
     chats = tree.named(f"chat {MODEL}")
     assert len(chats) == 2 == len(responses.requests)
     for chat in chats:
@@ -202,7 +211,9 @@ async def test_request_model_is_the_requested_one(
     await Runner.run(agent, input="hello")
 
     assert responses.requests[0]["model"] == MODEL
-    (chat,) = Tree(exporter.get_finished_spans()).named(f"chat {MODEL}")
+    tree = finished(exporter, traced)
+    only_root(tree)
+    (chat,) = tree.named(f"chat {MODEL}")
     chat_attrs = attrs(chat)
     assert chat_attrs["gen_ai.request.model"] == MODEL
     assert chat_attrs["gen_ai.response.model"] == RESPONSE_MODEL
@@ -228,7 +239,8 @@ async def test_tool_spans_carry_call_id_and_latency(
 
     await Runner.run(tools_agent(), input="Weather in Tokyo and Oslo?")
 
-    tree = Tree(exporter.get_finished_spans())
+    tree = finished(exporter, traced)
+    only_root(tree)
     first_chat = min(tree.named(f"chat {MODEL}"), key=lambda s: s.start_time or 0)
     assert attrs(first_chat)["agent_trace.llm.tool_call.ids"] == ("call_tokyo", "call_oslo")
     tools = {attrs(s)["gen_ai.tool.call.id"]: s for s in tree.named("execute_tool get_weather")}
@@ -282,7 +294,7 @@ async def test_agents_as_tools_nest_under_their_tool_call(
         synthesizer_result = await Runner.run(synthesizer_agent, orchestrator_result.to_input_list())
 
     assert synthesizer_result.final_output == "Final: Buenos días"
-    tree = Tree(exporter.get_finished_spans())
+    tree = finished(exporter, traced)
     chat = (f"chat {MODEL}", "UNSET", ())
     assert shape(tree, only_root(tree)) == (
         "invoke_workflow Orchestrator evaluator",
@@ -365,7 +377,7 @@ async def test_tripped_input_guardrail_is_an_error(
     with pytest.raises(InputGuardrailTripwireTriggered):
         await run_to_the_end(agent, input_data, streamed=streamed)
 
-    tree = Tree(exporter.get_finished_spans())
+    tree = finished(exporter, traced)
     root = only_root(tree)
     assert shape(tree, root) == (
         "invoke_workflow Agent workflow",
@@ -413,10 +425,11 @@ async def test_guardrail_not_tripped_stays_ok(
     result = await Runner.run(agent, "What's the capital of California?")
 
     assert result.final_output == "Sacramento."
-    spans = exporter.get_finished_spans()
-    assert {s.status.status_code.name for s in spans} == {"UNSET"}
-    assert not [s for s in spans if s.events]
-    decision = Tree(spans).one("decision math_guardrail")
+    tree = finished(exporter, traced)
+    only_root(tree)
+    assert {s.status.status_code.name for s in tree.spans} == {"UNSET"}
+    assert not [s for s in tree.spans if s.events]
+    decision = tree.one("decision math_guardrail")
     assert attrs(decision)["agent_trace.decision.chosen"] == "not_triggered"
 
 
@@ -447,7 +460,7 @@ async def test_streamed_handoff_target_is_a_child_of_the_handoff(
     assert "".join(deltas) == "Bonjour ! Comment puis-je aider ?"
     assert result.current_agent is french_agent
     assert all(request.get("stream") is True for request in responses.requests)
-    tree = Tree(exporter.get_finished_spans())
+    tree = finished(exporter, traced)
     root = only_root(tree)
     chat = (f"chat {MODEL}", "UNSET", ())
     assert shape(tree, root) == (
@@ -486,7 +499,7 @@ async def test_chat_completions_model_same_tree(
 
     assert result.final_output == "Sunny."
     assert all(path.endswith("/chat/completions") for path in responses.paths)
-    tree = Tree(exporter.get_finished_spans())
+    tree = finished(exporter, traced)
     assert shape(tree, only_root(tree)) == (
         "invoke_workflow Agent workflow",
         "UNSET",
