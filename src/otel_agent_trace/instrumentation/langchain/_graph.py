@@ -10,16 +10,19 @@ so that every checkpoint saved while a span is current is recorded on that span 
 event (label ``langgraph_checkpoint``): ``thread_id``, ``checkpoint_ns``, ``checkpoint_id``, the superstep it
 closes, the nodes that run next, the state hash, and with content capture the channel values as working memory.
 The event's time is the checkpoint's own ``ts``, so ``diagnose()`` can pick the checkpoint before a root cause and
-the agent can resume from it. The span that is current while a graph runs is the one the graph was invoked under
-(``agent_run``, or the parent node for a subgraph); a graph invoked under no span records no checkpoint.
+the agent can resume from it. The span is the one current when the graph was invoked on that thread (an
+``agent_run``), else the one current when the checkpoint is saved (the parent node, for a subgraph); a graph
+invoked under no span records no checkpoint (its own ``invoke_agent`` span is not made current by the callbacks).
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import threading
 import time
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -82,6 +85,11 @@ _graphs: dict[str, GraphInfo] = {}
 _seen: weakref.WeakSet[Any] = weakref.WeakSet()
 _savers: set[type] = set()
 """Checkpointer classes whose ``put``/``aput`` are wrapped."""
+_targets: OrderedDict[tuple[int, str], Any] = OrderedDict()
+"""(checkpointer id, thread id) -> the span current when the graph was invoked on that thread (bounded)."""
+_MAX_TARGETS = 1024
+_saving: contextvars.ContextVar[bool] = contextvars.ContextVar("otel_agent_trace_langgraph_saving", default=False)
+"""True inside a wrapped ``put``/``aput``: an ``aput`` that calls ``put`` (``MemorySaver``) is recorded once."""
 
 
 def graph_info(name: str | None) -> GraphInfo | None:
@@ -103,6 +111,7 @@ def clear() -> None:
         _seen.clear()
         savers = list(_savers)
         _savers.clear()
+        _targets.clear()
     for cls in savers:
         for method in ("put", "aput"):
             with handle_internal_errors("langgraph checkpointer unwrap"):
@@ -172,7 +181,17 @@ class StreamWrapper:
             config = kwargs.get("config", args[1] if len(args) > 1 else None)
             run_name = config.get("run_name") if isinstance(config, Mapping) else None
             register(instance, run_name)
-            watch_checkpointer(getattr(instance, "checkpointer", None))
+            saver = getattr(instance, "checkpointer", None)
+            watch_checkpointer(saver)
+            configurable = config.get("configurable") if isinstance(config, Mapping) else None
+            thread_id = configurable.get("thread_id") if isinstance(configurable, Mapping) else None
+            span = trace.get_current_span()
+            if thread_id is not None and saver is not None and span.is_recording():
+                with _lock:
+                    _targets[(id(saver), str(thread_id))] = span
+                    _targets.move_to_end((id(saver), str(thread_id)))
+                    while len(_targets) > _MAX_TARGETS:
+                        _targets.popitem(last=False)
         return wrapped(*args, **kwargs)
 
 
@@ -196,10 +215,16 @@ class _PutWrapper:
     __slots__ = ()
 
     def __call__(self, wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
-        saved = wrapped(*args, **kwargs)
+        if _saving.get():
+            return wrapped(*args, **kwargs)
+        token = _saving.set(True)
+        try:
+            saved = wrapped(*args, **kwargs)
+        finally:
+            _saving.reset(token)
         if is_enabled():
             with handle_internal_errors("langgraph checkpointer put"):
-                record_checkpoint(saved, *_put_arguments(args, kwargs))
+                record_checkpoint(saved, *_put_arguments(args, kwargs), _target(instance, saved))
         return saved
 
 
@@ -209,11 +234,30 @@ class _AsyncPutWrapper:
     __slots__ = ()
 
     async def __call__(self, wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
-        saved = await wrapped(*args, **kwargs)
+        if _saving.get():
+            return await wrapped(*args, **kwargs)
+        token = _saving.set(True)
+        try:
+            saved = await wrapped(*args, **kwargs)
+        finally:
+            _saving.reset(token)
         if is_enabled():
             with handle_internal_errors("langgraph checkpointer aput"):
-                record_checkpoint(saved, *_put_arguments(args, kwargs))
+                record_checkpoint(saved, *_put_arguments(args, kwargs), _target(instance, saved))
         return saved
+
+
+def _target(saver: Any, saved: Any) -> Any:
+    """The span to record a top-graph checkpoint on: the one current when its thread's graph was invoked.
+
+    A checkpoint saved in a background task (``ainvoke``) may run in the context of a node whose span has ended.
+    """
+    configurable = saved.get("configurable") if isinstance(saved, Mapping) else None
+    if not isinstance(configurable, Mapping) or configurable.get("checkpoint_ns"):
+        return None
+    with _lock:
+        span = _targets.get((id(saver), str(configurable.get("thread_id"))))
+    return span if span is not None and span.is_recording() else None
 
 
 def _put_arguments(args: Any, kwargs: Any) -> tuple[Any, Any]:
@@ -231,9 +275,12 @@ def _time_ns(checkpoint: Mapping[str, Any]) -> int:
     return time.time_ns()
 
 
-def record_checkpoint(saved: Any, checkpoint: Any, metadata: Any) -> None:
-    """Add the checkpoint ``put`` saved (``saved`` is the config it returned) to the current span as a snapshot."""
-    span = trace.get_current_span()
+def record_checkpoint(saved: Any, checkpoint: Any, metadata: Any, target: Any = None) -> None:
+    """Add the checkpoint ``put`` saved (``saved`` is the config it returned) as a snapshot event.
+
+    On ``target`` (the span the graph was invoked under) when given, else on the current span.
+    """
+    span = target if target is not None else trace.get_current_span()
     if not span.is_recording() or not isinstance(saved, Mapping) or not isinstance(checkpoint, Mapping):
         return
     configurable = saved.get("configurable")
