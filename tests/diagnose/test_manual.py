@@ -170,3 +170,16 @@ def test_without_a_buffer_there_is_no_diagnosis(monkeypatch: pytest.MonkeyPatch)
 def test_no_init_no_span() -> None:
     assert oat.diagnose() is None
     assert oat.diagnose(failed=True, expected="x") is None
+
+
+def test_import_stays_light() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, otel_agent_trace as oat; assert oat.diagnose() is None; "
+        "print(sorted(m for m in sys.modules if m.startswith(('otel_agent_trace.rca', 'otel_agent_trace.model', "
+        "'otel_agent_trace.processor', 'google.protobuf', 'opentelemetry.sdk'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
