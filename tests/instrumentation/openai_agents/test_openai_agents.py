@@ -8,6 +8,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+import agents
+import openai
 import pytest
 from agents import (
     Agent,
@@ -19,6 +21,7 @@ from agents import (
     input_guardrail,
 )
 from agents.tracing import get_trace_provider
+from openai import AsyncOpenAI
 from opentelemetry import trace
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -337,3 +340,43 @@ def test_instrument_before_import_patches_on_import() -> None:
     done = subprocess.run([sys.executable, "-c", _LAZY_PROGRAM], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+@pytest.mark.usefixtures("instrumentor")
+async def test_run_inside_an_except_block_is_not_an_error(
+    responses: MockResponses, exporter: InMemorySpanExporter
+) -> None:
+    """The exception the app is handling around the run is not the run's: no span takes it."""
+    responses.script.append(text("h1", "fine"))
+    try:
+        raise KeyError("the app's own, handled")
+    except KeyError:
+        result = await Runner.run(Agent(name="Calm", instructions="Help.", model=MODEL), "hi")
+
+    assert result.final_output == "fine"
+    spans = exporter.get_finished_spans()
+    assert len(spans) == 3
+    assert {s.status.status_code for s in spans} == {StatusCode.UNSET}
+    assert not [s for s in spans if s.events]
+
+
+@pytest.mark.usefixtures("instrumentor")
+async def test_model_error_is_recorded_where_it_happened_and_on_the_way_out(
+    responses: MockResponses, exporter: InMemorySpanExporter
+) -> None:
+    """The API error of a model call: its exception on the chat span, the agent and the workflow; re-raised as is."""
+    agents.set_default_openai_client(
+        AsyncOpenAI(base_url=responses.base_url, api_key="x", max_retries=0), use_for_tracing=False
+    )
+    with pytest.raises(openai.NotFoundError):  # nothing scripted: the mock answers 404
+        await Runner.run(Agent(name="Unlucky", instructions="Help.", model=MODEL), "hi")
+
+    spans = exporter.get_finished_spans()
+    assert [s.name for s in spans] == [f"chat {MODEL}", "invoke_agent Unlucky", "invoke_workflow Agent workflow"]
+    for span in spans:
+        assert span.status.status_code is StatusCode.ERROR, span.name
+        assert (span.attributes or {})["error.type"] == "openai.NotFoundError", span.name
+        (event,) = span.events
+        assert event.name == "exception"
+        assert (event.attributes or {})["exception.type"] == "openai.NotFoundError"
+    assert (spans[0].attributes or {})["agent_trace.error.message"] == "Error getting response"
