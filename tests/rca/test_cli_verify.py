@@ -78,18 +78,6 @@ def test_without_the_passing_recordings_the_corrected_run_diverges_unless_live(
     assert tool["verdict"] == "confirmed" and tool["live"] >= 1, tool
 
 
-def test_text_report_says_confirmed_by_replay(demo: DemoResult, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(_rca(demo, *_verify_args("--verify-k", "1", "--verify-timeout", "60"))) == 0
-    captured = capsys.readouterr()
-    lines = captured.out.splitlines()
-    assert lines[0].startswith("ROOT CAUSE") and _TOOL in lines[0] and lines[0].endswith("[confirmed by replay]")
-    assert lines[1] == (
-        "  why: confirmed by replay: replacing its output with the passing runs' value makes the run pass"
-    )
-    assert any(line.startswith("Verified: counterfactual replay, 1 control + 1 replay: 1 confirmed") for line in lines)
-    assert "verifying the top 1 candidates" in captured.err
-
-
 def test_a_program_that_does_not_reproduce_the_run_is_inconclusive(
     demo: DemoResult, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
