@@ -54,6 +54,17 @@ def test_openai_chat_and_stream(openai_server: MockOpenAIServer, openai_recorded
     assert (result.served, result.live) == (3, 0)  # two HTTP exchanges (one streamed) and one tool result
 
 
+def test_openai_async_client_and_tool(openai_server: MockOpenAIServer, tmp_path: Path, monkeypatch):
+    recorded = _record_llm(tmp_path, monkeypatch, "openai_async", openai_server.base_url)
+    before = len(openai_server.requests)
+    result = replay(recorded, str(LLM_AGENT))
+    assert result.status == "passed", result.detail
+    assert len(openai_server.requests) == before
+    assert result.trace is not None
+    assert tree(result.trace) == tree(recorded)
+    assert (result.served, result.live) == (3, 0)  # AsyncHTTPTransport exchanges and an async tool_call
+
+
 def test_openai_divergence_then_live(openai_server: MockOpenAIServer, openai_recorded: Trace, monkeypatch):
     recorded = openai_recorded
     monkeypatch.setenv("LLM_AGENT_SDK", "openai")

@@ -1,12 +1,14 @@
 """An agent that calls an LLM SDK against a local mock server (``MOCK_BASE_URL``), for record/replay tests.
 
-``LLM_AGENT_SDK`` picks the SDK: ``openai`` (a tool-calling completion, then a streamed one), ``anthropic`` (a
-message, then a streamed one) or ``litellm`` (two completions through litellm's OpenAI-compatible provider).
+``LLM_AGENT_SDK`` picks the SDK: ``openai`` (a tool-calling completion, then a streamed one; ``openai_async``: the
+same with ``AsyncOpenAI`` and an async tool), ``anthropic`` (a message, then a streamed one) or ``litellm`` (two
+completions through litellm's OpenAI-compatible provider).
 ``LLM_AGENT_PROMPT`` changes the first openai prompt (a replay with another prompt diverges).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from typing import Any
@@ -17,8 +19,16 @@ SDK = os.environ.get("LLM_AGENT_SDK", "openai")
 PROMPT = os.environ.get("LLM_AGENT_PROMPT", "Weather in Paris?")
 
 
+_WEATHER_TOOL: Any = {"type": "function", "function": {"name": "get_weather", "parameters": {}}}
+
+
 @oat.tool_call("get_weather")
 def get_weather(city: str) -> dict[str, Any]:
+    return {"city": city, "forecast": "sunny"}
+
+
+@oat.tool_call("get_weather")
+async def get_weather_async(city: str) -> dict[str, Any]:
     return {"city": city, "forecast": "sunny"}
 
 
@@ -30,7 +40,7 @@ def _openai() -> str:
         first = client.chat.completions.create(
             model="gpt-4o-mini",
             messages=[{"role": "user", "content": PROMPT}],
-            tools=[{"type": "function", "function": {"name": "get_weather", "parameters": {}}}],
+            tools=[_WEATHER_TOOL],
         )
     call = (first.choices[0].message.tool_calls or [])[0]
     weather = get_weather(**json.loads(call.function.arguments))
@@ -42,6 +52,29 @@ def _openai() -> str:
             stream_options={"include_usage": True},
         )
         return "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+
+
+async def _openai_async_calls() -> str:
+    import openai
+
+    client = openai.AsyncOpenAI(base_url=os.environ["MOCK_BASE_URL"], api_key="sk-test", max_retries=0)
+    with oat.step("plan", action_type="llm_call"):
+        first = await client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": PROMPT}], tools=[_WEATHER_TOOL]
+        )
+    call = (first.choices[0].message.tool_calls or [])[0]
+    weather = await get_weather_async(**json.loads(call.function.arguments))
+    with oat.step("answer", action_type="llm_call"):
+        stream = await client.chat.completions.create(
+            model="gpt-4o-mini",
+            messages=[{"role": "tool", "tool_call_id": call.id, "content": json.dumps(weather)}],
+            stream=True,
+        )
+        return "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
+
+
+def _openai_async() -> str:
+    return asyncio.run(_openai_async_calls())
 
 
 def _anthropic() -> str:
@@ -85,9 +118,15 @@ def _litellm() -> str:
 
 
 def main() -> None:
-    oat.init("llm-agent", capture_content=True, record_replay=True, instrumentors=SDK, set_global=False)
+    oat.init(
+        "llm-agent",
+        capture_content=True,
+        record_replay=True,
+        instrumentors=SDK.removesuffix("_async"),
+        set_global=False,
+    )
     with oat.agent_run("llm-agent"):
-        answer = {"openai": _openai, "anthropic": _anthropic, "litellm": _litellm}[SDK]()
+        answer = {"openai": _openai, "openai_async": _openai_async, "anthropic": _anthropic, "litellm": _litellm}[SDK]()
     print(answer)
 
 
