@@ -15,6 +15,7 @@ from agents import (
     Agent,
     GuardrailFunctionOutput,
     InputGuardrailTripwireTriggered,
+    RunConfig,
     RunContextWrapper,
     Runner,
     function_tool,
@@ -380,3 +381,24 @@ async def test_model_error_is_recorded_where_it_happened_and_on_the_way_out(
         assert event.name == "exception"
         assert (event.attributes or {})["exception.type"] == "openai.NotFoundError"
     assert (spans[0].attributes or {})["agent_trace.error.message"] == "Error getting response"
+
+
+@pytest.mark.usefixtures("instrumentor")
+async def test_without_sensitive_data_the_request_model_and_call_ids_stay(
+    responses: MockResponses, exporter: InMemorySpanExporter
+) -> None:
+    """``trace_include_sensitive_data=False``: the SDK keeps the response off its span; what we read elsewhere stays."""
+    responses.script.extend([tool_call("n1", "get_weather", {"city": "Nice"}, "call_n"), text("n2", "sunny")])
+    agent = Agent(name="Discreet", instructions="Help.", tools=[get_weather], model=MODEL)
+
+    await Runner.run(agent, "weather in Nice?", run_config=RunConfig(trace_include_sensitive_data=False))
+
+    spans = exporter.get_finished_spans()
+    chats = [s for s in spans if s.name == f"chat {MODEL}"]
+    assert len(chats) == 2
+    for chat in chats:
+        assert (chat.attributes or {})["gen_ai.request.model"] == MODEL
+        assert "gen_ai.input.messages" not in (chat.attributes or {})
+    tool = _one(spans, "execute_tool get_weather")
+    assert (tool.attributes or {})["gen_ai.tool.call.id"] == "call_n"
+    assert "gen_ai.tool.call.arguments" not in (tool.attributes or {})
