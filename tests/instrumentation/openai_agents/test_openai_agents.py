@@ -15,11 +15,13 @@ from agents import (
     Agent,
     GuardrailFunctionOutput,
     InputGuardrailTripwireTriggered,
+    OutputGuardrailTripwireTriggered,
     RunConfig,
     RunContextWrapper,
     Runner,
     function_tool,
     input_guardrail,
+    output_guardrail,
 )
 from agents.tracing import get_trace_provider
 from openai import AsyncOpenAI
@@ -402,3 +404,31 @@ async def test_without_sensitive_data_the_request_model_and_call_ids_stay(
     tool = _one(spans, "execute_tool get_weather")
     assert (tool.attributes or {})["gen_ai.tool.call.id"] == "call_n"
     assert "gen_ai.tool.call.arguments" not in (tool.attributes or {})
+
+
+@output_guardrail
+async def no_numbers(ctx: RunContextWrapper[Any], agent: Agent[Any], output: Any) -> GuardrailFunctionOutput:
+    """Trip on answers with digits."""
+    return GuardrailFunctionOutput(output_info={"digits": True}, tripwire_triggered=any(c.isdigit() for c in output))
+
+
+@pytest.mark.usefixtures("instrumentor")
+async def test_tripped_output_guardrail_is_an_error(responses: MockResponses, exporter: InMemorySpanExporter) -> None:
+    responses.script.append(text("o1", "x = 3"))
+    agent = Agent(name="Careful", instructions="Help.", output_guardrails=[no_numbers], model=MODEL)
+
+    with pytest.raises(OutputGuardrailTripwireTriggered):
+        await Runner.run(agent, "solve it")
+
+    spans = exporter.get_finished_spans()
+    tripwire = "agents.exceptions.OutputGuardrailTripwireTriggered"
+    decision = _one(spans, "decision no_numbers")
+    assert decision.status.status_code is StatusCode.ERROR
+    assert (decision.attributes or {})["error.type"] == tripwire
+    assert (decision.attributes or {})["agent_trace.decision.rationale"] == '{"digits":true}'
+    agent_span = _one(spans, "invoke_agent Careful")
+    assert _parent_of(decision) == agent_span.context.span_id
+    for span in (agent_span, _one(spans, "invoke_workflow Agent workflow")):
+        assert span.status.status_code is StatusCode.ERROR
+        assert (span.attributes or {})["error.type"] == tripwire
+        assert [(e.attributes or {})["exception.type"] for e in span.events] == [tripwire]
