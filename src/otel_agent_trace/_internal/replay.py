@@ -30,8 +30,11 @@ __all__ = [
 NOT_SERVED: Final = object()
 """Returned by `ReplayServer.serve` when the call is to run for real."""
 
-CANONICAL_LIMIT = 1024 * 1024
-"""Bodies up to this size are hashed as canonical JSON (key order does not matter); larger ones byte for byte."""
+CANONICAL_LIMIT = 256 * 1024
+"""Bodies up to this size are hashed as canonical JSON (key order does not matter); larger ones byte for byte.
+
+Parsing is the costly part of a fingerprint on the app thread, so it stops at the default span budget; a plain
+SHA-256 of a larger body costs a few ms per MiB (3.4 ms measured on this 2-CPU box under load)."""
 
 
 class ReplayStop(BaseException):
