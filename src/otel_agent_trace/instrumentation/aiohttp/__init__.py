@@ -31,9 +31,7 @@ from opentelemetry.instrumentation.utils import unwrap
 from wrapt import wrap_function_wrapper
 
 from otel_agent_trace.instrumentation._base import AgentInstrumentor
-from otel_agent_trace.instrumentation._http import AsyncClientWrapper
 
-from ._wrappers import _prepare, _read_response
 from .package import _instruments
 
 __all__ = ["AiohttpClientInstrumentor"]
@@ -50,6 +48,10 @@ class AiohttpClientInstrumentor(AgentInstrumentor):
         return _instruments
 
     def _patch(self, module: ModuleType, **kwargs: Any) -> None:
+        from otel_agent_trace.instrumentation._http import AsyncClientWrapper
+
+        from ._wrappers import _prepare, _read_response
+
         wrapper = AsyncClientWrapper(
             self._tracer(kwargs),
             self._capture_content(kwargs),

@@ -39,14 +39,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Collection
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry.instrumentation.utils import unwrap
 from wrapt import wrap_function_wrapper
 
 from otel_agent_trace.instrumentation._base import AgentInstrumentor
 
-from ._wrappers import AsyncCreateWrapper, Config, CreateWrapper, StreamWrapper, sdk_span_gate
+if TYPE_CHECKING:
+    from ._wrappers import Config
 
 __all__ = ["AnthropicInstrumentor"]
 
@@ -68,6 +69,8 @@ class AnthropicInstrumentor(AgentInstrumentor):
         return _instruments
 
     def _patch(self, module: ModuleType, **kwargs: Any) -> None:
+        from ._wrappers import Config
+
         config = Config(
             self._tracer(kwargs),
             self._capture_content(kwargs),
@@ -83,6 +86,8 @@ class AnthropicInstrumentor(AgentInstrumentor):
             self.when_imported(_SDK_SPAN_MODULE, self._gate_sdk_span)
 
     def _wrap_messages(self, messages_module: ModuleType, config: Config) -> None:
+        from ._wrappers import AsyncCreateWrapper, CreateWrapper, StreamWrapper
+
         for cls_name, method, wrapper in (
             ("Messages", "create", CreateWrapper(config)),
             ("Messages", "parse", CreateWrapper(config)),
@@ -97,6 +102,8 @@ class AnthropicInstrumentor(AgentInstrumentor):
                 self._targets.append((cls, method))
 
     def _gate_sdk_span(self, sdk_module: ModuleType) -> None:
+        from ._wrappers import sdk_span_gate
+
         if callable(getattr(sdk_module, _SDK_SPAN_FUNCTION, None)):
             wrap_function_wrapper(sdk_module, _SDK_SPAN_FUNCTION, sdk_span_gate)
             self._gated = True

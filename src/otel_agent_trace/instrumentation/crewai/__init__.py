@@ -49,40 +49,43 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Collection
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry.instrumentation.utils import unwrap
 from wrapt import wrap_function_wrapper
 
 from otel_agent_trace.instrumentation._base import AgentInstrumentor
-from otel_agent_trace.instrumentation.crewai import _wrappers as W
+
+if TYPE_CHECKING:
+    from otel_agent_trace.instrumentation.crewai import _wrappers
 
 __all__ = ["CrewAIInstrumentor"]
 
 _instruments = ("crewai >= 0.100",)
 
-_Factory = Callable[[W.Config], Any]
+_Factory = Callable[[Any, Any], Any]
+"""(the ``_wrappers`` module, its ``Config``) -> wrapper; ``_wrappers`` is imported only when CrewAI is."""
 
 _TARGETS: tuple[tuple[str, str, str, _Factory], ...] = (
-    ("crewai", "Crew", "kickoff", W.KickoffWrapper),
-    ("crewai", "Crew", "kickoff_async", W.AsyncKickoffWrapper),
-    ("crewai", "Crew", "akickoff", W.AsyncKickoffWrapper),
-    ("crewai", "Task", "_execute_core", W.TaskWrapper),
-    ("crewai", "Task", "_aexecute_core", W.AsyncTaskWrapper),
-    ("crewai", "Agent", "execute_task", W.AgentWrapper),
-    ("crewai", "Agent", "aexecute_task", W.AsyncAgentWrapper),
-    ("crewai.tools.base_tool", "BaseTool", "run", lambda c: W.ToolWrapper(c, W.run_arguments)),
-    ("crewai.tools.base_tool", "BaseTool", "arun", lambda c: W.AsyncToolWrapper(c, W.run_arguments)),
-    ("crewai.tools.base_tool", "Tool", "run", lambda c: W.ToolWrapper(c, W.run_arguments)),
-    ("crewai.tools.base_tool", "Tool", "arun", lambda c: W.AsyncToolWrapper(c, W.run_arguments)),
-    ("crewai.tools.structured_tool", "CrewStructuredTool", "invoke", lambda c: W.ToolWrapper(c, W.invoke_arguments)),
+    ("crewai", "Crew", "kickoff", lambda W, c: W.KickoffWrapper(c)),
+    ("crewai", "Crew", "kickoff_async", lambda W, c: W.AsyncKickoffWrapper(c)),
+    ("crewai", "Crew", "akickoff", lambda W, c: W.AsyncKickoffWrapper(c)),
+    ("crewai", "Task", "_execute_core", lambda W, c: W.TaskWrapper(c)),
+    ("crewai", "Task", "_aexecute_core", lambda W, c: W.AsyncTaskWrapper(c)),
+    ("crewai", "Agent", "execute_task", lambda W, c: W.AgentWrapper(c)),
+    ("crewai", "Agent", "aexecute_task", lambda W, c: W.AsyncAgentWrapper(c)),
+    ("crewai.tools.base_tool", "BaseTool", "run", lambda W, c: W.ToolWrapper(c, W.run_arguments)),
+    ("crewai.tools.base_tool", "BaseTool", "arun", lambda W, c: W.AsyncToolWrapper(c, W.run_arguments)),
+    ("crewai.tools.base_tool", "Tool", "run", lambda W, c: W.ToolWrapper(c, W.run_arguments)),
+    ("crewai.tools.base_tool", "Tool", "arun", lambda W, c: W.AsyncToolWrapper(c, W.run_arguments)),
+    ("crewai.tools.structured_tool", "CrewStructuredTool", "invoke", lambda W, c: W.ToolWrapper(c, W.invoke_arguments)),
     (
         "crewai.tools.structured_tool",
         "CrewStructuredTool",
         "ainvoke",
-        lambda c: W.AsyncToolWrapper(c, W.invoke_arguments),
+        lambda W, c: W.AsyncToolWrapper(c, W.invoke_arguments),
     ),
-    ("crewai.llms.base_llm", "BaseLLM", "_emit_call_completed_event", lambda c: W.CallCompletedWrapper()),
+    ("crewai.llms.base_llm", "BaseLLM", "_emit_call_completed_event", lambda W, c: W.CallCompletedWrapper()),
 )
 """(module, class, method, wrapper factory): wrapped when the module is imported, if the class defines the method."""
 
@@ -116,22 +119,29 @@ class CrewAIInstrumentor(AgentInstrumentor):
         return _instruments
 
     def _patch(self, module: ModuleType, **kwargs: Any) -> None:
-        config = W.Config(self._tracer(kwargs), self._capture_content(kwargs), bool(kwargs.get("capture_http", False)))
+        from otel_agent_trace.instrumentation.crewai import _wrappers
+
+        capture_http = bool(kwargs.get("capture_http", False))
+        config = _wrappers.Config(self._tracer(kwargs), self._capture_content(kwargs), capture_http)
         self._wrapped: list[tuple[type, str]] = []
         for module_name in dict.fromkeys(target[0] for target in _TARGETS):
             self.when_imported(module_name, functools.partial(self._wrap_targets, name=module_name, config=config))
         for module_name, cls_name in _LLM_CLASSES:
             self.when_imported(module_name, functools.partial(self._wrap_llm, cls_name=cls_name, config=config))
 
-    def _wrap_targets(self, module: Any, name: str, config: W.Config) -> None:
+    def _wrap_targets(self, module: Any, name: str, config: _wrappers.Config) -> None:
+        from otel_agent_trace.instrumentation.crewai import _wrappers
+
         for target_module, cls_name, method, factory in _TARGETS:
             cls = _owner(module, cls_name, method) if target_module == name else None
             if cls is not None and (cls, method) not in self._wrapped:
-                wrap_function_wrapper(cls, method, factory(config))
+                wrap_function_wrapper(cls, method, factory(_wrappers, config))
                 self._wrapped.append((cls, method))
 
-    def _wrap_llm(self, module: Any, cls_name: str, config: W.Config) -> None:
-        for method, wrapper in (("call", W.LLMCallWrapper), ("acall", W.AsyncLLMCallWrapper)):
+    def _wrap_llm(self, module: Any, cls_name: str, config: _wrappers.Config) -> None:
+        from otel_agent_trace.instrumentation.crewai import _wrappers
+
+        for method, wrapper in (("call", _wrappers.LLMCallWrapper), ("acall", _wrappers.AsyncLLMCallWrapper)):
             cls = _owner(module, cls_name, method)
             if cls is not None and (cls, method) not in self._wrapped:
                 wrap_function_wrapper(cls, method, wrapper(config))

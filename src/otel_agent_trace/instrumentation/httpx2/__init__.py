@@ -31,9 +31,7 @@ from opentelemetry.instrumentation.utils import unwrap
 from wrapt import wrap_function_wrapper
 
 from otel_agent_trace.instrumentation._base import AgentInstrumentor
-from otel_agent_trace.instrumentation._http import AsyncClientWrapper, SyncClientWrapper
 
-from ._wrappers import _prepare, _read_response
 from .package import _instruments
 
 __all__ = ["HTTPX2Instrumentor"]
@@ -52,6 +50,10 @@ class HTTPX2Instrumentor(AgentInstrumentor):
         return _instruments
 
     def _patch(self, module: ModuleType, **kwargs: Any) -> None:
+        from otel_agent_trace.instrumentation._http import AsyncClientWrapper, SyncClientWrapper
+
+        from ._wrappers import _prepare, _read_response
+
         tracer, capture = self._tracer(kwargs), self._capture_content(kwargs)
         sync = SyncClientWrapper(tracer, capture, f"{_MODULE}.Client.send", _prepare, _read_response)
         wrap_function_wrapper(module, "Client.send", sync)

@@ -48,8 +48,6 @@ from wrapt import wrap_function_wrapper
 from otel_agent_trace._internal.errors import handle_internal_errors
 from otel_agent_trace.instrumentation._base import AgentInstrumentor
 
-from . import _graph
-
 __all__ = ["LangChainInstrumentor"]
 
 _instruments = ("langchain-core >= 0.3",)
@@ -108,10 +106,14 @@ class LangChainInstrumentor(AgentInstrumentor):
         if handler is not None:
             handler.active = False  # managers made meanwhile keep it; it no longer records
             self._handler = None
-        _graph.clear()
+        graph = sys.modules.get(f"{__name__}._graph")
+        if graph is not None:
+            graph.clear()
 
 
 def _wrap_pregel(module: ModuleType) -> None:
+    from . import _graph
+
     pregel = getattr(module, "Pregel", None)
     if isinstance(pregel, type):
         wrapper = _graph.StreamWrapper()

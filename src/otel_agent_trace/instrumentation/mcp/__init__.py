@@ -43,8 +43,6 @@ from wrapt import wrap_function_wrapper
 
 from otel_agent_trace.instrumentation._base import AgentInstrumentor
 
-from ._wrappers import CallToolWrapper, Config, GetRequestHandlerWrapper
-
 __all__ = ["MCPInstrumentor"]
 
 _instruments = ("mcp >= 2.0, < 3",)
@@ -63,6 +61,8 @@ class MCPInstrumentor(AgentInstrumentor):
         return _instruments
 
     def _patch(self, module: ModuleType, **kwargs: Any) -> None:
+        from ._wrappers import CallToolWrapper, Config, GetRequestHandlerWrapper
+
         config = Config(self._tracer(kwargs), self._capture_content(kwargs), bool(kwargs.get("inject_meta", True)))
 
         def client(session: ModuleType) -> None:

@@ -36,25 +36,23 @@ from wrapt import FunctionWrapper, wrap_function_wrapper
 
 from otel_agent_trace.instrumentation._base import AgentInstrumentor
 
-from ._wrappers import CHAT_COMPLETIONS, EMBEDDINGS, RESPONSES, AsyncWrapper, Operation, SyncWrapper
-
 __all__ = ["OpenAIInstrumentor"]
 
 _instruments = ("openai >= 1.40",)
 
-_TARGETS: tuple[tuple[str, str, str, Operation, bool], ...] = (
-    ("openai.resources.chat.completions", "Completions", "create", CHAT_COMPLETIONS, False),
-    ("openai.resources.chat.completions", "Completions", "parse", CHAT_COMPLETIONS, False),
-    ("openai.resources.chat.completions", "AsyncCompletions", "create", CHAT_COMPLETIONS, True),
-    ("openai.resources.chat.completions", "AsyncCompletions", "parse", CHAT_COMPLETIONS, True),
-    ("openai.resources.responses", "Responses", "create", RESPONSES, False),
-    ("openai.resources.responses", "Responses", "parse", RESPONSES, False),
-    ("openai.resources.responses", "AsyncResponses", "create", RESPONSES, True),
-    ("openai.resources.responses", "AsyncResponses", "parse", RESPONSES, True),
-    ("openai.resources.embeddings", "Embeddings", "create", EMBEDDINGS, False),
-    ("openai.resources.embeddings", "AsyncEmbeddings", "create", EMBEDDINGS, True),
+_TARGETS: tuple[tuple[str, str, str, str, bool], ...] = (
+    ("openai.resources.chat.completions", "Completions", "create", "CHAT_COMPLETIONS", False),
+    ("openai.resources.chat.completions", "Completions", "parse", "CHAT_COMPLETIONS", False),
+    ("openai.resources.chat.completions", "AsyncCompletions", "create", "CHAT_COMPLETIONS", True),
+    ("openai.resources.chat.completions", "AsyncCompletions", "parse", "CHAT_COMPLETIONS", True),
+    ("openai.resources.responses", "Responses", "create", "RESPONSES", False),
+    ("openai.resources.responses", "Responses", "parse", "RESPONSES", False),
+    ("openai.resources.responses", "AsyncResponses", "create", "RESPONSES", True),
+    ("openai.resources.responses", "AsyncResponses", "parse", "RESPONSES", True),
+    ("openai.resources.embeddings", "Embeddings", "create", "EMBEDDINGS", False),
+    ("openai.resources.embeddings", "AsyncEmbeddings", "create", "EMBEDDINGS", True),
 )
-"""(module, class, method, operation, is_async): drives both wrapping and unwrapping."""
+"""(module, class, method, operation in ``_wrappers``, is_async): drives both wrapping and unwrapping."""
 
 
 def _target_class(module: str, cls: str) -> type | None:
@@ -78,6 +76,8 @@ class OpenAIInstrumentor(AgentInstrumentor):
 
     def _patch(self, module: ModuleType, **kwargs: Any) -> None:
         # openai imports its resource modules lazily: each is wrapped when the SDK first imports it.
+        from . import _wrappers
+
         tracer = self._tracer(kwargs)
         capture = self._capture_content(kwargs)
         capture_http = bool(kwargs.get("capture_http", False))
@@ -85,14 +85,17 @@ class OpenAIInstrumentor(AgentInstrumentor):
         for name in dict.fromkeys(target[0] for target in _TARGETS):
 
             def patch(resource: ModuleType, name: str = name) -> None:
-                for module_name, cls, method, op, is_async in _TARGETS:
+                for module_name, cls, method, op_name, is_async in _TARGETS:
                     target = getattr(resource, cls, None) if module_name == name else None
                     if not isinstance(target, type) or not hasattr(target, method):
                         continue  # an older SDK without this resource or method
+                    op = getattr(_wrappers, op_name)
                     if is_async:
-                        wrapper: Any = AsyncWrapper(tracer, op, capture, capture_http, module.AsyncStream, raw_cls)
+                        wrapper: Any = _wrappers.AsyncWrapper(
+                            tracer, op, capture, capture_http, module.AsyncStream, raw_cls
+                        )
                     else:
-                        wrapper = SyncWrapper(tracer, op, capture, capture_http, module.Stream, raw_cls)
+                        wrapper = _wrappers.SyncWrapper(tracer, op, capture, capture_http, module.Stream, raw_cls)
                     wrap_function_wrapper(target, method, wrapper)
 
             self.when_imported(name, patch)

@@ -31,9 +31,7 @@ from opentelemetry.instrumentation.utils import unwrap
 from wrapt import wrap_function_wrapper
 
 from otel_agent_trace.instrumentation._base import AgentInstrumentor
-from otel_agent_trace.instrumentation._http import SyncClientWrapper
 
-from ._wrappers import _prepare, _read_response
 from .package import _instruments
 
 __all__ = ["RequestsInstrumentor"]
@@ -50,6 +48,10 @@ class RequestsInstrumentor(AgentInstrumentor):
         return _instruments
 
     def _patch(self, module: ModuleType, **kwargs: Any) -> None:
+        from otel_agent_trace.instrumentation._http import SyncClientWrapper
+
+        from ._wrappers import _prepare, _read_response
+
         wrapper = SyncClientWrapper(
             self._tracer(kwargs), self._capture_content(kwargs), "requests.Session.send", _prepare, _read_response
         )

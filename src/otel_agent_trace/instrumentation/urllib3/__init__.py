@@ -30,9 +30,7 @@ from opentelemetry.instrumentation.utils import unwrap
 from wrapt import wrap_function_wrapper
 
 from otel_agent_trace.instrumentation._base import AgentInstrumentor
-from otel_agent_trace.instrumentation._http import SyncClientWrapper
 
-from ._wrappers import _prepare, _read_response
 from .package import _instruments
 
 __all__ = ["URLLib3Instrumentor"]
@@ -49,6 +47,10 @@ class URLLib3Instrumentor(AgentInstrumentor):
         return _instruments
 
     def _patch(self, module: ModuleType, **kwargs: Any) -> None:
+        from otel_agent_trace.instrumentation._http import SyncClientWrapper
+
+        from ._wrappers import _prepare, _read_response
+
         wrapper = SyncClientWrapper(
             self._tracer(kwargs),
             self._capture_content(kwargs),
