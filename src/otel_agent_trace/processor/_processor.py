@@ -149,6 +149,10 @@ class AgentSpanProcessor(SpanProcessor):
             attributes[A.AGENT_RUN_ID] = run.run_id
         if attributes:
             existing = span.attributes or {}
+            if G.GEN_AI_CONVERSATION_ID in attributes and not _is_genai_operation(span.name, existing):
+                # the convention puts gen_ai.conversation.id on GenAI operations only; viewers (Jaeger's GenAI tab)
+                # treat any span that has it as one. Our own session id stays on every span.
+                del attributes[G.GEN_AI_CONVERSATION_ID]
             span.set_attributes({k: v for k, v in attributes.items() if k not in existing})
 
     # -- end ------------------------------------------------------------------------------------------------------
@@ -210,6 +214,14 @@ def default_delegate(
         schedule_delay_millis=schedule_delay_millis,
         export_timeout_millis=export_timeout_millis,
     )
+
+
+_GENAI_OPERATIONS = frozenset(v.value for v in G.GenAiOperationNameValues)
+
+
+def _is_genai_operation(name: str, attributes: Any) -> bool:
+    """A GenAI operation span: ``gen_ai.operation.name`` set at start, or named ``{operation} {target}``."""
+    return G.GEN_AI_OPERATION_NAME in attributes or name.partition(" ")[0] in _GENAI_OPERATIONS
 
 
 def _correlation_attributes(correlation: Correlation | None, environment: str | None) -> dict[str, Any]:
