@@ -126,13 +126,17 @@ class StreamProxy(_ProxyBase):
     def __init__(self, wrapped: Any, observer: StreamObserver) -> None:
         super().__init__(wrapped)
         self._self_observer = observer
+        # Another proxy around the SDK stream (a peer instrumentor's) may record what it delivers in its __iter__
+        # only, so a proxy is read through iter(); the SDK's own stream through its __next__.
+        self._self_iterator: Any = iter(wrapped) if isinstance(wrapped, ObjectProxy) else None
 
     def __iter__(self) -> StreamProxy:
         return self
 
     def __next__(self) -> Any:
         try:
-            chunk = self.__wrapped__.__next__()
+            iterator = self._self_iterator
+            chunk = self.__wrapped__.__next__() if iterator is None else next(iterator)
         except StopIteration:
             self._self_observer.end()
             raise
@@ -167,7 +171,8 @@ class StreamProxy(_ProxyBase):
 
 async def _anext(proxy: Any) -> Any:
     try:
-        chunk = await proxy.__wrapped__.__anext__()
+        iterator = proxy._self_aiterator  # see StreamProxy.__init__
+        chunk = await (proxy.__wrapped__ if iterator is None else iterator).__anext__()
     except StopAsyncIteration:
         proxy._self_observer.end()
         raise
@@ -191,6 +196,7 @@ class AsyncStreamProxy(_ProxyBase):
     def __init__(self, wrapped: Any, observer: StreamObserver) -> None:
         super().__init__(wrapped)
         self._self_observer = observer
+        self._self_aiterator: Any = wrapped.__aiter__() if isinstance(wrapped, ObjectProxy) else None
 
     def __aiter__(self) -> AsyncStreamProxy:
         return self
@@ -224,6 +230,10 @@ class AsyncStreamProxy(_ProxyBase):
 
 class SyncAsyncStreamProxy(StreamProxy):
     """Proxy of a stream object iterable both ways (sync ``close()``, async ``aclose()``), like litellm's."""
+
+    def __init__(self, wrapped: Any, observer: StreamObserver) -> None:
+        super().__init__(wrapped, observer)
+        self._self_aiterator: Any = None  # litellm's stream is not wrapped by a peer
 
     def __aiter__(self) -> SyncAsyncStreamProxy:
         return self

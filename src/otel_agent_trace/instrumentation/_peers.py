@@ -16,8 +16,8 @@ each with the token usage. ``OTEL_AGENT_TRACE_PEER_POLICY`` chooses which span a
     - the peer's wrapper outside ours (it instrumented after us): its span is already current when ours runs, so
       ours starts none and records its attributes on that span instead (`AdoptedSpan`); the peer ends it.
 ``theirs``
-    Our LLM instrumentors call straight through whenever a peer instruments the same SDK (our agent, step and tool
-    spans, and the processor's enrichment, stay).
+    Our LLM instrumentors record nothing whenever a peer instruments the same SDK (their span is made
+    non-recording; our agent, step and tool spans, and the processor's enrichment of every span, stay).
 ``both``
     Nothing is coordinated: nested spans, tokens on each (as before this module existed).
 
@@ -287,19 +287,21 @@ def start_llm_span(
     attributes: Mapping[str, AttributeValue],
     suppress_http: bool,
     start_time: int | None = None,
-) -> tuple[Span, Token[Context]] | None:
+) -> tuple[Span, Token[Context]]:
     """Start the span of one ``library`` call and make it current, as the peer policy says.
 
-    Returns the span and the context token (for ``opentelemetry.context.detach``), or None when the call is to go
-    untraced by us (policy ``theirs`` and a peer instruments ``library``). The span may be an `AdoptedSpan`.
+    Returns the span and the context token (for ``opentelemetry.context.detach``). The span may be an
+    `AdoptedSpan` (a peer's span), or a non-recording span (the call is the peer's: policy ``theirs``, or its
+    wrapper is outside ours and its span out of reach); the wrapper then runs as usual and records nothing, and
+    what it suppresses for its own spans (HTTP, the SDK's own call span) stays suppressed.
     """
     peers = active_peers(library)
     chosen = policy() if peers else BOTH
+    span: Span | None = None
     if chosen == THEIRS:
         for peer in peers:
             _note(peer, "its span is kept and ours is not recorded")
-        return None
-    span: Span | None = None
+        span = NonRecordingSpan(trace.get_current_span().get_span_context())
     if chosen == OURS:
         caller = calling_peer(peers)
         if caller is not None:

@@ -72,8 +72,7 @@ def _start(config: Config, instance: Any, params: Mapping[str, Any], stream: boo
             suppress_http=not config.capture_http,
             start_time=start_ns,
         )
-        if started is not None:
-            call, token = LLMCall(started[0], capture, start_ns), started[1]
+        call, token = LLMCall(started[0], capture, start_ns), started[1]
     if call is None:
         return None
     return call, token

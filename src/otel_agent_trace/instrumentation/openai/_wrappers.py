@@ -101,10 +101,10 @@ class _Wrapper:
             op.request(kwargs, attributes, capture)
             _extract.server_attributes(instance, attributes)
             name = f"{op.name} {model}" if isinstance(model, str) else op.name
-            started = start_llm_span(
+            span, token = start_llm_span(
                 "openai", self._tracer, name, kind=_CLIENT, attributes=attributes, suppress_http=self._suppress_http
             )
-            return None if started is None else (*started, capture, time.perf_counter())
+            return span, token, capture, time.perf_counter()
         except Exception:  # noqa: BLE001 - telemetry faults must not reach the user; the call goes untraced
             log_internal_error(self._op.where)
             return None
