@@ -19,7 +19,9 @@ OTEL_AGENT_TRACE_REDACT_PATTERNS: Final = "OTEL_AGENT_TRACE_REDACT_PATTERNS"
 OTEL_AGENT_TRACE_REDACT_DISABLE: Final = "OTEL_AGENT_TRACE_REDACT_DISABLE"
 """Comma-separated ids of built-in redaction rules to switch off (``jwt,url-userinfo``; see docs/redaction.md)."""
 OTEL_AGENT_TRACE_INSTRUMENTORS: Final = "OTEL_AGENT_TRACE_INSTRUMENTORS"
-"""Which of our instrumentors ``init()`` enables: ``all`` (default), ``none`` or a comma-separated list."""
+"""Which of our instrumentors ``init()`` and ``opentelemetry-instrument`` enable: ``all`` (default), ``none`` or a
+comma-separated list (``openai,httpx``, with or without ``agent_``); ``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS`` also
+applies, with or without the prefix."""
 OTEL_AGENT_TRACE_ENVIRONMENT: Final = "OTEL_AGENT_TRACE_ENVIRONMENT"
 """Environment tag copied onto every span."""
 OTEL_AGENT_TRACE_MAX_QUEUE_SIZE: Final = "OTEL_AGENT_TRACE_MAX_QUEUE_SIZE"
