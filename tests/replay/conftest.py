@@ -74,6 +74,16 @@ def tree(trace: Trace, ignore: frozenset[str] = frozenset()) -> list[tuple[objec
     return [(depth, *_content(span, ignore)) for depth, span in trace.walk()]
 
 
+def concurrent_tree(trace: Trace, ignore: frozenset[str] = frozenset()) -> list[object]:
+    """Like `tree`, but siblings in a canonical order: for runs whose parallel calls start in any order."""
+
+    def node(span: Span) -> tuple[object, ...]:
+        children = sorted((node(c) for c in trace.children.get(span.span_id, [])), key=repr)
+        return (_content(span, ignore), tuple(children))
+
+    return sorted((node(root) for root in trace.roots), key=repr)
+
+
 def span_named(trace: Trace, name: str) -> Span:
     """The first span called ``name``."""
     return next(s for s in trace.spans if s.name == name)

@@ -1,4 +1,4 @@
-"""A LangGraph ReAct agent (ChatOpenAI against ``MOCK_BASE_URL``, two LangChain tools), for record/replay tests."""
+"""A LangGraph ReAct agent (ChatOpenAI against ``MOCK_OPENAI_URL``, two LangChain tools), for record/replay tests."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def main() -> None:
     oat.init(
         "graph-agent", capture_content=True, record_replay=True, instrumentors="langchain,openai", set_global=False
     )
-    model = ChatOpenAI(model="gpt-4o-mini", api_key="sk-test", base_url=os.environ["MOCK_BASE_URL"], max_retries=0)
+    model = ChatOpenAI(model="gpt-4o-mini", api_key="sk-test", base_url=os.environ["MOCK_OPENAI_URL"], max_retries=0)
     graph = react_graph(model.bind_tools([get_weather, get_time]), [get_weather, get_time], name="graph_agent")
     out = graph.invoke({"messages": [("user", "Weather and time in Paris?")]})
     print(out["messages"][-1].content)

@@ -1,9 +1,10 @@
-"""An agent that calls an LLM SDK against a local mock server (``MOCK_BASE_URL``), for record/replay tests.
+"""Agent parts calling LLM SDKs against local mock servers, for record/replay tests.
 
-``LLM_AGENT_SDK`` picks the SDK: ``openai`` (a tool-calling completion, then a streamed one; ``openai_async``: the
-same with ``AsyncOpenAI`` and an async tool), ``anthropic`` (a message, then a streamed one) or ``litellm`` (two
-completions through litellm's OpenAI-compatible provider).
-``LLM_AGENT_PROMPT`` changes the first openai prompt (a replay with another prompt diverges).
+``LLM_AGENT_SDK`` lists the parts, run in that order inside one agent run (each: a call, a ``get_weather`` tool,
+a second call): ``openai`` (a tool-calling completion, then a streamed one), ``openai_async`` (the same with
+``AsyncOpenAI`` and an async tool), ``anthropic`` (a message, then a streamed one), ``litellm`` (two completions
+through litellm's OpenAI-compatible provider). The servers are at ``MOCK_OPENAI_URL``, ``MOCK_ANTHROPIC_URL`` and
+``MOCK_LITELLM_URL``. ``LLM_AGENT_PROMPT`` changes the first openai prompt (a replay with another prompt diverges).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 import otel_agent_trace as oat
 
-SDK = os.environ.get("LLM_AGENT_SDK", "openai")
+SDKS = os.environ.get("LLM_AGENT_SDK", "openai").split(",")
 PROMPT = os.environ.get("LLM_AGENT_PROMPT", "Weather in Paris?")
 
 
@@ -35,7 +36,7 @@ async def get_weather_async(city: str) -> dict[str, Any]:
 def _openai() -> str:
     import openai
 
-    client = openai.OpenAI(base_url=os.environ["MOCK_BASE_URL"], api_key="sk-test", max_retries=0)
+    client = openai.OpenAI(base_url=os.environ["MOCK_OPENAI_URL"], api_key="sk-test", max_retries=0)
     with oat.step("plan", action_type="llm_call"):
         first = client.chat.completions.create(
             model="gpt-4o-mini",
@@ -57,7 +58,7 @@ def _openai() -> str:
 async def _openai_async_calls() -> str:
     import openai
 
-    client = openai.AsyncOpenAI(base_url=os.environ["MOCK_BASE_URL"], api_key="sk-test", max_retries=0)
+    client = openai.AsyncOpenAI(base_url=os.environ["MOCK_OPENAI_URL"], api_key="sk-test", max_retries=0)
     with oat.step("plan", action_type="llm_call"):
         first = await client.chat.completions.create(
             model="gpt-4o-mini", messages=[{"role": "user", "content": PROMPT}], tools=[_WEATHER_TOOL]
@@ -80,7 +81,7 @@ def _openai_async() -> str:
 def _anthropic() -> str:
     import anthropic
 
-    client = anthropic.Anthropic(base_url=os.environ["MOCK_BASE_URL"], api_key="sk-ant-test", max_retries=0)
+    client = anthropic.Anthropic(base_url=os.environ["MOCK_ANTHROPIC_URL"], api_key="sk-ant-test", max_retries=0)
     with oat.step("plan", action_type="llm_call"):
         first = client.messages.create(
             model="claude-sonnet-4-5",
@@ -101,7 +102,7 @@ def _anthropic() -> str:
 def _litellm() -> str:
     import litellm
 
-    base = os.environ["MOCK_BASE_URL"]
+    base = os.environ["MOCK_LITELLM_URL"]
     with oat.step("plan", action_type="llm_call"):
         first = litellm.completion(
             model="openai/gpt-mock", api_base=base, api_key="sk-test", messages=[{"role": "user", "content": "Hi"}]
@@ -118,16 +119,12 @@ def _litellm() -> str:
 
 
 def main() -> None:
-    oat.init(
-        "llm-agent",
-        capture_content=True,
-        record_replay=True,
-        instrumentors=SDK.removesuffix("_async"),
-        set_global=False,
-    )
+    instrumentors = ",".join(sorted({sdk.removesuffix("_async") for sdk in SDKS}))
+    oat.init("llm-agent", capture_content=True, record_replay=True, instrumentors=instrumentors, set_global=False)
+    programs = {"openai": _openai, "openai_async": _openai_async, "anthropic": _anthropic, "litellm": _litellm}
     with oat.agent_run("llm-agent"):
-        answer = {"openai": _openai, "openai_async": _openai_async, "anthropic": _anthropic, "litellm": _litellm}[SDK]()
-    print(answer)
+        for sdk in SDKS:
+            print(sdk, programs[sdk]())
 
 
 if __name__ == "__main__":
