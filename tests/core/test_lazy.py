@@ -171,6 +171,23 @@ def test_uninstrument_before_the_import_cancels_the_patch() -> None:
     assert "again True" in out
 
 
+def test_a_method_bound_before_instrumentation_stays_unpatched() -> None:
+    """What docs/instrumentation.md says: a reference taken before init() keeps the original; a lookup is patched."""
+    out = run_python(
+        """
+        import openai
+        client = openai.OpenAI(api_key="sk-test", base_url="http://127.0.0.1:9/v1")
+        early = client.chat.completions.create
+        from otel_agent_trace import init
+        init(exporters="none")
+        late = client.chat.completions.create
+        bound = wrapt.BoundFunctionWrapper
+        print("early", isinstance(early, bound), "late", isinstance(late, bound))
+        """
+    )
+    assert "early False late True" in out
+
+
 # In-process checks of the hook machinery itself, on a throw-away module (no SDK is harmed).
 
 
