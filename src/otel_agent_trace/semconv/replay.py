@@ -35,7 +35,7 @@ REPLAY_RESPONSE_BODY_ENCODING: Final = "agent_trace.replay.response.body_encodin
 REPLAY_RESPONSE_SIZE: Final = "agent_trace.replay.response.size"
 """Event attribute: the body's full length in bytes (a recorded body shorter than this was cut)."""
 REPLAY_RESPONSE_COMPLETE: Final = "agent_trace.replay.response.complete"
-"""Event attribute: False when the body exceeded the budget or the stream was not read to its end."""
+"""Event attribute: False when the body exceeded the budget or has an encoding not decoded (``br``...)."""
 REPLAY_ERROR_TYPE: Final = "agent_trace.replay.error.type"
 """Event attribute: instead of a response, the transport raised this ``httpx`` exception (class name)."""
 REPLAY_ERROR_MESSAGE: Final = "agent_trace.replay.error.message"
