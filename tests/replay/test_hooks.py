@@ -183,3 +183,11 @@ def test_httpx_recorder_decodes_gzip_and_respects_the_budget():
     assert ["content-encoding"] not in [h[:1] for h in json.loads(events[0][rp.REPLAY_RESPONSE_HEADERS])]
     assert events[1][rp.REPLAY_RESPONSE_COMPLETE] is False
     assert rp.REPLAY_RESPONSE_BODY not in events[1]
+
+
+def test_a_malformed_cassette_stops_the_replay_with_a_reason():
+    broken = {"tools": {"code": [None]}}
+    with recording(Settings(capture_content=True)), _server(broken) as server, pytest.raises(ReplayStop):
+        _tools([], "live")["code"]()
+    assert server.problem is not None
+    assert server.problem.startswith("replay runner fault serving tool code: AttributeError")

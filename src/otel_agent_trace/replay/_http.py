@@ -27,15 +27,18 @@ def _fingerprint(request: Any) -> tuple[str, str, str, str]:
     return method, path, digest, request_summary(method, path, model)
 
 
-def _response(lib: Any, entry: dict[str, Any], request: Any) -> Any:
+def _response(lib: Any, server: CassetteServer, entry: dict[str, Any], request: Any) -> Any:
+    """The recorded response (or transport exception); a malformed entry stops the replay."""
+    try:
+        data, headers = _parts(entry)
+    except Exception as exc:
+        server.stop_problem(f"{entry.get('label', 'a span')}'s recording cannot be served: {type(exc).__name__}: {exc}")
+        raise  # not reached: stop_problem raises
     if entry.get("error_type"):
         cls = getattr(lib, str(entry["error_type"]), None)
         if not (isinstance(cls, type) and issubclass(cls, lib.TransportError)):
             cls = lib.TransportError
         raise cls(str(entry.get("error_message") or ""), request=request)
-    body = entry.get("body") or ""
-    data = base64.b64decode(body) if entry.get("body_encoding") == "base64" else str(body).encode("utf-8")
-    headers = [(str(k), str(v)) for k, v in json.loads(entry.get("headers") or "[]")]
     return lib.Response(
         int(entry.get("status") or 200),
         headers=headers,
@@ -43,6 +46,13 @@ def _response(lib: Any, entry: dict[str, Any], request: Any) -> Any:
         request=request,
         extensions={"http_version": b"HTTP/1.1"},
     )
+
+
+def _parts(entry: dict[str, Any]) -> tuple[bytes, list[tuple[str, str]]]:
+    body = entry.get("body") or ""
+    data = base64.b64decode(body) if entry.get("body_encoding") == "base64" else str(body).encode("utf-8")
+    headers = [(str(k), str(v)) for k, v in json.loads(entry.get("headers") or "[]")]
+    return data, headers
 
 
 def _entry(lib: Any, server: CassetteServer, request: Any) -> dict[str, Any] | object:
@@ -69,14 +79,14 @@ def _patch(lib: Any, server: CassetteServer) -> None:
         if entry is NOT_SERVED:
             return sync_original(self, request)
         assert isinstance(entry, dict)
-        return _response(lib, entry, request)
+        return _response(lib, server, entry, request)
 
     async def handle_async_request(self: Any, request: Any) -> Any:
         entry = _entry(lib, server, request)
         if entry is NOT_SERVED:
             return await async_original(self, request)
         assert isinstance(entry, dict)
-        return _response(lib, entry, request)
+        return _response(lib, server, entry, request)
 
     lib.HTTPTransport.handle_request = handle_request
     lib.AsyncHTTPTransport.handle_async_request = handle_async_request

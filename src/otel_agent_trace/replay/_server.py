@@ -30,9 +30,7 @@ def _decode(entry: dict[str, Any]) -> Any:
     try:
         return json.loads(result) if isinstance(result, str) else result
     except ValueError:
-        if kind == "json":
-            raise
-        return result  # "auto" (recorded without record_replay): text that is not JSON is the text
+        return result  # recorded without record_replay ("auto"), or text the serializer made: the text itself
 
 
 def _exception(entry: dict[str, Any]) -> Exception:
@@ -77,11 +75,25 @@ class CassetteServer:
             return index
 
     def serve(self, kind: str, name: str, index: int, arguments: str | None) -> Any:
+        try:
+            found = self._serve(kind, name, index, arguments)
+        except ReplayStop:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a fault of ours (a malformed cassette) stops the replay, clearly
+            self.stop_problem(f"replay runner fault serving {kind} {name}: {type(exc).__name__}: {exc}")
+        if isinstance(found, dict):
+            if found.get("kind") == "error":
+                raise _exception(found)
+            return _decode(found)
+        return found[0] if isinstance(found, tuple) else found
+
+    def _serve(self, kind: str, name: str, index: int, arguments: str | None) -> Any:
+        """The recorded entry to serve, ``(override value,)``, or `NOT_SERVED`."""
         with self._lock:
             override = self.overrides.get((kind, name, index))
             if override is not None:
                 self.overridden.append(str(override["span_id"]))
-                return override["value"]
+                return (override["value"],)
             if kind != "tool":
                 return NOT_SERVED
             entry = self._tool_entry(name, index, arguments)
@@ -90,9 +102,7 @@ class CassetteServer:
             if entry.get("problem"):
                 self.stop_problem(str(entry["problem"]))
             self.served += 1
-        if entry.get("kind") == "error":
-            raise _exception(entry)
-        return _decode(entry)
+            return entry
 
     # -- tools ----------------------------------------------------------------------------------------------------
     def _tool_entry(self, name: str, index: int, arguments: str | None) -> dict[str, Any] | None:
@@ -126,6 +136,15 @@ class CassetteServer:
     # -- HTTP -----------------------------------------------------------------------------------------------------
     def serve_http(self, method: str, path: str, digest: str, summary: str) -> dict[str, Any] | object:
         """The recorded exchange for this request, `NOT_SERVED` (go live), or raise `ReplayStop`."""
+        try:
+            return self._serve_http(method, path, digest, summary)
+        except ReplayStop:
+            raise
+        except Exception as exc:
+            self.stop_problem(f"replay runner fault serving {summary}: {type(exc).__name__}: {exc}")
+            raise  # not reached: stop_problem raises
+
+    def _serve_http(self, method: str, path: str, digest: str, summary: str) -> dict[str, Any] | object:
         with self._lock:
             key = (method, path, digest)
             entry: dict[str, Any] | None = None
