@@ -40,6 +40,7 @@ from opentelemetry import trace
 from opentelemetry.context import _SUPPRESS_HTTP_INSTRUMENTATION_KEY, _SUPPRESS_INSTRUMENTATION_KEY, Context
 from opentelemetry.trace import NonRecordingSpan, Span, SpanKind, Status, StatusCode
 from opentelemetry.util.types import Attributes, AttributeValue
+from wrapt import ObjectProxy
 
 from otel_agent_trace._internal.errors import log_internal_error
 from otel_agent_trace.environment_variables import OTEL_AGENT_TRACE_PEER_POLICY
@@ -346,6 +347,8 @@ def past_peers(wrapped: Callable[..., Any]) -> Callable[..., Any]:
     its wrapper is skipped for that call (its patch stays; ``unwrap`` is not affected). A wrapper that is not a
     peer's (the user's, another tool's) stops the walk, so it always runs.
     """
+    if not isinstance(wrapped, ObjectProxy):  # the common case, no wrapper beneath ours: one type check
+        return wrapped
     try:
         if getattr(wrapped, "_self_wrapper", None) is None or policy() != OURS:
             return wrapped
