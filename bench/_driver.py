@@ -78,9 +78,14 @@ class Series:
     error: str | None = None
 
 
+TRANSPORT = {"name": "server"}
+"""How workers reach the mock: ``server`` (HTTP to this process) or ``memory`` (``--transport`` of the benches)."""
+
+
 def run_worker(scenario: str, tool: str, capture: bool, port: int, warmup: int, iterations: int) -> dict[str, Any]:
     cmd = [sys.executable, str(WORKER), "--scenario", scenario, "--tool", tool, "--capture", "on" if capture else "off"]
     cmd += ["--port", str(port), "--warmup", str(warmup), "--iterations", str(iterations)]
+    cmd += ["--transport", TRANSPORT["name"]]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=tool_env(tool, capture), check=False)
     lines = proc.stdout.strip().splitlines()
     if proc.returncode != 0 or not lines:

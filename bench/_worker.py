@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository root: tests.* mock bodies
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/: _mock_llm
 
 MODEL = "gpt-4o-mini"
 MESSAGES: Any = [{"role": "system", "content": "You are terse."}, {"role": "user", "content": "Say hello."}]
@@ -125,12 +126,44 @@ def setup_tracing(scenario: str, tool: str, capture: bool, exporter: Any) -> Any
 
 # --- scenarios: each returns one iteration as a callable ------------------------------------------------------------
 
+TRANSPORT = {"name": "server"}
+"""``server``: HTTP to the mock server in the driver; ``memory``: the same bodies from an in-process
+``httpx2.MockTransport`` (the whole SDK and its HTTP client still run, no socket and no server thread to wait for)."""
+
+
+def _memory_response(request: Any) -> Any:
+    import httpx2
+    from _mock_llm import answer
+
+    try:
+        body = json.loads(request.content or b"{}")
+    except ValueError:
+        body = {}
+    content = answer(request.url.path, body if isinstance(body, dict) else {})
+    status = 200 if content is not None else 404
+    return httpx2.Response(status, content=content or b"{}", headers={"content-type": "application/json"})
+
+
+def http_client(*, is_async: bool = False) -> Any:
+    """The ``http_client=`` for an OpenAI client: ``None`` (real HTTP) or one on the in-memory transport."""
+    if TRANSPORT["name"] != "memory":
+        return None
+    import httpx2
+
+    if is_async:
+
+        async def handler(request: Any) -> Any:
+            return _memory_response(request)
+
+        return httpx2.AsyncClient(transport=httpx2.MockTransport(handler))
+    return httpx2.Client(transport=httpx2.MockTransport(_memory_response))
+
 
 def openai_call(base_url: str) -> Callable[[], Any]:
     """One sync chat completion (the README's shape)."""
     import openai
 
-    client = openai.OpenAI(api_key="sk-bench", base_url=base_url, max_retries=0)
+    client = openai.OpenAI(api_key="sk-bench", base_url=base_url, max_retries=0, http_client=http_client())
     create = client.chat.completions.create
 
     def run() -> Any:
@@ -152,7 +185,8 @@ def langgraph_run(base_url: str) -> Callable[[], Any]:
         """Add two numbers."""
         return a + b
 
-    model = ChatOpenAI(model=MODEL, api_key="sk-bench", base_url=base_url, max_retries=0).bind_tools([add])  # type: ignore[arg-type]
+    chat = ChatOpenAI(model=MODEL, api_key="sk-bench", base_url=base_url, max_retries=0, http_client=http_client())  # type: ignore[arg-type]
+    model = chat.bind_tools([add])
 
     def plan(state: MessagesState) -> dict[str, list[BaseMessage]]:
         return {"messages": []}
@@ -185,7 +219,8 @@ def openai_agents_run(base_url: str) -> Callable[[], Any]:
     import agents
     from openai import AsyncOpenAI
 
-    agents.set_default_openai_client(AsyncOpenAI(base_url=base_url, api_key="sk-bench", max_retries=0))
+    client = AsyncOpenAI(base_url=base_url, api_key="sk-bench", max_retries=0, http_client=http_client(is_async=True))
+    agents.set_default_openai_client(client)
     agents.set_default_openai_api("responses")
 
     @agents.function_tool
@@ -219,8 +254,9 @@ def _before_setup(scenario: str) -> None:
         agents.set_trace_processors([])
 
 
-def measure(args: argparse.Namespace) -> dict[str, Any]:
+def measure(args: argparse.Namespace, profiler: Any = None) -> dict[str, Any]:
     capture = args.capture == "on"
+    TRANSPORT["name"] = args.transport
     exporter = _drop_exporter()
     _before_setup(args.scenario)
     provider = setup_tracing(args.scenario, args.tool, capture, exporter)
@@ -232,6 +268,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     exported_before = exporter.count
     clock = time.perf_counter_ns
     timings: list[float] = []
+    if profiler is not None:
+        profiler.enable()
     cpu0 = time.process_time_ns()
     for _ in range(args.iterations):
         t0 = clock()
@@ -240,6 +278,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     if provider is not None:
         provider.force_flush()
     cpu = (time.process_time_ns() - cpu0) / 1000.0 / args.iterations
+    if profiler is not None:
+        profiler.disable()
     return {
         "median_us": statistics.median(timings),
         "cpu_us": cpu,
@@ -255,6 +295,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--iterations", type=int, default=200)
+    parser.add_argument("--transport", choices=("server", "memory"), default="server")
     parser.add_argument("--profile", action="store_true", help="cProfile the timed loop; print the leaders")
     args = parser.parse_args(argv)
     if not args.profile:
@@ -264,7 +305,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     import pstats
 
     profiler = cProfile.Profile()
-    result = profiler.runcall(measure, args)
+    result = measure(args, profiler)  # the timed loop and the final flush only
     print(json.dumps(result), file=sys.stderr)
     pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
     pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)

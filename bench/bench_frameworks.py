@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _driver import WORKER, missing_package, report, run_rounds, tool_env, versions
+from _driver import TRANSPORT, WORKER, missing_package, report, run_rounds, tool_env, versions
 from _mock_llm import serving
 
 TOOLS = {
@@ -52,14 +52,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--iterations", type=int, default=150, help="timed runs per worker")
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--capture", choices=("off", "on", "both"), default="both")
+    parser.add_argument(
+        "--transport", choices=("server", "memory"), default="server",
+        help="memory: the mock's bodies from an in-process httpx2.MockTransport (no socket, no server thread)",
+    )  # fmt: skip
     parser.add_argument("--profile", metavar="TOOL", help="run one worker of TOOL under cProfile instead")
     args = parser.parse_args(argv)
+    TRANSPORT["name"] = args.transport
     captures = [False, True] if args.capture == "both" else [args.capture == "on"]
     scenarios = ["langgraph", "openai-agents"] if args.scenario == "both" else [args.scenario]
     with serving() as port:
         for scenario in scenarios:
             if args.profile:
                 cmd = [sys.executable, str(WORKER), "--scenario", scenario, "--tool", args.profile, "--profile"]
+                cmd += ["--transport", args.transport]
                 cmd += ["--port", str(port), "--warmup", str(args.warmup), "--iterations", str(args.iterations)]
                 cmd += ["--capture", "on" if captures[-1] else "off"]
                 subprocess.run(cmd, env=tool_env(args.profile, captures[-1]), check=False)

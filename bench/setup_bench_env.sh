@@ -21,6 +21,8 @@ PACKAGES=(
     "opentelemetry-instrumentation-openai-agents"
     # official OpenTelemetry contrib
     "opentelemetry-instrumentation-openai-v2"
+    # openai-v2 2.4b0 imports opentelemetry.util.genai.instruments, gone from util-genai 1.3b0 (it asks >=0.4b0.dev)
+    "opentelemetry-util-genai==1.1b0"
 )
 KEY=$(printf '%s\n' "$PY" "${PACKAGES[@]}" | sha256sum | cut -c1-16)
 if [[ -f $VENV/.key && $(cat $VENV/.key) == "$KEY" ]]; then
