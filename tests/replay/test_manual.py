@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from otel_agent_trace.model import Trace
 from otel_agent_trace.rca.replay import ReplayResult, replay
+from tests.instrumentation._servers import JSONHandler, serving
 
 from .conftest import PROGRAMS, record, span_named, tree
 
@@ -103,3 +105,27 @@ def test_program_that_never_inits_is_an_error(passing: Trace, tmp_path: Path):
     result = replay(passing, str(bare))
     assert result.status == "error"
     assert "never called otel_agent_trace.init()" in result.detail
+
+
+class _CountingHandler(JSONHandler):
+    def do_GET(self) -> None:
+        self.server.requests.append(self.path)  # type: ignore[attr-defined]
+        self.send_json(200, {"ok": True})
+
+
+def test_a_connection_no_layer_serves_diverges_instead_of_going_out(tmp_path: Path, monkeypatch):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _CountingHandler)
+    server.requests = []  # type: ignore[attr-defined]
+    program = PROGRAMS / "url_agent.py"
+    with serving(server):
+        monkeypatch.setenv("URL_AGENT_URL", f"http://127.0.0.1:{server.server_address[1]}/health")
+        recorded = record(tmp_path / "store", program)
+        assert server.requests == ["/health"]  # type: ignore[attr-defined]
+        result = replay(recorded, str(program))
+        assert server.requests == ["/health"]  # type: ignore[attr-defined]
+        live = replay(recorded, str(program), allow_live=True)
+        assert len(server.requests) == 2  # type: ignore[attr-defined]
+    assert result.status == "diverged"
+    assert result.diverged_at is not None
+    assert result.diverged_at.startswith("span step fetch: expected no network call, got a connection to 127.0.0.1:")
+    assert live.status == "passed", live.detail
