@@ -63,9 +63,6 @@ if TYPE_CHECKING:
 
 __all__ = ["OpenAIAgentsInstrumentor"]
 
-_LAZY = hasattr(AgentInstrumentor, "when_imported")
-"""The base class patches on the library's first import (``_module`` / ``_patch`` / ``_unpatch``)."""
-
 
 class OpenAIAgentsInstrumentor(AgentInstrumentor):
     """Registers a tracing processor that records the Agents SDK's traces and spans as OpenTelemetry spans."""
@@ -76,18 +73,6 @@ class OpenAIAgentsInstrumentor(AgentInstrumentor):
     def instrumentation_dependencies(self) -> Collection[str]:
         """The openai-agents versions this instrumentor supports."""
         return _instruments
-
-    def _instrument(self, **kwargs: Any) -> None:
-        if _LAZY:
-            super()._instrument(**kwargs)
-        else:  # an eager base: import the SDK now
-            self._patch(self._require("agents"), **kwargs)
-
-    def _uninstrument(self, **kwargs: Any) -> None:
-        if _LAZY:
-            super()._uninstrument(**kwargs)
-        else:
-            self._unpatch(**kwargs)
 
     def _patch(self, module: ModuleType, **kwargs: Any) -> None:
         from otel_agent_trace.instrumentation.openai_agents import _patches
