@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 
@@ -129,3 +130,13 @@ def test_a_connection_no_layer_serves_diverges_instead_of_going_out(tmp_path: Pa
     assert result.diverged_at is not None
     assert result.diverged_at.startswith("span step fetch: expected no network call, got a connection to 127.0.0.1:")
     assert live.status == "passed", live.detail
+
+
+def test_baseline_runs_serve_the_calls_an_override_leads_to(failing: Trace, passing: Trace):
+    """The passing run (160 EUR at 1.08) searched hotels for 172.8 USD: that recording serves the replay's call."""
+    rate = span_named(failing, "execute_tool get_exchange_rate")
+    fixed = {"base": "EUR", "quote": "USD", "rate": 1.08}
+    result = replay(failing, str(AGENT), override={rate.span_id: fixed}, baseline=[passing])
+    assert result.status == "passed", result.detail
+    assert (result.live, result.served) == (0, 2)  # search_hotels from the baseline, quote_id from the recording
+    assert json.loads(json.dumps(result.to_dict()))["overridden"] == [rate.span_id]
