@@ -85,7 +85,7 @@ class _SpanOperation(Operation[Any]):
         server = replay_server()
         if server is not None and self._replay_kind is not None:
             with handle_internal_errors("api.replay"):
-                self._replay_index = server.occurrence(self._replay_kind, getattr(self, "name", None) or "")
+                self._replay_index = server.occurrence(self._replay_kind, getattr(self, "name", None) or "step")
         return handle
 
     def _serve(self, handle: Any) -> Any:
@@ -93,7 +93,7 @@ class _SpanOperation(Operation[Any]):
         if server is None or self._replay_kind is None:
             return NOT_SERVED
         arguments = getattr(handle, "_args", None)
-        return server.serve(self._replay_kind, getattr(self, "name", None) or "", self._replay_index, arguments)
+        return server.serve(self._replay_kind, getattr(self, "name", None) or "step", self._replay_index, arguments)
 
     def _fallback(self) -> Any:
         handle = self._handle_cls(INVALID_SPAN, ExitStack())
