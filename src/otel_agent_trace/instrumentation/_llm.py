@@ -13,6 +13,7 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+import wrapt
 from opentelemetry.trace import Span
 from wrapt import ObjectProxy
 
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     _ProxyBase = ObjectProxy[Any]  # wrapt 2 ships generic stubs; the runtime class is not subscriptable
 else:
     _ProxyBase = ObjectProxy
+_ANY_PROXY: type[Any] = getattr(wrapt, "BaseObjectProxy", ObjectProxy)
+"""What every wrapt proxy is an instance of (wrapt 2 has a base class under ``ObjectProxy``)."""
 
 
 class StreamObserver(Protocol):
@@ -128,7 +131,7 @@ class StreamProxy(_ProxyBase):
         self._self_observer = observer
         # Another proxy around the SDK stream (a peer instrumentor's) may record what it delivers in its __iter__
         # only, so a proxy is read through iter(); the SDK's own stream through its __next__.
-        self._self_iterator: Any = iter(wrapped) if isinstance(wrapped, ObjectProxy) else None
+        self._self_iterator: Any = iter(wrapped) if isinstance(wrapped, _ANY_PROXY) else None
 
     def __iter__(self) -> StreamProxy:
         return self
@@ -196,7 +199,7 @@ class AsyncStreamProxy(_ProxyBase):
     def __init__(self, wrapped: Any, observer: StreamObserver) -> None:
         super().__init__(wrapped)
         self._self_observer = observer
-        self._self_aiterator: Any = wrapped.__aiter__() if isinstance(wrapped, ObjectProxy) else None
+        self._self_aiterator: Any = wrapped.__aiter__() if isinstance(wrapped, _ANY_PROXY) else None
 
     def __aiter__(self) -> AsyncStreamProxy:
         return self

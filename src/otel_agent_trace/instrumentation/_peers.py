@@ -35,12 +35,12 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
+import wrapt
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.context import _SUPPRESS_HTTP_INSTRUMENTATION_KEY, _SUPPRESS_INSTRUMENTATION_KEY, Context
 from opentelemetry.trace import NonRecordingSpan, Span, SpanKind, Status, StatusCode
 from opentelemetry.util.types import Attributes, AttributeValue
-from wrapt import ObjectProxy
 
 from otel_agent_trace._internal.errors import log_internal_error
 from otel_agent_trace.environment_variables import OTEL_AGENT_TRACE_PEER_POLICY
@@ -128,6 +128,8 @@ for _peer in PEERS:
     _BY_LIBRARY[_peer.library] = (*_BY_LIBRARY.get(_peer.library, ()), _peer)
 _PEER_MODULES = tuple(sorted({p.module for p in PEERS}))
 _noted: set[tuple[str, str]] = set()
+_PROXY: type[Any] = getattr(wrapt, "BaseObjectProxy", wrapt.ObjectProxy)
+"""What every wrapt wrapper is an instance of (wrapt 2's function wrappers are not ``ObjectProxy`` instances)."""
 
 
 def policy() -> str:
@@ -347,12 +349,13 @@ def past_peers(wrapped: Callable[..., Any]) -> Callable[..., Any]:
     its wrapper is skipped for that call (its patch stays; ``unwrap`` is not affected). A wrapper that is not a
     peer's (the user's, another tool's) stops the walk, so it always runs.
     """
-    if not isinstance(wrapped, ObjectProxy):  # the common case, no wrapper beneath ours: one type check
-        return wrapped
+    original = wrapped
+    if not isinstance(wrapped, _PROXY):  # the common case, no wrapper beneath ours: one type check
+        return original
+    function: Callable[..., Any] = original
     try:
         if getattr(wrapped, "_self_wrapper", None) is None or policy() != OURS:
-            return wrapped
-        function = wrapped
+            return original
         for _ in range(8):  # a bounded walk, whatever a chain of wrappers looks like
             if getattr(function, "_self_wrapper", None) is None or not _is_peer_module(_wrapper_module(function)):
                 break
@@ -362,7 +365,7 @@ def past_peers(wrapped: Callable[..., Any]) -> Callable[..., Any]:
             function = inner
     except Exception:  # noqa: BLE001 - a hostile wrapper chain: the call goes through it unchanged
         log_internal_error("peers.past_peers")
-        return wrapped
+        return original
     return function
 
 
