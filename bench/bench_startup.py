@@ -3,7 +3,7 @@
 Not a test. Run in the project's venv (every supported SDK installed: ``pip install -e '.[dev]'``)::
 
     .venv/bin/python bench/bench_startup.py              # 9 interleaved rounds
-    .venv/bin/python bench/bench_startup.py --rounds 15
+    .venv/bin/python bench/bench_startup.py --rounds 15 --program pass
 
 What runs, each a fresh ``opentelemetry-instrument python -c ...`` in the same venv, the variants interleaved
 (shuffled order in every round); CPU = user + system of the child, from ``resource.getrusage(RUSAGE_CHILDREN)``
@@ -125,11 +125,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--program", choices=sorted(PROGRAMS), action="append", help="default: all")
     options = parser.parse_args(argv)
     rng = random.Random(options.seed)
     with tempfile.TemporaryDirectory() as tmp:
         runs = variants(_sdk_configurator_path(Path(tmp) / "path"), Path(tmp) / "store")
-        for program in PROGRAMS.values():
+        for program in [PROGRAMS[name] for name in options.program or PROGRAMS]:
             print(f"\n## python -c {program!r}  ({options.rounds} interleaved rounds, CPU s per run)\n")
             for name, (args, env) in runs.items():
                 print(f"{name:<11} modules, SDKs imported: {probe(args, env, program)}")
