@@ -83,6 +83,21 @@ def test_openai_divergence_then_live(openai_server: MockOpenAIServer, openai_rec
     assert len(openai_server.requests) == before + 1
 
 
+def test_override_of_an_llm_span(openai_server: MockOpenAIServer, openai_recorded: Trace, monkeypatch):
+    monkeypatch.setenv("LLM_AGENT_SDK", "openai")
+    monkeypatch.setenv("MOCK_OPENAI_URL", openai_server.base_url)
+    streamed = [s for s in openai_recorded.spans if s.name.startswith("chat ")][1]
+    result = replay(openai_recorded, str(LLM_AGENT), override={streamed.span_id: "Bonjour from the override"})
+    assert result.status == "passed", result.detail
+    assert result.overridden == (streamed.span_id,)
+    assert result.trace is not None
+    answer = [s for s in result.trace.spans if s.name.startswith("chat ")][1]
+    assert "Bonjour from the override" in str(answer.attributes.get("gen_ai.output.messages"))
+    refused = replay(openai_recorded, str(LLM_AGENT), override={streamed.span_id: {"not": "text"}})
+    assert refused.status == "error"
+    assert "must be the answer's text" in refused.detail
+
+
 def test_truncated_recording_is_reported(openai_server: MockOpenAIServer, tmp_path: Path, monkeypatch):
     monkeypatch.setenv("MOCK_OPENAI_URL", openai_server.base_url)
     budget = {"OTEL_AGENT_TRACE_MAX_ATTRIBUTE_BYTES": "3000"}  # the ~6.5 KB SSE stream does not fit

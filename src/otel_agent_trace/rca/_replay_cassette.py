@@ -167,6 +167,17 @@ def _json_value(span_id: str, value: object) -> object:
         ) from None
 
 
+def _llm_override(span: Span, value: object, recorded: list[dict[str, Any]]) -> dict[str, Any]:
+    """An LLM span's override: its (last) recorded response is to be rewritten to answer ``value``."""
+    if not isinstance(value, str):
+        raise OverrideError(
+            f"the override for LLM span {span.span_id} ({span.name}) must be the answer's text, not "
+            f"{type(value).__name__}"
+        )
+    recorded[-1]["override"] = {"span_id": span.span_id, "text": value}
+    return {"span_id": span.span_id, "kind": "llm", "name": span.name, "index": -1, "value": value}
+
+
 def build_cassette(
     trace: Trace,
     *,
@@ -178,7 +189,8 @@ def build_cassette(
 
     Raises:
         OverrideError: an override names a span not in ``trace``, one that is not a decorated ``tool_call`` or
-            ``agent_step`` of the manual API, or has a value that is not JSON-serializable.
+            ``agent_step`` of the manual API nor an LLM span with a recorded response, or has a value that is not
+            JSON-serializable (an LLM span's must be text).
     """
     http, tools = replay_entries(trace)
     pool_http: list[dict[str, Any]] = []
@@ -196,10 +208,14 @@ def build_cassette(
         span = trace.by_id.get(str(span_id))
         if span is None:
             raise OverrideError(f"no span {span_id} in trace {trace.trace_id}")
+        recorded = [e for e in http if e["span_id"] == span.span_id]
+        if span.span_id not in occurrences and recorded:
+            overrides.append(_llm_override(span, value, recorded))
+            continue
         if span.span_id not in occurrences:
             raise OverrideError(
                 f"span {span_id} ({span.name}) cannot be overridden: only the outputs of decorated tool_call and "
-                "agent_step functions of the manual API are replaced by a replay"
+                "agent_step functions of the manual API, and of LLM spans with a recorded response, are replaced"
             )
         kind, name, index = occurrences[span.span_id]
         overrides.append(

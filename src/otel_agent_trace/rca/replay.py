@@ -185,7 +185,8 @@ def replay(
             top-level importable callable. It sets up tracing with ``otel_agent_trace.init()`` as usual (the
             replay redirects that to its own store) and should make one run.
         override: Outputs to replace, by span id of ``trace``: the decorated ``tool_call`` (or ``agent_step``)
-            returns this value (JSON) instead of its recorded result.
+            returns this value (JSON) instead of its recorded result; an LLM span's recorded response is rewritten
+            to answer this text.
         allow_live: Run calls that are not in the recording for real instead of stopping with ``diverged``.
         timeout: Seconds the replay may take; beyond it the subprocess is killed (``timeout``).
         python: Interpreter to run the program with (default: this one, with this process's ``sys.path``).

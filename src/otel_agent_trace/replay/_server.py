@@ -15,6 +15,8 @@ from typing import Any
 
 from otel_agent_trace._internal.replay import NOT_SERVED, ReplayStop, arguments_hash
 
+from ._llm_override import UnknownShape, rewrite
+
 __all__ = ["CassetteServer", "RecordedToolError"]
 
 
@@ -172,7 +174,17 @@ class CassetteServer:
             if entry.get("problem"):
                 self.stop_problem(str(entry["problem"]))
             self.served += 1
-            return entry
+            override = entry.get("override")
+            return entry if override is None else self._overridden_response(entry, override)
+
+    def _overridden_response(self, entry: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+        """``entry`` with its body rewritten to answer the override's text (an LLM span's output replaced)."""
+        try:
+            body = rewrite(str(entry.get("body") or ""), str(override["text"]))
+        except UnknownShape as exc:
+            self.stop_problem(f"{entry['label']}: its recorded response cannot be replaced ({exc})")
+        self.overridden.append(str(override["span_id"]))
+        return {**entry, "body": body, "body_encoding": "utf-8"}
 
     @staticmethod
     def _key(entry: dict[str, Any]) -> tuple[Any, Any, Any]:
