@@ -93,7 +93,13 @@ def test_override_of_an_llm_span(openai_server: MockOpenAIServer, openai_recorde
     assert result.trace is not None
     answer = [s for s in result.trace.spans if s.name.startswith("chat ")][1]
     assert "Bonjour from the override" in str(answer.attributes.get("gen_ai.output.messages"))
-    refused = replay(openai_recorded, str(LLM_AGENT), override={streamed.span_id: {"not": "text"}})
+    messages = [{"role": "assistant", "parts": [{"type": "text", "content": "Salut"}], "finish_reason": "stop"}]
+    as_messages = replay(openai_recorded, str(LLM_AGENT), override={streamed.span_id: messages})
+    assert as_messages.status == "passed", as_messages.detail
+    assert as_messages.trace is not None
+    assert '"Salut"' in str([s for s in as_messages.trace.spans if s.name.startswith("chat ")][1].attributes)
+    tool_call = [{"role": "assistant", "parts": [{"type": "tool_call", "name": "x"}]}]
+    refused = replay(openai_recorded, str(LLM_AGENT), override={streamed.span_id: tool_call})
     assert refused.status == "error"
     assert "must be the answer's text" in refused.detail
 

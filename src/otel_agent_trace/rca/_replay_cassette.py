@@ -169,13 +169,37 @@ def _json_value(span_id: str, value: object) -> object:
 
 def _llm_override(span: Span, value: object, recorded: list[dict[str, Any]]) -> dict[str, Any]:
     """An LLM span's override: its (last) recorded response is to be rewritten to answer ``value``."""
-    if not isinstance(value, str):
+    text = _answer_text(value)
+    if text is None:
         raise OverrideError(
-            f"the override for LLM span {span.span_id} ({span.name}) must be the answer's text, not "
-            f"{type(value).__name__}"
+            f"the override for LLM span {span.span_id} ({span.name}) must be the answer's text (or gen_ai output "
+            f"messages with text parts only), not {_short(value)}"
         )
-    recorded[-1]["override"] = {"span_id": span.span_id, "text": value}
-    return {"span_id": span.span_id, "kind": "llm", "name": span.name, "index": -1, "value": value}
+    recorded[-1]["override"] = {"span_id": span.span_id, "text": text}
+    return {"span_id": span.span_id, "kind": "llm", "name": span.name, "index": -1, "value": text}
+
+
+def _short(value: object) -> str:
+    """``value`` in at most 80 characters, for messages."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _answer_text(value: object) -> str | None:
+    """The text an LLM answer override stands for: a string, or ``gen_ai.output.messages`` whose parts are text."""
+    if isinstance(value, str):
+        return value
+    messages = value if isinstance(value, list) else [value]
+    texts: list[str] = []
+    for message in messages:
+        parts = message.get("parts") if isinstance(message, dict) else None
+        if not isinstance(parts, list):
+            return None
+        for part in parts:
+            if not (isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("content"), str)):
+                return None  # a tool call, an image...: not a text answer
+            texts.append(part["content"])
+    return "".join(texts) if messages else None
 
 
 def build_cassette(
