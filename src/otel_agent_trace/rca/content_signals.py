@@ -65,8 +65,8 @@ def content_signals(view: TraceView, prov: Provenance) -> dict[str, list[Evidenc
     _loops(view, prov, ordered, out)
     _off_instruction(view, prov, ordered, out)
     _plans(prov, ordered, out)
-    for span_id, found in plan_signals(view, prov, ordered).items():
-        out[span_id].extend(found)
+    for span_id, evidence in plan_signals(view, prov, ordered).items():
+        out[span_id].extend(evidence)
     return dict(out)
 
 
