@@ -65,6 +65,8 @@ class _CallbackManagerInit:
     def __call__(self, wrapped: Any, instance: Any, args: Any, kwargs: Any) -> None:
         wrapped(*args, **kwargs)
         with handle_internal_errors("langchain.BaseCallbackManager.__init__"):
+            if type(instance).__module__.startswith("langgraph."):
+                return  # LangGraph's graph-lifecycle managers (on_interrupt/on_resume) take GraphCallbackHandlers only
             handler = self._handler
             for existing in instance.inheritable_handlers:
                 if existing is handler:
