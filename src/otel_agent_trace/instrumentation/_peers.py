@@ -13,8 +13,11 @@ each with the token usage. ``OTEL_AGENT_TRACE_PEER_POLICY`` chooses which span a
       (``_SUPPRESS_INSTRUMENTATION_KEY``, which silences every instrumentation inside the SDK call, HTTP spans
       included), and a peer that reads neither (openai-v2) is called past: the wrapt wrapper it put directly
       beneath ours is skipped for that call (`past_peers`).
-    - the peer's wrapper outside ours (it instrumented after us): its span is already current when ours runs, so
-      ours starts none and records its attributes on that span instead (`AdoptedSpan`); the peer ends it.
+    - the peer's wrapper outside ours (it instrumented after us; `calling_peer` finds its frame): its span is
+      already started when ours runs, so ours starts none. If the peer made its span current, ours records its
+      attributes on it (`AdoptedSpan`; the peer ends it); if not (OpenLLMetry's anthropic), ours records nothing.
+
+    Not reachable: two peers that both patched after ours nest among themselves (docs/setup.md, "Limits").
 ``theirs``
     Our LLM instrumentors record nothing whenever a peer instruments the same SDK (their span is made
     non-recording; our agent, step and tool spans, and the processor's enrichment of every span, stay).
