@@ -49,9 +49,8 @@ def answer_of(ctx: AnalysisContext, prov: Provenance) -> tuple[str | None, str]:
     with_text = [s for s in candidates if prov.out_text.get(s, "").strip()]
     if outcome is not None and outcome.actual:
         wanted = set(shingles(outcome.actual)) | set(claims(outcome.actual))
-        scored = [
-            (len(wanted.intersection(shingles(prov.out_text[s]) + claims(prov.out_text[s]))), s) for s in with_text
-        ]
+        # the provenance pass already holds each output's shingles and claims (`shingles`, `claims` of its text)
+        scored = [(len(wanted.intersection(prov.out_shingles[s] + prov.out_claims[s])), s) for s in with_text]
         best = max(((n, view.by_id[s].end_ns, view.order[s], s) for n, s in scored if n), default=None)
         return (best[3] if best else None), outcome.actual
     if failure in with_text:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from itertools import accumulate, compress, repeat
+from itertools import accumulate, compress, filterfalse, repeat
 from operator import mod, not_, sub
 from typing import Any
 
@@ -198,7 +198,7 @@ def text_of(payload: Any, limit: int = MAX_TEXT) -> str:
 
 def content_words(text: str) -> list[str]:
     """Lower-case words of ``text`` without stop words, in order."""
-    return [w for w in _WORD.findall(text.lower()) if w not in STOP_WORDS]
+    return list(filterfalse(STOP_WORDS.__contains__, _WORD.findall(text.lower())))
 
 
 def shingles(text: str) -> list[str]:

@@ -44,9 +44,37 @@ _EMPTY = re.compile(
 _LEAF_KINDS = ("tool", "llm", "retrieval", "step", "decision", "agent")
 
 
+_UNCERTAIN_NEEDS = (
+    "can",
+    "unable",
+    "could",
+    "failed",
+    "not ",
+    "no ",
+    "assum",
+    "hypothetical",
+    "placeholder",
+    "example data",
+    "dummy",
+    "mock",
+    "made",
+    "fictional",
+    "simulated",
+    "uncertain",
+    "believe",
+    "guess",
+    "access",
+    "lorem",
+)
+"""A piece of text every `_UNCERTAIN` phrase contains one of: text with none of them is not scanned."""
+
+
 def uncertainty(text: str) -> list[str]:
     """Distinct failure or uncertainty phrases in ``text`` (lower-cased, first seen first)."""
-    return list(dict.fromkeys(m.group() for m in _UNCERTAIN.finditer(text.lower())))
+    lower = text.lower()
+    if not any(needed in lower for needed in _UNCERTAIN_NEEDS):
+        return []  # substring tests are much cheaper than the regex's alternation at every word
+    return list(dict.fromkeys(m.group() for m in _UNCERTAIN.finditer(lower)))
 
 
 def content_signals(view: TraceView, prov: Provenance) -> dict[str, list[Evidence]]:
@@ -113,7 +141,8 @@ def _plans(prov: Provenance, ordered: list[str], out: dict[str, list[Evidence]])
     # walk backwards: `later` holds the words of every span after the current one
     for span_id in reversed(ordered):
         text = prov.out_text.get(span_id, "")
-        items = [m.group(1) for m in _ITEM.finditer(text)][:20]
+        # a plan has two items or more, each on its own line: a text of one line has none worth scanning for
+        items = [m.group(1) for m in _ITEM.finditer(text)][:20] if "\n" in text else []
         if len(items) >= 2:
             skipped = []
             for item in items:
@@ -129,11 +158,12 @@ def _plans(prov: Provenance, ordered: list[str], out: dict[str, list[Evidence]])
         later.update(prov.out_words.get(span_id, ()))
         later.update(prov.in_words.get(span_id, ()))
     plans = {span_id for span_id, _ in skipped_after}
-    position = {span_id: i for i, span_id in enumerate(ordered)}
-    for span_id in ordered:
+    if not plans:
+        return
+    # only a span after the first plan has an earlier plan (one pass, no loop over the plans per span)
+    first = min(i for i, span_id in enumerate(ordered) if span_id in plans)
+    for span_id in ordered[first + 1 :]:
         if span_id in plans or not _FINAL.search(prov.out_text.get(span_id, "")):
             continue
-        earlier = [p for p in plans if position[p] < position[span_id]]
-        if earlier:
-            detail = "gave a final answer while items of an earlier plan were never carried out"
-            out[span_id].append(Evidence(span_id, "premature_answer", detail, PREMATURE_WEIGHT))
+        detail = "gave a final answer while items of an earlier plan were never carried out"
+        out[span_id].append(Evidence(span_id, "premature_answer", detail, PREMATURE_WEIGHT))

@@ -97,8 +97,9 @@ def provenance(view: TraceView) -> Provenance:
         out_text = prov.out_text.get(span_id, "")
         prov.in_words[span_id] = in_words = content_words(in_text) if in_text else []
         in_sh = word_shingles(in_words)
-        if in_sh:
-            counts = Counter(filter(None, map(shingle_src.get, in_sh)))
+        fed = list(filter(None, map(shingle_src.get, in_sh)))  # no Counter for the many spans nothing fed
+        if fed:
+            counts = Counter(fed)
             for source in [s for s in counts if view.is_ancestor(span_id, s)]:
                 del counts[source]  # a descendant's output is not where this span's input came from
             if counts:
@@ -106,10 +107,10 @@ def provenance(view: TraceView) -> Provenance:
         prov.out_words[span_id] = out_words = content_words(out_text) if out_text else []
         prov.out_shingles[span_id] = out_sh = word_shingles(out_words)
         prov.out_claims[span_id] = out_claims = claims(out_text) if out_text else []
-        relayed = Counter(filter(None, map(shingle_src.get, out_sh)))
-        relayed.update(filter(None, map(claim_src.get, out_claims)))
+        relayed = list(filter(None, map(shingle_src.get, out_sh)))
+        relayed += filter(None, map(claim_src.get, out_claims))
         if relayed:
-            prov.relayed[span_id] = _shares(relayed, len(out_sh) + len(out_claims))
+            prov.relayed[span_id] = _shares(Counter(relayed), len(out_sh) + len(out_claims))
         first_output = prov.first_output
         new = []
         if _is_given(view, span_id):

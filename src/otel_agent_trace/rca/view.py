@@ -102,6 +102,8 @@ def errors_of(span: Span, parent_failed: bool = True) -> list[ErrorInfo]:
     An error status is handled when the span has a parent that did not fail (``parent_failed=False``): the caller
     caught the exception.
     """
+    if not span.events and not span.is_error:
+        return []  # most spans: nothing to look at
     out: list[ErrorInfo] = []
     handled_attr = bool(span.attributes.get(ERROR_HANDLED, False))
     for event in span.events:
