@@ -72,9 +72,10 @@ _UNCERTAIN_NEEDS = (
 def uncertainty(text: str) -> list[str]:
     """Distinct failure or uncertainty phrases in ``text`` (lower-cased, first seen first)."""
     lower = text.lower()
-    if not any(needed in lower for needed in _UNCERTAIN_NEEDS):
-        return []  # substring tests are much cheaper than the regex's alternation at every word
-    return list(dict.fromkeys(m.group() for m in _UNCERTAIN.finditer(lower)))
+    for needed in _UNCERTAIN_NEEDS:  # substring tests are much cheaper than the regex's alternation at every word
+        if needed in lower:
+            return list(dict.fromkeys(m.group() for m in _UNCERTAIN.finditer(lower)))
+    return []
 
 
 def content_signals(view: TraceView, prov: Provenance) -> dict[str, list[Evidence]]:
