@@ -20,6 +20,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import threading
 import time
@@ -310,6 +311,21 @@ def find_rotel_binary() -> Path | None:
     return Path(found) if found else None
 
 
+def _libpython_env() -> dict[str, str]:
+    """``LD_LIBRARY_PATH`` with this interpreter's ``LIBDIR`` first.
+
+    The ``rotel`` wheel's ``rotel-agent`` links ``libpython3.X.so.1.0`` of the Python it was built for (it embeds
+    Python for its processors). A Debian or distro Python has that library on the loader's default path; an
+    interpreter built under a prefix (pyenv's ``--enable-shared`` builds, e.g. 3.10.13) finds its own through an
+    RPATH the ``rotel-agent`` binary does not have, so without this the binary exits 127 before it starts.
+    """
+    libdir = sysconfig.get_config_var("LIBDIR")
+    if not libdir or not sysconfig.get_config_var("Py_ENABLE_SHARED"):
+        return {}
+    current = os.environ.get("LD_LIBRARY_PATH")
+    return {"LD_LIBRARY_PATH": f"{libdir}{os.pathsep}{current}" if current else str(libdir)}
+
+
 def _port_open(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.2):
@@ -397,6 +413,7 @@ class RotelCollector:
             pytest.fail(f"rotel-agent at {self.binary} is not executable", pytrace=False)
         env = {**os.environ, "NO_COLOR": "1", "RUST_LOG": os.environ.get("RUST_LOG", "info")}
         env = {k: v for k, v in env.items() if not k.startswith("ROTEL_")}  # flags only, no surprises
+        env.update(_libpython_env())
         for _ in range(_START_ATTEMPTS):
             self.grpc_port, self.http_port = free_port(), free_port()
             while self.http_port == self.grpc_port:

@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING, Any
 from . import semconv
 from ._internal.drops import dropped_spans
 from .api import (
+    Diagnosis,
     agent_run,
     agent_session,
     agent_step,
     decision,
+    diagnose,
     propagate_context,
     record_error,
     record_outcome,
@@ -27,11 +29,13 @@ if TYPE_CHECKING:
     from .configuration import init
 
 __all__ = [
+    "Diagnosis",
     "__version__",
     "agent_run",
     "agent_session",
     "agent_step",
     "decision",
+    "diagnose",
     "dropped_spans",
     "init",
     "propagate_context",

@@ -9,9 +9,11 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from otel_agent_trace.environment_variables import (
+    OTEL_AGENT_TRACE_DIAGNOSE_BUFFER,
     OTEL_AGENT_TRACE_ENVIRONMENT,
     OTEL_AGENT_TRACE_MAX_ATTRIBUTE_BYTES,
     OTEL_AGENT_TRACE_MAX_SPAN_BYTES,
+    OTEL_AGENT_TRACE_RECORD_REPLAY,
     OTEL_AGENT_TRACE_REDACT_DISABLE,
     OTEL_AGENT_TRACE_REDACT_PATTERNS,
     OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT,
@@ -27,6 +29,8 @@ DEFAULT_MAX_ATTRIBUTE_BYTES = 16 * 1024
 """Jaeger's UI and Tempo handle values of this size comfortably; larger values are truncated."""
 DEFAULT_MAX_SPAN_BYTES = 256 * 1024
 """Well below Jaeger's and Tempo's default 4 MiB gRPC message limit, even in a batch of several spans."""
+DEFAULT_DIAGNOSE_BUFFER = 1000
+"""Spans each processor keeps in memory for ``diagnose()`` (0 turns the buffer off)."""
 
 
 class ConfigurationError(ValueError):
@@ -56,6 +60,13 @@ def parse_positive_int(name: str, raw: str | int | None, default: int) -> int:
     if value <= 0:
         raise ConfigurationError(f"{name}={raw!r} must be a positive integer")
     return value
+
+
+def parse_count(name: str, raw: str | int | None, default: int) -> int:
+    """Parse a count that may be 0, raising `ConfigurationError` naming ``name`` otherwise."""
+    if raw is None or raw == "":
+        return default
+    return 0 if str(raw).strip() == "0" else parse_positive_int(name, raw, default)
 
 
 def compile_patterns(name: str, patterns: list[str] | tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
@@ -97,6 +108,10 @@ class Settings:
     redact_disable: tuple[str, ...] = ()
     redact_rules: tuple[SecretRule, ...] = ()
     environment: str | None = None
+    record_replay: bool = False
+    """Record what ``rca.replay`` needs to serve the run back (docs/replay.md); only with ``capture_content``."""
+    diagnose_buffer: int = DEFAULT_DIAGNOSE_BUFFER
+    """Spans each `AgentSpanProcessor` keeps for ``diagnose()`` (0: no buffer)."""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -123,6 +138,14 @@ class Settings:
                 OTEL_AGENT_TRACE_REDACT_DISABLE, os.environ.get(OTEL_AGENT_TRACE_REDACT_DISABLE)
             ),
             environment=os.environ.get(OTEL_AGENT_TRACE_ENVIRONMENT) or None,
+            diagnose_buffer=parse_count(
+                OTEL_AGENT_TRACE_DIAGNOSE_BUFFER,
+                os.environ.get(OTEL_AGENT_TRACE_DIAGNOSE_BUFFER),
+                DEFAULT_DIAGNOSE_BUFFER,
+            ),
+            record_replay=parse_bool(
+                OTEL_AGENT_TRACE_RECORD_REPLAY, os.environ.get(OTEL_AGENT_TRACE_RECORD_REPLAY), False
+            ),
         )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from otel_agent_trace._internal.context import propagate_context
 
+from ._diagnose import Checkpoint, Diagnosis, RollbackPoint, Suspect, diagnose
 from ._events import record_error, snapshot_state
 from ._operation import SpanHandle
 from ._outcome import record_outcome
@@ -26,14 +27,19 @@ from ._spans import (
 
 __all__ = [
     "AgentRunHandle",
+    "Checkpoint",
     "DecisionHandle",
+    "Diagnosis",
+    "RollbackPoint",
     "SpanHandle",
     "StepHandle",
+    "Suspect",
     "ToolCallHandle",
     "agent_run",
     "agent_session",
     "agent_step",
     "decision",
+    "diagnose",
     "propagate_context",
     "record_error",
     "record_outcome",

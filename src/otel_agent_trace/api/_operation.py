@@ -18,6 +18,7 @@ from opentelemetry.trace import Span
 
 from otel_agent_trace._internal.errors import guarded, handle_internal_errors, log_internal_error
 from otel_agent_trace._internal.jsonable import MAX_ITEMS
+from otel_agent_trace._internal.replay import NOT_SERVED
 from otel_agent_trace._internal.settings import capture_content
 from otel_agent_trace._internal.tracing import record_failure
 
@@ -49,6 +50,13 @@ class Operation(Generic[_H]):
 
     def _on_return(self, handle: _H, result: Any) -> None:
         """Decorator hook: the decorated function returned ``result``."""
+
+    def _serve(self, handle: _H) -> Any:
+        """Decorator hook, in a replay only: the result to return instead of calling the function, or `NOT_SERVED`.
+
+        May raise on purpose (a recorded exception, or `ReplayStop` when the replay cannot go on).
+        """
+        return NOT_SERVED
 
     def _keeps_result(self) -> bool:
         """Whether a decorated generator's items are collected for `_on_return` (results are content)."""
@@ -136,7 +144,9 @@ class Operation(Generic[_H]):
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             op, handle = self._begin(func, args, kwargs)
             try:
-                result = func(*args, **kwargs)
+                result = op._serve(handle)
+                if result is NOT_SERVED:
+                    result = func(*args, **kwargs)
             except BaseException as exc:
                 op.__exit__(type(exc), exc, exc.__traceback__)
                 raise
@@ -150,7 +160,9 @@ class Operation(Generic[_H]):
         async def wrapper(*args: Any, **kwargs: Any) -> Any:
             op, handle = self._begin(func, args, kwargs)
             try:
-                result = await func(*args, **kwargs)
+                result = op._serve(handle)
+                if result is NOT_SERVED:
+                    result = await func(*args, **kwargs)
             except BaseException as exc:
                 op.__exit__(type(exc), exc, exc.__traceback__)
                 raise
@@ -293,13 +305,18 @@ class SpanHandle:
                 if name:
                     self.span.set_attribute(name, attribute_value(value))
 
-    def _set_content(self, key: str, value: Any) -> None:
-        """Set ``key`` to the serialized ``value`` (cut to the budget; a cut is listed in ``agent_trace.truncated``)."""
+    def _set_content(self, key: str, value: Any) -> str | None:
+        """Set ``key`` to the serialized ``value`` (cut to the budget; a cut is listed in ``agent_trace.truncated``).
+
+        Returns the serialized value (``None`` if it could not be made).
+        """
+        out: str | None = None
         with handle_internal_errors("api.set_content"):
             out, cut = serialized(value)
             self.span.set_attribute(key, out)
             if cut:
                 mark_truncated(self.span, (key,))
+        return out
 
     def _before_end(self, exc: BaseException | None) -> None:
         """Subclass hook run just before the span ends."""

@@ -13,16 +13,18 @@ from opentelemetry.trace import INVALID_SPAN, SpanKind
 
 from otel_agent_trace._internal.context import RunState, ToolScope, current_run, use_run, use_tool
 from otel_agent_trace._internal.errors import guarded, handle_internal_errors
+from otel_agent_trace._internal.replay import NOT_SERVED, arguments_hash, recording, replay_server
 from otel_agent_trace._internal.serialize import content_hash
 from otel_agent_trace._internal.settings import capture_content
 from otel_agent_trace._internal.tracing import get_tracer
 from otel_agent_trace.semconv import agent as A
 from otel_agent_trace.semconv import decision as D
 from otel_agent_trace.semconv import gen_ai as G
+from otel_agent_trace.semconv import replay as rp
 from otel_agent_trace.semconv import tool as T
 
 from ._operation import Operation, SpanHandle, attach_span
-from ._values import budget, func_name, number, put_content, text, text_list
+from ._values import budget, func_name, number, put_content, serialized, text, text_list
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -54,6 +56,9 @@ class _SpanOperation(Operation[Any]):
     """An operation that opens a span, makes it current, and ends it on exit."""
 
     _handle_cls: type[SpanHandle] = SpanHandle
+    _replay_kind: str | None = None
+    """``tool``/``step``: in a replay, decorated calls are numbered by name and may be served (`_serve`)."""
+    _replay_index = -1
 
     def _span_name(self) -> str:
         raise NotImplementedError
@@ -77,7 +82,18 @@ class _SpanOperation(Operation[Any]):
             attach_span(span, stack)
         with handle_internal_errors("api.scopes"):
             self._scopes(handle, stack)
+        server = replay_server()
+        if server is not None and self._replay_kind is not None:
+            with handle_internal_errors("api.replay"):
+                self._replay_index = server.occurrence(self._replay_kind, getattr(self, "name", None) or "")
         return handle
+
+    def _serve(self, handle: Any) -> Any:
+        server = replay_server()
+        if server is None or self._replay_kind is None:
+            return NOT_SERVED
+        arguments = getattr(handle, "_args", None)
+        return server.serve(self._replay_kind, getattr(self, "name", None) or "", self._replay_index, arguments)
 
     def _fallback(self) -> Any:
         handle = self._handle_cls(INVALID_SPAN, ExitStack())
@@ -214,6 +230,7 @@ class agent_step(_SpanOperation):
     """
 
     _handle_cls = StepHandle
+    _replay_kind = "step"
 
     def __init__(self, name: str | None = None, *, action_type: str = "reasoning") -> None:
         super().__init__()
@@ -261,20 +278,28 @@ step = agent_step
 class ToolCallHandle(SpanHandle):
     """Handle of a tool call span; ``set_result`` records what the tool returned."""
 
-    __slots__ = ("_started",)
+    __slots__ = ("_args", "_started")
     _started: float
 
     @guarded(default=None)
     def set_arguments(self, arguments: Any) -> None:
         """Record the arguments (content capture only)."""
         if capture_content():
-            self._set_content(G.GEN_AI_TOOL_CALL_ARGUMENTS, arguments)
+            self._note_arguments(self._set_content(G.GEN_AI_TOOL_CALL_ARGUMENTS, arguments))
+
+    def _note_arguments(self, serialized_arguments: str | None) -> None:
+        """Recording or replaying: fingerprint the serialized arguments (a replay matches tool calls by it)."""
+        if serialized_arguments is not None and (replay_server() is not None or recording()):
+            self._args = serialized_arguments
+            self.span.set_attribute(rp.REPLAY_ARGUMENTS_HASH, arguments_hash(serialized_arguments))
 
     @guarded(default=None)
     def set_result(self, result: Any) -> None:
         """Record the tool's result (content capture only)."""
         if capture_content():
             self._set_content(G.GEN_AI_TOOL_CALL_RESULT, result)
+            if replay_server() is not None or recording():
+                self.span.set_attribute(rp.REPLAY_RESULT_KIND, "str" if issubclass(type(result), str) else "json")
 
     def _before_end(self, exc: BaseException | None) -> None:
         started = getattr(self, "_started", None)
@@ -290,6 +315,7 @@ class tool_call(_SpanOperation):
     """
 
     _handle_cls = ToolCallHandle
+    _replay_kind = "tool"
 
     def __init__(
         self,
@@ -334,6 +360,8 @@ class tool_call(_SpanOperation):
         assert isinstance(handle, ToolCallHandle)
         handle._started = time.perf_counter()
         stack.enter_context(use_tool(ToolScope(self.name, self.call_id)))
+        if self.arguments is not None and capture_content() and (replay_server() is not None or recording()):
+            handle._note_arguments(serialized(self.arguments)[0])
 
     def _on_call(self, handle: Any, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         if self.arguments is None and capture_content():

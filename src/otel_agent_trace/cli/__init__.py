@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from . import _doctor, _semconv_table, _show
 
-_OPTIONAL = ("_rca", "_demo")
+_OPTIONAL = ("_rca", "_demo", "_export")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -13,7 +13,9 @@ from typing import Any
 from otel_agent_trace.model import LoadReport, Trace, TraceFormatError, find_trace, load_any
 from otel_agent_trace.rca import analyze, baseline_profile, render_html, render_text, spectrum_analysis
 from otel_agent_trace.rca.judge import JUDGE_API_KEY_ENV, JUDGE_BASE_URL_ENV, OpenAIJudge
+from otel_agent_trace.rca.report import RcaReport
 from otel_agent_trace.rca.spectrum import FORMULAS
+from otel_agent_trace.rca.verify import verify
 
 from . import _baseline as baseline
 
@@ -74,6 +76,28 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
         f" ${JUDGE_API_KEY_ENV}, else $OPENAI_API_KEY",
     )
     judge.add_argument("--judge-timeout", type=float, default=60.0, help="seconds to wait for the judge")
+    check = parser.add_argument_group(
+        "counterfactual verification (re-runs the program with a candidate's output replaced; docs/rca.md)"
+    )
+    check.add_argument(
+        "--verify",
+        action="store_true",
+        help="replay the run unchanged, then once per top candidate with its output replaced by the passing runs'"
+        " value: confirmed (the run passes), refuted, diverged, untestable",
+    )
+    check.add_argument(
+        "--program", default=None, help="with --verify: the program to re-run: app.py or module:function"
+    )
+    check.add_argument("--verify-k", type=int, default=3, help="candidates to verify (one replay each; default 3)")
+    check.add_argument("--verify-timeout", type=float, default=60.0, help="seconds per replay (default 60)")
+    check.add_argument(
+        "--verify-budget", type=float, default=None, help="seconds for all replays (default (k + 1) x timeout)"
+    )
+    check.add_argument(
+        "--allow-live",
+        action="store_true",
+        help="let calls the recording does not hold run for real during a replay (else the replay stops: diverged)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -127,6 +151,9 @@ def run(args: argparse.Namespace) -> int:
     except (TraceFormatError, ValueError) as exc:
         sys.stderr.write(f"otel-agent-trace rca: {exc}\n")
         return 2
+    if args.verify and not args.program:
+        sys.stderr.write("otel-agent-trace rca: --verify needs --program (the script or module:function to re-run)\n")
+        return 2
     options: dict[str, Any] = {}
     if args.failed or args.expected is not None or args.reason is not None:
         options.update(failed=True, expected=args.expected, reason=args.reason)
@@ -141,6 +168,8 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"otel-agent-trace rca: this analysis does not take {', '.join(missing)} yet\n")
         return 2
     report = analyze(trace, **options)
+    if args.verify:
+        report = _verified(report, trace, passing, args)
     note = baseline.describe(len(passing), baseline.agent_label(trace), disabled=args.no_baseline)
     if args.format == "json":
         data = report.to_dict()
@@ -152,6 +181,25 @@ def run(args: argparse.Namespace) -> int:
     else:
         _emit(render_text(report, baseline_note=note), args.output)
     return 0
+
+
+def _verified(report: RcaReport, trace: Trace, passing: list[Trace], args: argparse.Namespace) -> RcaReport:
+    """The report with its top candidates verified by counterfactual replay (progress on stderr)."""
+    sys.stderr.write(
+        f"otel-agent-trace rca: verifying the top {args.verify_k} candidates by replaying {args.program}"
+        f" (1 control + up to {args.verify_k} replays, {args.verify_timeout:g} s each)\n"
+    )
+    result = verify(
+        report,
+        trace,
+        args.program,
+        baseline=passing,
+        k=args.verify_k,
+        timeout=args.verify_timeout,
+        budget_s=args.verify_budget,
+        allow_live=args.allow_live,
+    )
+    return result.apply(report)
 
 
 def _warn_skipped(loaded: LoadReport) -> None:

@@ -27,13 +27,15 @@ from .tempo import is_tempo, spans_from_tempo
 
 
 def detect_format(document: Any) -> str:
-    """``"otlp"``, ``"jaeger"`` or ``"tempo"`` for a decoded JSON document.
+    """``"otlp"``, ``"jaeger_v3"`` (Jaeger v2's ``/api/v3``), ``"jaeger"`` or ``"tempo"`` for a decoded document.
 
     Raises:
         TraceFormatError: when the document is none of them.
     """
     if isinstance(document, Mapping) and isinstance(document.get("resourceSpans"), list):
         return "otlp"
+    if _is_jaeger_v3(document):
+        return "jaeger_v3"
     if is_jaeger(document):
         return "jaeger"
     if is_tempo(document):
@@ -41,10 +43,22 @@ def detect_format(document: Any) -> str:
     if isinstance(document, Mapping):
         keys = ", ".join(sorted(map(str, document))[:6]) or "none"
         raise TraceFormatError(
-            f"not a trace: expected OTLP-JSON 'resourceSpans', Jaeger 'data' or Tempo 'batches'/'trace'"
+            f"not a trace: expected OTLP-JSON 'resourceSpans', Jaeger 'data' or 'result', Tempo 'batches'/'trace'"
             f" at the top level, found keys: {keys}"
         )
     raise TraceFormatError(f"not a trace: expected a JSON object at the top level, got {type(document).__name__}")
+
+
+def _is_jaeger_v3(document: Any) -> bool:
+    """Jaeger v2's ``/api/v3/traces/{id}`` answer: ``{"result": {"resourceSpans": [...]}}`` (OTLP inside)."""
+    if not isinstance(document, Mapping):
+        return False
+    result = document.get("result")
+    return isinstance(result, Mapping) and isinstance(result.get("resourceSpans"), list)
+
+
+def _spans_from_jaeger_v3(document: Mapping[str, Any], where: str) -> Iterator[Span]:
+    return spans_from_otlp(document["result"], where)
 
 
 def spans_from_document(document: Any, where: str = "<input>") -> Iterator[Span]:
@@ -58,7 +72,9 @@ def spans_from_document(document: Any, where: str = "<input>") -> Iterator[Span]
         kind = detect_format(document)
     except TraceFormatError as exc:
         raise TraceFormatError(f"{where}: {exc}") from None
-    decode = {"otlp": spans_from_otlp, "jaeger": spans_from_jaeger}.get(kind, spans_from_tempo)
+    decode = {"otlp": spans_from_otlp, "jaeger": spans_from_jaeger, "jaeger_v3": _spans_from_jaeger_v3}.get(
+        kind, spans_from_tempo
+    )
     try:
         yield from decode(document, where)
     except TraceFormatError:

@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from ._processor import AgentSpanProcessor
+from ._recent import RecentSpans
 
-__all__ = ["AgentSpanProcessor"]
+__all__ = ["AgentSpanProcessor", "RecentSpans"]

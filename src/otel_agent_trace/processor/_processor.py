@@ -22,6 +22,7 @@ from otel_agent_trace.semconv import gen_ai as G
 from ._batch import BoundedBatchSpanProcessor
 from ._export import TransformingExporter
 from ._prepare import HOLD_MARGIN_CHARS, prepare
+from ._recent import RecentSpans, buffer_for
 from ._transform import SpanTransformer
 
 _MAX_TRACKED = 65536
@@ -70,6 +71,9 @@ class AgentSpanProcessor(SpanProcessor):
         settings: Budget, redaction patterns, environment; defaults to the process settings.
         redact: Set False to turn redaction off.
         max_queue_size: Queue bound of the default batch processor.
+        recent: The buffer ``otel_agent_trace.diagnose()`` reads (`RecentSpans`); default: one of
+            ``settings.diagnose_buffer`` spans (none for 0). Every started span, and every ended one as prepared
+            here, goes to it (O(1)); it redacts with this processor's rules when read.
     """
 
     def __init__(
@@ -82,6 +86,7 @@ class AgentSpanProcessor(SpanProcessor):
         max_queue_size: int = 2048,
         schedule_delay_millis: float = 1000,
         export_timeout_millis: float = 10000,
+        recent: RecentSpans | None = None,
     ) -> None:
         if (delegate is None) == (exporter is None):
             raise ValueError("AgentSpanProcessor needs exactly one of delegate= or exporter=")
@@ -108,6 +113,9 @@ class AgentSpanProcessor(SpanProcessor):
         self._lock = threading.Lock()
         self._trace_correlation = _LRU(_MAX_TRACKED // 4)
         self._span_runs = _LRU(_MAX_TRACKED)
+        self.recent = recent if recent is not None else buffer_for(settings.diagnose_buffer)
+        if self.recent is not None:
+            self.recent.attach(self.transformer)
 
     # -- start ----------------------------------------------------------------------------------------------------
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
@@ -117,6 +125,8 @@ class AgentSpanProcessor(SpanProcessor):
             self._stamp(span, parent_context)
         except Exception:  # noqa: BLE001 - a processor hook must never raise into the application
             log_internal_error("AgentSpanProcessor.on_start")
+        if self.recent is not None:
+            self.recent.started(span)  # never raises
         try:
             self.delegate.on_start(span, parent_context=parent_context)
         except Exception:  # noqa: BLE001 - see above
@@ -139,6 +149,10 @@ class AgentSpanProcessor(SpanProcessor):
             attributes[A.AGENT_RUN_ID] = run.run_id
         if attributes:
             existing = span.attributes or {}
+            if G.GEN_AI_CONVERSATION_ID in attributes and not _is_genai_operation(span.name, existing):
+                # the convention puts gen_ai.conversation.id on GenAI operations only; viewers (Jaeger's GenAI tab)
+                # treat any span that has it as one. Our own session id stays on every span.
+                del attributes[G.GEN_AI_CONVERSATION_ID]
             span.set_attributes({k: v for k, v in attributes.items() if k not in existing})
 
     # -- end ------------------------------------------------------------------------------------------------------
@@ -149,6 +163,8 @@ class AgentSpanProcessor(SpanProcessor):
             prepared = prepare(span, self.hold, self._snapshot(span))
         except Exception:  # noqa: BLE001 - see on_start; the span goes on as it is and is still redacted later
             log_internal_error("AgentSpanProcessor.on_end")
+        if self.recent is not None:
+            self.recent.ended(prepared)  # never raises
         out: ReadableSpan | None = prepared
         if self.transform_inline:
             out = self.transformer.export_form(prepared)  # never raises; None when nothing safe can be made of it
@@ -175,6 +191,8 @@ class AgentSpanProcessor(SpanProcessor):
     def shutdown(self) -> None:
         """Shut the delegate down (flushes what it holds)."""
         with handle_internal_errors("AgentSpanProcessor.shutdown"):
+            if self.recent is not None:
+                self.recent.detach()
             self.delegate.shutdown()
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
@@ -196,6 +214,14 @@ def default_delegate(
         schedule_delay_millis=schedule_delay_millis,
         export_timeout_millis=export_timeout_millis,
     )
+
+
+_GENAI_OPERATIONS = frozenset(v.value for v in G.GenAiOperationNameValues)
+
+
+def _is_genai_operation(name: str, attributes: Any) -> bool:
+    """A GenAI operation span: ``gen_ai.operation.name`` set at start, or named ``{operation} {target}``."""
+    return G.GEN_AI_OPERATION_NAME in attributes or name.partition(" ")[0] in _GENAI_OPERATIONS
 
 
 def _correlation_attributes(correlation: Correlation | None, environment: str | None) -> dict[str, Any]:

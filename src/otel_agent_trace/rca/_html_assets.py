@@ -28,6 +28,13 @@ background:var(--fail)}
 .cand .nm{font-weight:600;word-break:break-word}.cand .meta{color:var(--mute);font-size:12px}
 .cand ul{margin:6px 0 0 16px;padding:0;font-size:12px}.cand li{margin:2px 0;overflow-wrap:anywhere}
 .ev-judge{color:#2c6e49;font-weight:600}
+.vbadge{display:inline-block;margin-left:6px;padding:0 6px;border-radius:8px;font-size:11px;font-weight:700;color:#fff;
+background:#888}
+.vbadge.confirmed{background:#2c6e49}.vbadge.refuted{background:#9aa3ad}.vbadge.diverged{background:var(--cand)}
+.vbadge.error,.vbadge.timeout{background:var(--fail)}
+.verify table{border-collapse:collapse;width:100%;font-size:13px}
+.verify td{border-bottom:1px solid var(--line);padding:4px 6px;vertical-align:top;overflow-wrap:anywhere}
+.verify tr{cursor:pointer}
 .agents .a{display:grid;grid-template-columns:160px 1fr 52px;gap:8px;align-items:center;font-size:13px;margin:3px 0}
 .agents .meter{height:10px;background:#eef1f4;border-radius:5px;overflow:hidden}
 .agents .meter div{height:10px;background:var(--root)}

@@ -15,6 +15,7 @@ from .arithmetic import derived_blame
 from .content import claims, shingles, show_claim
 from .content_signals import content_signals
 from .context import AnalysisContext
+from .misread import expected_claims, misread_by
 from .provenance import Provenance
 
 Add = Callable[[str, str, str, float], None]
@@ -107,6 +108,18 @@ _FORMULA_WORDS = frozenset(
 )
 
 
+def _restated_number(prov: Provenance, claim: str, introducer: str, decisive: dict[str, float]) -> bool:
+    """A number with a unit (``n:439.1 million``) whose bare number is decisive too and was first output elsewhere.
+
+    Writing ``439.1 million`` after a program printed ``439.1`` restates the number: its birth is the program's.
+    """
+    if not claim.startswith("n:") or " " not in claim:
+        return False
+    bare = claim.split(" ", 1)[0]
+    first = prov.first_output.get(bare)
+    return bare in decisive and first is not None and first != introducer
+
+
 def _formula(claim: str) -> bool:
     """A capitalized answer marker (``FINAL ANSWER``), not a claim."""
     return claim.startswith("e:") and all(w in _FORMULA_WORDS for w in claim[2:].split())
@@ -120,16 +133,25 @@ def content_blame(ctx: AnalysisContext, prov: Provenance, add: Add) -> None:
     answer_span, answer = answer_of(ctx, prov)
     decisive = decisive_claims(ctx, prov, answer)
     by_span: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    expected = expected_claims(ctx, prov)
+    misread: dict[str, list[tuple[str, float, str]]] = defaultdict(list)
     for claim, weight in decisive.items():
         introducer = prov.introducer.get(claim)
-        if introducer is not None:
+        if introducer is not None and _restated_number(prov, claim, introducer, decisive):
+            continue
+        reader = misread_by(ctx, prov, claim, introducer, expected) if introducer and expected else None
+        if reader is not None:
+            misread[reader[0]].append((claim, weight, reader[1]))
+        elif introducer is not None:
             for span_id, share in derived_blame(ctx.view, prov, introducer, claim):
-                by_span[code_author(prov, span_id)].append((claim, weight * share))
+                by_span[code_author(prov, span_id, ctx.view.parent.get(span_id))].append((claim, weight * share))
     total = sum(decisive.values()) or 1.0
     for span_id, found in sorted(by_span.items(), key=lambda kv: ctx.view.order[kv[0]]):
         shown = ", ".join(repr(show_claim(c)) for c, _ in found[:_MAX_SHOWN])
         detail = f"first stated {shown}, which the failure turns on, without support in anything it received"
         add(span_id, "first_introduction", detail, FIRST_INTRODUCTION * sum(w for _, w in found) / total)
+    for span_id, found3 in sorted(misread.items(), key=lambda kv: ctx.view.order[kv[0]]):
+        add(span_id, "misread", found3[0][2], FIRST_INTRODUCTION * sum(w for _, w, _ in found3) / total)
     _wrote_answer(ctx, prov, answer, add)
     upstream = prov.upstream(answer_span or failure)
     for span_id, hops in sorted(upstream.items(), key=lambda kv: ctx.view.order[kv[0]]):
@@ -169,17 +191,32 @@ def _baseline_deviations(ctx: AnalysisContext, prov: Provenance, reach: set[str]
 _CODE_LINE = re.compile(r"^\s*(?:[\w.\[\]]+\s*[-+*/]?=\s*\S|print\(|for .+:$|def |import |return )", re.MULTILINE)
 
 
-def code_author(prov: Provenance, span_id: str) -> str:
+def code_author(prov: Provenance, span_id: str, parent: str | None = None) -> str:
     """Who answers for a value that running code produced: the span that wrote the program the span ran.
 
     A span whose input is a program (a fenced block, or 3+ code lines: assignments, ``print(``, loops...) that one
-    other span wrote entirely only ran it: the result's author is the program's. Otherwise the span itself.
+    other span wrote entirely only ran it: the result's author is the program's. Otherwise the span itself. The
+    writer may be the span's ``parent``: a step whose model wrote the code and ran it as its child tool records its
+    output only when it ends, after the child, so provenance (in end order) cannot see it as a source.
     """
     text = prov.in_text.get(span_id, "")
     if "```" not in text and len(_CODE_LINE.findall(text[:4000])) < 3:
         return span_id
     writers = [src for src, share in prov.sources(span_id) if share >= 0.8 and src != span_id]
-    return writers[0] if len(writers) == 1 else span_id
+    if len(writers) == 1:
+        return writers[0]
+    if not writers and parent is not None and _wrote(prov, parent, text):
+        return parent
+    return span_id
+
+
+def _wrote(prov: Provenance, writer: str, text: str) -> bool:
+    """Whether ``writer``'s output holds at least 80% of the shingles of ``text``."""
+    wanted = shingles(text[:4000])
+    if not wanted:
+        return False
+    have = set(prov.out_shingles.get(writer, ()))
+    return sum(sh in have for sh in wanted) >= 0.8 * len(wanted)
 
 
 def _wrote_answer(ctx: AnalysisContext, prov: Provenance, answer: str, add: Add) -> None:

@@ -12,6 +12,7 @@ import re
 from collections import defaultdict
 
 from .content import content_words
+from .plan_signals import plan_signals
 from .provenance import Provenance
 from .signals import Evidence
 from .view import TraceView
@@ -93,6 +94,8 @@ def content_signals(view: TraceView, prov: Provenance) -> dict[str, list[Evidenc
     _loops(view, prov, ordered, out)
     _off_instruction(view, prov, ordered, out)
     _plans(prov, ordered, out)
+    for span_id, found in plan_signals(view, prov, ordered).items():
+        out[span_id].extend(found)
     return dict(out)
 
 

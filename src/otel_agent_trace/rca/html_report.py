@@ -31,6 +31,8 @@ from .text_report import (
     failure_line,
     judge_line,
     plural,
+    verdict_of,
+    verification_line,
 )
 
 MAX_VALUE_CHARS = 4000
@@ -123,6 +125,9 @@ def _verdict(report: RcaReport, baseline_note: str | None) -> str:
     rows.append(("Baseline", esc(baseline_line(report, baseline_note))))
     judged = judge_line(report)
     rows.append(("LLM judge", esc(judged) if judged else "not used (off by default)"))
+    verified = verification_line(report)
+    if verified:
+        rows.append(("Verified", esc(verified)))
     body = "".join(f"<dt>{title}</dt><dd>{value}</dd>" for title, value in rows)
     return f"<section><h2>Verdict</h2><dl class='verdict'>{body}</dl></section>"
 
@@ -135,14 +140,34 @@ def _candidate_cards(report: RcaReport) -> str:
         for line in evidence_of(cand):
             cls = " class='ev-judge'" if line in judged else ""
             items.append(f"<li{cls}>{esc(line)}</li>")
+        verdict = verdict_of(report, cand.span_id)
+        badge = f"<span class='vbadge {esc(verdict)}'>{esc(verdict)} by replay</span>" if verdict else ""
         cards.append(
             f"<div class='cand r{rank}' data-id='{esc(cand.span_id)}'><div><span class='rank'>#{rank}</span> "
-            f"<span class='nm'>{esc(cand.name)}</span></div><div class='meta'>{esc(cand.type)} · agent "
+            f"<span class='nm'>{esc(cand.name)}</span>{badge}</div><div class='meta'>{esc(cand.type)} · agent "
             f"{esc(getattr(cand, 'agent', '') or '-')} · blame {cand.score:.2f}</div><ul>{''.join(items)}</ul></div>"
         )
     if not cards:
         return ""
     return f"<section><h2>Top candidates</h2><div class='cands'>{''.join(cards)}</div></section>"
+
+
+def _verification(report: RcaReport) -> str:
+    verification = getattr(report, "verification", None)
+    if verification is None:
+        return ""
+    rows = "".join(
+        f"<tr data-id='{esc(v.span_id)}'><td><span class='vbadge {esc(v.verdict)}'>{esc(v.verdict)}</span></td>"
+        f"<td><b>{esc(v.name)}</b> <span class='mono'>{esc(v.span_id)}</span></td><td>{esc(v.reason)}"
+        + (f"<div class='hint'>value: {esc(v.value)} ({esc(v.value_source)})</div>" if v.value is not None else "")
+        + "</td></tr>"
+        for v in verification.verdicts
+    )
+    return (
+        f"<section class='verify'><h2>Counterfactual verification</h2><p class='hint'>{esc(verification.summary())}."
+        f" Control (the run replayed unchanged): {esc(verification.control.detail)}</p>"
+        f"<table>{rows}</table></section>"
+    )
 
 
 def _agent_bars(report: RcaReport) -> str:
@@ -266,7 +291,7 @@ def render_html(report: RcaReport, trace: Trace, max_rows: int = 2000, *, baseli
             "nothing to blame. Use <code>--failed</code> if the run is wrong anyway.</p></section>"
         )
     else:
-        top = _verdict(report, baseline_note) + _candidate_cards(report) + _agent_bars(report)
+        top = _verdict(report, baseline_note) + _candidate_cards(report) + _verification(report) + _agent_bars(report)
     root = esc(report.root_cause.span_id) if report.root_cause else ""
     raw = esc(json.dumps(report.to_dict(), indent=1, default=str))
     return (

@@ -19,6 +19,7 @@ from .traceback import TracebackResult, traceback
 
 if TYPE_CHECKING:
     from .judge import Judge, JudgeOutcome
+    from .verify import VerifyResult
 
 CANDIDATES = 5
 """How many of the most blamed spans the report lists as candidates (at least 3 when the run has them)."""
@@ -84,10 +85,12 @@ class RcaReport:
     """How many passing runs the baseline was learned from (0: no baseline)."""
     judge: JudgeOutcome | None = None
     """What came of the LLM judge, when one was given."""
+    verification: VerifyResult | None = None
+    """Counterfactual verdicts on the top candidates (`rca.verify`), when they were verified by replay."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serializable form (``json.dumps`` works on it as is)."""
-        return {
+        data: dict[str, Any] = {
             "trace_id": self.trace_id,
             "failed": self.failed,
             "span_count": self.span_count,
@@ -105,6 +108,9 @@ class RcaReport:
             "baseline_runs": self.baseline_runs,
             "judge": self.judge.to_dict() if self.judge else None,
         }
+        if self.verification is not None:
+            data["verification"] = self.verification.to_dict()
+        return data
 
 
 def analyze(

@@ -112,6 +112,52 @@ def judge_line(report: RcaReport) -> str | None:
     return f"not used ({judge.model}): {getattr(judge, 'note', '') or 'no verdict'}"
 
 
+def verdict_of(report: RcaReport, span_id: str) -> str | None:
+    """The counterfactual verdict on a candidate (``confirmed``, ``refuted``...), ``None`` when not verified."""
+    verification = getattr(report, "verification", None)
+    found = verification.by_id.get(span_id) if verification is not None else None
+    return str(found.verdict) if found is not None else None
+
+
+def verdict_tag(report: RcaReport, span_id: str) -> str:
+    """``  [confirmed by replay]`` / ``  [refuted by replay]`` / ``  [replay: diverged]``, empty when not verified."""
+    verdict = verdict_of(report, span_id)
+    if verdict is None:
+        return ""
+    return f"  [{verdict} by replay]" if verdict in ("confirmed", "refuted") else f"  [replay: {verdict}]"
+
+
+def verification_line(report: RcaReport) -> str | None:
+    """The report's one-line account of the counterfactual replays, ``None`` when there were none."""
+    verification = getattr(report, "verification", None)
+    if verification is None:
+        return None
+    line = f"counterfactual replay, {verification.summary()}"
+    if not verification.control.reproduced:
+        line += f"; {verification.control.detail}"
+    return line
+
+
+def verification_lines(report: RcaReport) -> list[str]:
+    """The verification section: the control, then one line per verified candidate with its reason."""
+    verification = getattr(report, "verification", None)
+    if verification is None:
+        return []
+    lines = [f"Counterfactual verification ({verification.summary()}):", f"  control: {verification.control.detail}"]
+    for item in verification.verdicts:
+        lines.append(f"  {item.verdict:<12} {item.name} ({item.span_id})")
+        lines.append(f"       {_short(item.reason, 300)}")
+        if item.value is not None and item.verdict != "untestable":
+            lines.append(
+                f"       value: {_short(item.value, 120)}" + (f" ({item.value_source})" if item.value_source else "")
+            )
+        if item.replay_status is not None:
+            lines.append(
+                f"       replay: {item.replay_status}, {item.served} served from the recording, {item.live} live"
+            )
+    return lines
+
+
 def _short(text: str, limit: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -146,7 +192,8 @@ def render_text(report: RcaReport, top: int = 5, *, baseline_note: str | None = 
     first = candidates[0] if has_candidates and candidates[0].span_id == rc.span_id else None
     first_evidence = evidence_of(first) if first is not None else []
     lines = [
-        f"ROOT CAUSE  {rc.span_id}  {rc.name}  [{rc.type}]  agent={rc.agent or '-'}  blame={rc.score:.2f}",
+        f"ROOT CAUSE  {rc.span_id}  {rc.name}  [{rc.type}]  agent={rc.agent or '-'}  blame={rc.score:.2f}"
+        + verdict_tag(report, rc.span_id),
         *(f"  why: {reason}" for reason in (first_evidence or list(rc.why))),
         "",
         f"Failure:  {failure_line(report)}",
@@ -155,13 +202,22 @@ def render_text(report: RcaReport, top: int = 5, *, baseline_note: str | None = 
     judged = judge_line(report)
     if judged:
         lines.append(f"Judge:    {judged}")
+    verified = verification_line(report)
+    if verified:
+        lines.append(f"Verified: {verified}")
     others = [c for c in candidates if c.span_id != rc.span_id][:2]
     if others:
         lines += ["", "Next candidates:"]
         for index, cand in enumerate(others, 2):
             agent = getattr(cand, "agent", "") or "-"
-            lines.append(f"  {index}. {cand.name} ({cand.span_id}) [{cand.type}] agent={agent} blame={cand.score:.2f}")
+            tag = verdict_tag(report, cand.span_id)
+            lines.append(
+                f"  {index}. {cand.name} ({cand.span_id}) [{cand.type}] agent={agent} blame={cand.score:.2f}{tag}"
+            )
             lines += [f"       why: {e}" for e in evidence_of(cand)[:3]]
+    checked = verification_lines(report)
+    if checked:
+        lines += ["", *checked]
     agents = agent_rows(report)
     if agents:
         lines += ["", "Agents:"]

@@ -6,11 +6,15 @@ from collections.abc import Iterator
 
 import agents
 import pytest
+from agents.tracing.processors import BackendSpanExporter, BatchTraceProcessor
 from openai import AsyncOpenAI
 from opentelemetry.sdk.trace import TracerProvider
 
+from otel_agent_trace.instrumentation.httpx2 import HTTPX2Instrumentor
+from otel_agent_trace.instrumentation.openai import OpenAIInstrumentor
 from otel_agent_trace.instrumentation.openai_agents import OpenAIAgentsInstrumentor
 
+from ._example_tree import closed_port_url
 from .mock_server import MockResponses, serve
 
 
@@ -33,11 +37,10 @@ def fresh_client(mock: MockResponses) -> None:
 @pytest.fixture
 def responses(mock: MockResponses) -> Iterator[MockResponses]:
     """The mock, with an empty script and request log."""
-    mock.script.clear()
-    mock.requests.clear()
+    mock.clear()
     fresh_client(mock)
     yield mock
-    mock.script.clear()
+    mock.clear()
 
 
 @pytest.fixture
@@ -46,3 +49,28 @@ def instrumentor(provider: TracerProvider, responses: MockResponses) -> Iterator
     inst.instrument(tracer_provider=provider, capture_content=True)
     yield inst
     inst.uninstrument()
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest, responses: MockResponses) -> Iterator[BatchTraceProcessor]:
+    """The SDK's own exporter and batch processor, as by default, uploading to a closed port (the hosted backend
+    unreachable), or to the mock with ``indirect`` parameter ``"local"``."""
+    where = getattr(request, "param", "unreachable")
+    url = f"{responses.base_url}/traces/ingest" if where == "local" else closed_port_url()
+    exporter = BackendSpanExporter(api_key="sk-test", endpoint=url, max_retries=1, base_delay=0.01, max_delay=0.01)
+    processor = BatchTraceProcessor(exporter, schedule_delay=60.0)
+    agents.set_trace_processors([processor])
+    yield processor
+    processor.shutdown(timeout=5.0)
+    agents.set_trace_processors([])
+
+
+@pytest.fixture
+def traced(provider: TracerProvider, backend: BatchTraceProcessor) -> Iterator[BatchTraceProcessor]:
+    """Our Agents SDK, openai and httpx2 instrumentors, content capture on, beside the SDK's own exporter."""
+    instrumentors = [OpenAIAgentsInstrumentor(), OpenAIInstrumentor(), HTTPX2Instrumentor()]
+    for inst in instrumentors:
+        inst.instrument(tracer_provider=provider, capture_content=True)
+    yield backend
+    for inst in instrumentors:
+        inst.uninstrument()

@@ -22,16 +22,16 @@ Captured attributes (stable HTTP semantic conventions):
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Collection
+from types import ModuleType
 from typing import Any
 
 from opentelemetry.instrumentation.utils import unwrap
 from wrapt import wrap_function_wrapper
 
 from otel_agent_trace.instrumentation._base import AgentInstrumentor
-from otel_agent_trace.instrumentation._http import AsyncClientWrapper
 
-from ._wrappers import _prepare, _read_response
 from .package import _instruments
 
 __all__ = ["AiohttpClientInstrumentor"]
@@ -41,13 +41,17 @@ class AiohttpClientInstrumentor(AgentInstrumentor):
     """Traces ``aiohttp.ClientSession._request``: one CLIENT span per request, ``traceparent`` injected."""
 
     _instruments = _instruments
+    _module = "aiohttp.client"
 
     def instrumentation_dependencies(self) -> Collection[str]:
         """The ``aiohttp`` versions supported."""
         return _instruments
 
-    def _instrument(self, **kwargs: Any) -> None:
-        self._require("aiohttp")
+    def _patch(self, module: ModuleType, **kwargs: Any) -> None:
+        from otel_agent_trace.instrumentation._http import AsyncClientWrapper
+
+        from ._wrappers import _prepare, _read_response
+
         wrapper = AsyncClientWrapper(
             self._tracer(kwargs),
             self._capture_content(kwargs),
@@ -55,9 +59,7 @@ class AiohttpClientInstrumentor(AgentInstrumentor):
             _prepare,
             _read_response,
         )
-        wrap_function_wrapper("aiohttp.client", "ClientSession._request", wrapper)
+        wrap_function_wrapper(module, "ClientSession._request", wrapper)
 
-    def _uninstrument(self, **kwargs: Any) -> None:
-        import aiohttp.client
-
-        unwrap(aiohttp.client.ClientSession, "_request")
+    def _unpatch(self, **kwargs: Any) -> None:
+        unwrap(sys.modules["aiohttp.client"].ClientSession, "_request")

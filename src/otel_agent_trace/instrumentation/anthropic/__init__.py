@@ -36,15 +36,18 @@ Captured attributes: ``gen_ai.operation.name`` = ``chat``, ``gen_ai.provider.nam
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Collection
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry.instrumentation.utils import unwrap
 from wrapt import wrap_function_wrapper
 
 from otel_agent_trace.instrumentation._base import AgentInstrumentor
 
-from ._wrappers import AsyncCreateWrapper, Config, CreateWrapper, StreamWrapper, sdk_span_gate
+if TYPE_CHECKING:
+    from ._wrappers import Config
 
 __all__ = ["AnthropicInstrumentor"]
 
@@ -59,24 +62,32 @@ class AnthropicInstrumentor(AgentInstrumentor):
     """Makes one GenAI ``chat`` span per Anthropic Messages API call."""
 
     _instruments = _instruments
+    _module = "anthropic"
 
     def instrumentation_dependencies(self) -> Collection[str]:
         """The anthropic versions this instrumentor supports."""
         return _instruments
 
-    def _instrument(self, **kwargs: Any) -> None:
-        anthropic = self._require("anthropic")
-        import anthropic.resources.messages.messages as messages_module
+    def _patch(self, module: ModuleType, **kwargs: Any) -> None:
+        from ._wrappers import Config
 
         config = Config(
             self._tracer(kwargs),
             self._capture_content(kwargs),
             bool(kwargs.get("capture_http", False)),
-            anthropic.Stream,
-            anthropic.AsyncStream,
-            anthropic.types.Message,
+            module.Stream,
+            module.AsyncStream,
+            module.types.Message,
         )
         self._targets: list[tuple[type, str]] = []
+        self.when_imported(_MODULE, lambda messages_module: self._wrap_messages(messages_module, config))
+        self._gated = False
+        if not kwargs.get("keep_sdk_spans", False):
+            self.when_imported(_SDK_SPAN_MODULE, self._gate_sdk_span)
+
+    def _wrap_messages(self, messages_module: ModuleType, config: Config) -> None:
+        from ._wrappers import AsyncCreateWrapper, CreateWrapper, StreamWrapper
+
         for cls_name, method, wrapper in (
             ("Messages", "create", CreateWrapper(config)),
             ("Messages", "parse", CreateWrapper(config)),
@@ -86,24 +97,22 @@ class AnthropicInstrumentor(AgentInstrumentor):
             ("AsyncMessages", "stream", StreamWrapper(config, is_async=True)),
         ):
             cls = getattr(messages_module, cls_name, None)
-            if cls is not None and method in vars(cls):
-                wrap_function_wrapper(_MODULE, f"{cls_name}.{method}", wrapper)
+            if isinstance(cls, type) and method in vars(cls):
+                wrap_function_wrapper(cls, method, wrapper)
                 self._targets.append((cls, method))
-        self._gated = False
-        if not kwargs.get("keep_sdk_spans", False):
-            import importlib
 
-            sdk_module = importlib.import_module(_SDK_SPAN_MODULE)
-            if callable(getattr(sdk_module, _SDK_SPAN_FUNCTION, None)):
-                wrap_function_wrapper(_SDK_SPAN_MODULE, _SDK_SPAN_FUNCTION, sdk_span_gate)
-                self._gated = True
+    def _gate_sdk_span(self, sdk_module: ModuleType) -> None:
+        from ._wrappers import sdk_span_gate
 
-    def _uninstrument(self, **kwargs: Any) -> None:
+        if callable(getattr(sdk_module, _SDK_SPAN_FUNCTION, None)):
+            wrap_function_wrapper(sdk_module, _SDK_SPAN_FUNCTION, sdk_span_gate)
+            self._gated = True
+
+    def _unpatch(self, **kwargs: Any) -> None:
         for cls, method in getattr(self, "_targets", ()):
             unwrap(cls, method)
         self._targets = []
-        if getattr(self, "_gated", False):
-            import importlib
-
-            unwrap(importlib.import_module(_SDK_SPAN_MODULE), _SDK_SPAN_FUNCTION)
-            self._gated = False
+        sdk_module = sys.modules.get(_SDK_SPAN_MODULE)
+        if getattr(self, "_gated", False) and sdk_module is not None:
+            unwrap(sdk_module, _SDK_SPAN_FUNCTION)
+        self._gated = False

@@ -16,8 +16,9 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
-from otel_agent_trace._internal.context import attach_span, is_enabled, is_llm_instrumentation_enabled
+from otel_agent_trace._internal.context import is_enabled, is_llm_instrumentation_enabled
 from otel_agent_trace._internal.errors import handle_internal_errors
+from otel_agent_trace.instrumentation._peers import start_llm_span
 
 from ._extract import content_request_attributes, request_attributes, server_attributes, span_name
 from ._stream import LLMCall, wrap_stream
@@ -54,6 +55,7 @@ class Config:
 def _start(config: Config, instance: Any, params: Mapping[str, Any], stream: bool) -> tuple[LLMCall, object] | None:
     """Start the span of a call and make it current. Returns the call and the context token, or None."""
     call: LLMCall | None = None
+    token: object = None
     with handle_internal_errors("anthropic.start_span"):
         capture = config.capture()
         attributes = request_attributes(params, stream=stream)
@@ -61,13 +63,20 @@ def _start(config: Config, instance: Any, params: Mapping[str, Any], stream: boo
         if capture:
             content_request_attributes(params, attributes)
         start_ns = time.time_ns()
-        span = config.tracer.start_span(
-            span_name(params), kind=SpanKind.CLIENT, attributes=attributes, start_time=start_ns
+        started = start_llm_span(
+            "anthropic",
+            config.tracer,
+            span_name(params),
+            kind=SpanKind.CLIENT,
+            attributes=attributes,
+            suppress_http=not config.capture_http,
+            start_time=start_ns,
         )
-        call = LLMCall(span, capture, start_ns)
+        if started is not None:
+            call, token = LLMCall(started[0], capture, start_ns), started[1]
     if call is None:
         return None
-    return call, attach_span(call.span, suppress_http=not config.capture_http)
+    return call, token
 
 
 def _finish(config: Config, call: LLMCall, result: Any, *, is_async: bool) -> Any:

@@ -46,46 +46,48 @@ which would disable this SDK too).
 
 from __future__ import annotations
 
-import importlib
-import sys
+import functools
 from collections.abc import Callable, Collection
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry.instrumentation.utils import unwrap
-from wrapt import register_post_import_hook, wrap_function_wrapper
+from wrapt import wrap_function_wrapper
 
-from otel_agent_trace._internal.errors import handle_internal_errors
 from otel_agent_trace.instrumentation._base import AgentInstrumentor
-from otel_agent_trace.instrumentation.crewai import _wrappers as W
+
+if TYPE_CHECKING:
+    from otel_agent_trace.instrumentation.crewai import _wrappers
 
 __all__ = ["CrewAIInstrumentor"]
 
 _instruments = ("crewai >= 0.100",)
 
-_Factory = Callable[[W.Config], Any]
+_Factory = Callable[[Any, Any], Any]
+"""(the ``_wrappers`` module, its ``Config``) -> wrapper; ``_wrappers`` is imported only when CrewAI is."""
 
 _TARGETS: tuple[tuple[str, str, str, _Factory], ...] = (
-    ("crewai", "Crew", "kickoff", W.KickoffWrapper),
-    ("crewai", "Crew", "kickoff_async", W.AsyncKickoffWrapper),
-    ("crewai", "Crew", "akickoff", W.AsyncKickoffWrapper),
-    ("crewai", "Task", "_execute_core", W.TaskWrapper),
-    ("crewai", "Task", "_aexecute_core", W.AsyncTaskWrapper),
-    ("crewai", "Agent", "execute_task", W.AgentWrapper),
-    ("crewai", "Agent", "aexecute_task", W.AsyncAgentWrapper),
-    ("crewai.tools.base_tool", "BaseTool", "run", lambda c: W.ToolWrapper(c, W.run_arguments)),
-    ("crewai.tools.base_tool", "BaseTool", "arun", lambda c: W.AsyncToolWrapper(c, W.run_arguments)),
-    ("crewai.tools.base_tool", "Tool", "run", lambda c: W.ToolWrapper(c, W.run_arguments)),
-    ("crewai.tools.base_tool", "Tool", "arun", lambda c: W.AsyncToolWrapper(c, W.run_arguments)),
-    ("crewai.tools.structured_tool", "CrewStructuredTool", "invoke", lambda c: W.ToolWrapper(c, W.invoke_arguments)),
+    ("crewai", "Crew", "kickoff", lambda W, c: W.KickoffWrapper(c)),
+    ("crewai", "Crew", "kickoff_async", lambda W, c: W.AsyncKickoffWrapper(c)),
+    ("crewai", "Crew", "akickoff", lambda W, c: W.AsyncKickoffWrapper(c)),
+    ("crewai", "Task", "_execute_core", lambda W, c: W.TaskWrapper(c)),
+    ("crewai", "Task", "_aexecute_core", lambda W, c: W.AsyncTaskWrapper(c)),
+    ("crewai", "Agent", "execute_task", lambda W, c: W.AgentWrapper(c)),
+    ("crewai", "Agent", "aexecute_task", lambda W, c: W.AsyncAgentWrapper(c)),
+    ("crewai.tools.base_tool", "BaseTool", "run", lambda W, c: W.ToolWrapper(c, W.run_arguments)),
+    ("crewai.tools.base_tool", "BaseTool", "arun", lambda W, c: W.AsyncToolWrapper(c, W.run_arguments)),
+    ("crewai.tools.base_tool", "Tool", "run", lambda W, c: W.ToolWrapper(c, W.run_arguments)),
+    ("crewai.tools.base_tool", "Tool", "arun", lambda W, c: W.AsyncToolWrapper(c, W.run_arguments)),
+    ("crewai.tools.structured_tool", "CrewStructuredTool", "invoke", lambda W, c: W.ToolWrapper(c, W.invoke_arguments)),
     (
         "crewai.tools.structured_tool",
         "CrewStructuredTool",
         "ainvoke",
-        lambda c: W.AsyncToolWrapper(c, W.invoke_arguments),
+        lambda W, c: W.AsyncToolWrapper(c, W.invoke_arguments),
     ),
-    ("crewai.llms.base_llm", "BaseLLM", "_emit_call_completed_event", lambda c: W.CallCompletedWrapper()),
+    ("crewai.llms.base_llm", "BaseLLM", "_emit_call_completed_event", lambda W, c: W.CallCompletedWrapper()),
 )
-"""(module, class, method, wrapper factory): wrapped at ``instrument()`` when the class defines the method."""
+"""(module, class, method, wrapper factory): wrapped when the module is imported, if the class defines the method."""
 
 _LLM_CLASSES: tuple[tuple[str, str], ...] = (
     ("crewai.llm", "LLM"),
@@ -110,45 +112,42 @@ class CrewAIInstrumentor(AgentInstrumentor):
     """Records CrewAI crews, tasks, agents, tools and LLM calls as workflow, step, agent, tool and chat spans."""
 
     _instruments = _instruments
+    _module = "crewai"
 
     def instrumentation_dependencies(self) -> Collection[str]:
         """The supported CrewAI versions."""
         return _instruments
 
-    def _instrument(self, **kwargs: Any) -> None:
-        self._require("crewai")
-        config = W.Config(self._tracer(kwargs), self._capture_content(kwargs), bool(kwargs.get("capture_http", False)))
+    def _patch(self, module: ModuleType, **kwargs: Any) -> None:
+        from otel_agent_trace.instrumentation.crewai import _wrappers
+
+        capture_http = bool(kwargs.get("capture_http", False))
+        config = _wrappers.Config(self._tracer(kwargs), self._capture_content(kwargs), capture_http)
         self._wrapped: list[tuple[type, str]] = []
-        for module_name, cls_name, method, factory in _TARGETS:
-            cls = _owner(importlib.import_module(module_name), cls_name, method)
-            if cls is not None:
-                wrap_function_wrapper(cls, method, factory(config))
-                self._wrapped.append((cls, method))
-        self._pending = True
+        for module_name in dict.fromkeys(target[0] for target in _TARGETS):
+            self.when_imported(module_name, functools.partial(self._wrap_targets, name=module_name, config=config))
         for module_name, cls_name in _LLM_CLASSES:
-            module = sys.modules.get(module_name)
-            if module is not None:
-                self._wrap_llm(module, cls_name, config)
-            else:
-                register_post_import_hook(self._llm_hook(cls_name, config), module_name)
+            self.when_imported(module_name, functools.partial(self._wrap_llm, cls_name=cls_name, config=config))
 
-    def _llm_hook(self, cls_name: str, config: W.Config) -> Callable[[Any], None]:
-        def hook(module: Any) -> None:
-            if self._pending:
-                with handle_internal_errors("crewai.instrument_llm"):
-                    self._wrap_llm(module, cls_name, config)
+    def _wrap_targets(self, module: Any, name: str, config: _wrappers.Config) -> None:
+        from otel_agent_trace.instrumentation.crewai import _wrappers
 
-        return hook
+        for target_module, cls_name, method, factory in _TARGETS:
+            cls = _owner(module, cls_name, method) if target_module == name else None
+            if cls is not None and (cls, method) not in self._wrapped:
+                wrap_function_wrapper(cls, method, factory(_wrappers, config))
+                self._wrapped.append((cls, method))
 
-    def _wrap_llm(self, module: Any, cls_name: str, config: W.Config) -> None:
-        for method, wrapper in (("call", W.LLMCallWrapper), ("acall", W.AsyncLLMCallWrapper)):
+    def _wrap_llm(self, module: Any, cls_name: str, config: _wrappers.Config) -> None:
+        from otel_agent_trace.instrumentation.crewai import _wrappers
+
+        for method, wrapper in (("call", _wrappers.LLMCallWrapper), ("acall", _wrappers.AsyncLLMCallWrapper)):
             cls = _owner(module, cls_name, method)
             if cls is not None and (cls, method) not in self._wrapped:
                 wrap_function_wrapper(cls, method, wrapper(config))
                 self._wrapped.append((cls, method))
 
-    def _uninstrument(self, **kwargs: Any) -> None:
-        self._pending = False
+    def _unpatch(self, **kwargs: Any) -> None:
         for cls, method in reversed(getattr(self, "_wrapped", [])):
             unwrap(cls, method)
         self._wrapped = []

@@ -22,17 +22,16 @@ Captured attributes (stable HTTP semantic conventions):
 
 from __future__ import annotations
 
-import importlib
+import sys
 from collections.abc import Collection
+from types import ModuleType
 from typing import Any
 
 from opentelemetry.instrumentation.utils import unwrap
 from wrapt import wrap_function_wrapper
 
 from otel_agent_trace.instrumentation._base import AgentInstrumentor
-from otel_agent_trace.instrumentation._http import AsyncClientWrapper, SyncClientWrapper
 
-from ._wrappers import _prepare, _read_response
 from .package import _instruments
 
 __all__ = ["HTTPXInstrumentor"]
@@ -44,20 +43,24 @@ class HTTPXInstrumentor(AgentInstrumentor):
     """Traces ``httpx.Client.send`` and ``httpx.AsyncClient.send``: one CLIENT span per request."""
 
     _instruments = _instruments
+    _module = _MODULE
 
     def instrumentation_dependencies(self) -> Collection[str]:
         """The ``httpx`` versions supported."""
         return _instruments
 
-    def _instrument(self, **kwargs: Any) -> None:
-        self._require(_MODULE)
+    def _patch(self, module: ModuleType, **kwargs: Any) -> None:
+        from otel_agent_trace.instrumentation._http import AsyncClientWrapper, SyncClientWrapper
+
+        from ._wrappers import _prepare, _read_response
+
         tracer, capture = self._tracer(kwargs), self._capture_content(kwargs)
         sync = SyncClientWrapper(tracer, capture, f"{_MODULE}.Client.send", _prepare, _read_response)
-        wrap_function_wrapper(_MODULE, "Client.send", sync)
+        wrap_function_wrapper(module, "Client.send", sync)
         async_ = AsyncClientWrapper(tracer, capture, f"{_MODULE}.AsyncClient.send", _prepare, _read_response)
-        wrap_function_wrapper(_MODULE, "AsyncClient.send", async_)
+        wrap_function_wrapper(module, "AsyncClient.send", async_)
 
-    def _uninstrument(self, **kwargs: Any) -> None:
-        module = importlib.import_module(_MODULE)
+    def _unpatch(self, **kwargs: Any) -> None:
+        module = sys.modules[_MODULE]
         unwrap(module.Client, "send")
         unwrap(module.AsyncClient, "send")

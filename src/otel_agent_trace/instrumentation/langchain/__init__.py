@@ -37,7 +37,9 @@ Errors set status ERROR and ``error.type``; a parent that goes on after a child'
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Collection
+from types import ModuleType
 from typing import Any
 
 from opentelemetry.instrumentation.utils import unwrap
@@ -46,11 +48,10 @@ from wrapt import wrap_function_wrapper
 from otel_agent_trace._internal.errors import handle_internal_errors
 from otel_agent_trace.instrumentation._base import AgentInstrumentor
 
-from . import _graph
-
 __all__ = ["LangChainInstrumentor"]
 
 _instruments = ("langchain-core >= 0.3",)
+_CALLBACKS = "langchain_core.callbacks"
 
 
 class _CallbackManagerInit:
@@ -75,6 +76,7 @@ class LangChainInstrumentor(AgentInstrumentor):
     """Records LangChain/LangGraph runs as agent, step, decision, LLM, tool and retrieval spans."""
 
     _instruments = _instruments
+    _module = _CALLBACKS
     _handler: Any = None
 
     def instrumentation_dependencies(self) -> Collection[str]:
@@ -82,23 +84,20 @@ class LangChainInstrumentor(AgentInstrumentor):
         return _instruments
 
     def _instrument(self, **kwargs: Any) -> None:
-        self._require("langchain_core")
-        from langchain_core.callbacks import BaseCallbackManager
+        super()._instrument(**kwargs)
+        # A hook of its own (not one run from _patch): langgraph.pregel may be mid-import when callbacks load.
+        self.when_imported("langgraph.pregel", _wrap_pregel)
 
+    def _patch(self, module: ModuleType, **kwargs: Any) -> None:
         from ._callback_handler import OTelCallbackHandler
 
         self._handler = OTelCallbackHandler(self._tracer(kwargs), self._capture_content(kwargs))
-        wrap_function_wrapper(BaseCallbackManager, "__init__", _CallbackManagerInit(self._handler))
-        pregel = _pregel_class()
-        if pregel is not None:
-            wrapper = _graph.StreamWrapper()
-            wrap_function_wrapper(pregel, "stream", wrapper)
-            wrap_function_wrapper(pregel, "astream", wrapper)
+        wrap_function_wrapper(module.BaseCallbackManager, "__init__", _CallbackManagerInit(self._handler))
 
-    def _uninstrument(self, **kwargs: Any) -> None:
-        from langchain_core.callbacks import BaseCallbackManager
-
-        unwrap(BaseCallbackManager, "__init__")
+    def _unpatch(self, **kwargs: Any) -> None:
+        callbacks = sys.modules.get(_CALLBACKS)
+        if callbacks is not None:
+            unwrap(callbacks.BaseCallbackManager, "__init__")
         pregel = _pregel_class()
         if pregel is not None:
             unwrap(pregel, "stream")
@@ -107,12 +106,21 @@ class LangChainInstrumentor(AgentInstrumentor):
         if handler is not None:
             handler.active = False  # managers made meanwhile keep it; it no longer records
             self._handler = None
-        _graph.clear()
+        graph = sys.modules.get(f"{__name__}._graph")
+        if graph is not None:
+            graph.clear()
+
+
+def _wrap_pregel(module: ModuleType) -> None:
+    from . import _graph
+
+    pregel = getattr(module, "Pregel", None)
+    if isinstance(pregel, type):
+        wrapper = _graph.StreamWrapper()
+        wrap_function_wrapper(pregel, "stream", wrapper)
+        wrap_function_wrapper(pregel, "astream", wrapper)
 
 
 def _pregel_class() -> type | None:
-    try:
-        from langgraph.pregel import Pregel
-    except ImportError:
-        return None
-    return Pregel if isinstance(Pregel, type) else None
+    pregel = getattr(sys.modules.get("langgraph.pregel"), "Pregel", None)
+    return pregel if isinstance(pregel, type) else None

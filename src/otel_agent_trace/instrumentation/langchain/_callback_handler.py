@@ -45,6 +45,8 @@ _RETRIEVER = "retriever"
 _AGENT_ROOT_NAMES = frozenset({"AgentExecutor"})
 _CONTROL_FLOW = frozenset({"GraphBubbleUp", "GraphInterrupt", "NodeInterrupt", "ParentCommand"})
 """LangGraph exceptions that steer the run (interrupts, ``Command`` to the parent graph) rather than fail it."""
+_RUN_KEY = context_api.create_key("otel_agent_trace.langchain_run")
+"""Context key of the `_Run` whose span a callback made current (finds the parent when LangChain lost it)."""
 _MAX_RUNS = 100_000
 """Open runs kept at most (a run whose end never arrives must not grow memory without bound)."""
 
@@ -188,9 +190,14 @@ class OTelCallbackHandler(BaseCallbackHandler):
     # ------------------------------------------------------------------ bookkeeping
 
     def _parent(self, parent_run_id: UUID | None) -> _Run | None:
-        if parent_run_id is None:
-            return None
-        return self._runs.get(parent_run_id)
+        if parent_run_id is not None:
+            return self._runs.get(parent_run_id)
+        # LangChain lost the parent (Python 3.10: asyncio.create_task() takes no context, so an async node's
+        # ``model.ainvoke(...)`` without ``config`` starts a new root run): the run whose span is current is it.
+        run = context_api.get_value(_RUN_KEY)
+        if isinstance(run, _Run) and run.span is trace.get_current_span() and run.span.is_recording():
+            return run
+        return None
 
     def _start(
         self,
@@ -222,7 +229,7 @@ class OTelCallbackHandler(BaseCallbackHandler):
                 parent.child_kinds = set()
             parent.child_kinds.add(kind)
         if make_current:
-            run.token = context_api.attach(trace.set_span_in_context(span))
+            run.token = context_api.attach(context_api.set_value(_RUN_KEY, run, trace.set_span_in_context(span)))
         with self._lock:
             if len(self._runs) < _MAX_RUNS:
                 self._runs[run_id] = run
@@ -349,7 +356,7 @@ class OTelCallbackHandler(BaseCallbackHandler):
             attrs[A.AGENT_STEP_INPUT] = safe_json_dumps(inputs)
         run = self._start(
             run_id, parent_run_id, _CHAIN, name, f"chain {name}", SpanKind.INTERNAL, attrs, parent,
-            parent_run_id is not None,
+            parent_run_id is not None or parent is not None,
         )  # fmt: skip
         if parent is not None and parent.kind == _STEP:
             run.node = parent.node
@@ -376,7 +383,7 @@ class OTelCallbackHandler(BaseCallbackHandler):
             attrs[A.AGENT_STEP_INPUT] = safe_json_dumps(inputs)
         run = self._start(
             run_id, parent_run_id, _AGENT, name, f"invoke_agent {name}", SpanKind.INTERNAL, attrs, parent,
-            parent_run_id is not None,
+            parent_run_id is not None or parent is not None,
         )  # fmt: skip
         if metadata.get("ls_integration") == "langgraph":
             run.graph = _GraphRun(_graph.graph_info(name))
@@ -545,7 +552,7 @@ class OTelCallbackHandler(BaseCallbackHandler):
         span_name = f"{op} {model}" if model else str(op)
         parent = self._parent(parent_run_id)
         run = self._start(run_id, parent_run_id, _LLM, str(model or op), span_name, SpanKind.CLIENT, attrs, parent,
-                          parent_run_id is not None)  # fmt: skip
+                          parent_run_id is not None or parent is not None)  # fmt: skip
         run.usage = not provider_usage
 
     def on_llm_new_token(self, token: Any, *, run_id: UUID, **kwargs: Any) -> None:

@@ -30,18 +30,17 @@ status ERROR, ``error.type``, ``agent_trace.error.code`` (provider code or HTTP 
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 import time
 from collections.abc import Callable, Collection, Mapping
+from types import ModuleType
 from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.instrumentation.dependencies import DependencyConflictError, get_dependency_conflicts
 from opentelemetry.instrumentation.utils import unwrap
 from opentelemetry.trace import SpanKind
-from wrapt import register_post_import_hook, wrap_function_wrapper
+from wrapt import wrap_function_wrapper
 
 from otel_agent_trace._internal.context import (
     attach_span,
@@ -190,48 +189,29 @@ class LiteLLMInstrumentor(AgentInstrumentor):
     """Makes one GenAI ``chat`` span per ``litellm.completion`` / ``litellm.acompletion`` call."""
 
     _instruments = _instruments
+    _module = "litellm"
 
     def instrumentation_dependencies(self) -> Collection[str]:
         """The litellm versions this instrumentor supports."""
         return _instruments
 
-    def _instrument(self, **kwargs: Any) -> None:
-        # Importing litellm fetches its model cost map over the network: never import it on the user's behalf.
-        # If the program has not imported it yet, wrap it the moment it does (wrapt post-import hook).
-        if importlib.util.find_spec("litellm") is None:
-            raise ModuleNotFoundError("No module named 'litellm'", name="litellm")
-        conflict = get_dependency_conflicts(list(_instruments))
-        if conflict is not None:
-            raise DependencyConflictError(conflict)
-        self._pending = True
-        self._wrapped = False
-        if "litellm" in sys.modules:
-            self._wrap(sys.modules["litellm"], kwargs)
-        else:
-            register_post_import_hook(lambda module: self._wrap(module, kwargs) if self._pending else None, "litellm")
-
-    def _wrap(self, litellm: Any, kwargs: dict[str, Any]) -> None:
+    def _patch(self, module: ModuleType, **kwargs: Any) -> None:
+        # Importing litellm fetches its model cost map over the network: it is wrapped when the program imports it.
         from litellm.litellm_core_utils.streaming_handler import CustomStreamWrapper
         from litellm.types.utils import ModelResponse
 
-        if self._wrapped:
-            return
         config = _Config(
             self._tracer(kwargs),
             self._capture_content(kwargs),
             bool(kwargs.get("capture_http", False)),
-            litellm.get_llm_provider,
+            module.get_llm_provider,
             ModelResponse,
             CustomStreamWrapper,
         )
-        wrap_function_wrapper(litellm, "completion", _CompletionWrapper(config))
-        wrap_function_wrapper(litellm, "acompletion", _AsyncCompletionWrapper(config))
-        self._wrapped = True
+        wrap_function_wrapper(module, "completion", _CompletionWrapper(config))
+        wrap_function_wrapper(module, "acompletion", _AsyncCompletionWrapper(config))
 
-    def _uninstrument(self, **kwargs: Any) -> None:
-        self._pending = False
-        if getattr(self, "_wrapped", False):
-            litellm = sys.modules["litellm"]
-            unwrap(litellm, "completion")
-            unwrap(litellm, "acompletion")
-            self._wrapped = False
+    def _unpatch(self, **kwargs: Any) -> None:
+        litellm = sys.modules["litellm"]
+        unwrap(litellm, "completion")
+        unwrap(litellm, "acompletion")

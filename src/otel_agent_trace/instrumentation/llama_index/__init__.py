@@ -40,7 +40,9 @@ failed) gets an ``agent_trace.error`` event with ``handled=True``.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Collection
+from types import ModuleType
 from typing import Any
 
 from otel_agent_trace.instrumentation._base import AgentInstrumentor
@@ -54,6 +56,7 @@ class LlamaIndexInstrumentor(AgentInstrumentor):
     """Records LlamaIndex runs as agent, step, LLM, tool, retrieval and embedding spans."""
 
     _instruments = _instruments
+    _module = "llama_index.core"
     _span_handler: Any = None
     _event_handler: Any = None
 
@@ -61,8 +64,7 @@ class LlamaIndexInstrumentor(AgentInstrumentor):
         """The supported ``llama-index-core`` versions."""
         return _instruments
 
-    def _instrument(self, **kwargs: Any) -> None:
-        self._require("llama_index.core")
+    def _patch(self, module: ModuleType, **kwargs: Any) -> None:
         from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
 
         from otel_agent_trace.instrumentation.llama_index._handler import OTelEventHandler, OTelSpanHandler
@@ -75,10 +77,8 @@ class LlamaIndexInstrumentor(AgentInstrumentor):
         self._span_handler = spans
         self._event_handler = events
 
-    def _uninstrument(self, **kwargs: Any) -> None:
-        from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
-
-        dispatcher = get_dispatcher()
+    def _unpatch(self, **kwargs: Any) -> None:
+        dispatcher = sys.modules["llama_index.core.instrumentation"].get_dispatcher()
         spans, events = self._span_handler, self._event_handler
         if spans is not None:
             spans.deactivate()

@@ -33,7 +33,9 @@ same trace.
 from __future__ import annotations
 
 import inspect
+import sys
 from collections.abc import Collection
+from types import ModuleType
 from typing import Any
 
 from opentelemetry.instrumentation.utils import unwrap
@@ -41,37 +43,42 @@ from wrapt import wrap_function_wrapper
 
 from otel_agent_trace.instrumentation._base import AgentInstrumentor
 
-from ._wrappers import CallToolWrapper, Config, GetRequestHandlerWrapper
-
 __all__ = ["MCPInstrumentor"]
 
 _instruments = ("mcp >= 2.0, < 3",)
+_CLIENT = "mcp.client.session"
+_SERVER = "mcp.server.lowlevel.server"
 
 
 class MCPInstrumentor(AgentInstrumentor):
     """Makes ``execute_tool`` spans for MCP ``tools/call`` on the client and the server, linked by ``_meta``."""
 
     _instruments = _instruments
+    _module = "mcp"
 
     def instrumentation_dependencies(self) -> Collection[str]:
         """The mcp versions this instrumentor supports."""
         return _instruments
 
-    def _instrument(self, **kwargs: Any) -> None:
-        self._require("mcp")
-        from mcp.client.session import ClientSession
-        from mcp.server.lowlevel.server import HandlerEntry, Server
+    def _patch(self, module: ModuleType, **kwargs: Any) -> None:
+        from ._wrappers import CallToolWrapper, Config, GetRequestHandlerWrapper
 
-        accepts_meta = "meta" in inspect.signature(ClientSession.call_tool).parameters
-        config = Config(
-            self._tracer(kwargs), self._capture_content(kwargs), bool(kwargs.get("inject_meta", True)) and accepts_meta
-        )
-        wrap_function_wrapper(ClientSession, "call_tool", CallToolWrapper(config))
-        wrap_function_wrapper(Server, "get_request_handler", GetRequestHandlerWrapper(config, HandlerEntry))
+        config = Config(self._tracer(kwargs), self._capture_content(kwargs), bool(kwargs.get("inject_meta", True)))
 
-    def _uninstrument(self, **kwargs: Any) -> None:
-        from mcp.client.session import ClientSession
-        from mcp.server.lowlevel.server import Server
+        def client(session: ModuleType) -> None:
+            cls = session.ClientSession
+            config.inject_meta = config.inject_meta and "meta" in inspect.signature(cls.call_tool).parameters
+            wrap_function_wrapper(cls, "call_tool", CallToolWrapper(config))
 
-        unwrap(ClientSession, "call_tool")
-        unwrap(Server, "get_request_handler")
+        def server(lowlevel: ModuleType) -> None:
+            wrapper = GetRequestHandlerWrapper(config, lowlevel.HandlerEntry)
+            wrap_function_wrapper(lowlevel.Server, "get_request_handler", wrapper)
+
+        self.when_imported(_CLIENT, client)
+        self.when_imported(_SERVER, server)
+
+    def _unpatch(self, **kwargs: Any) -> None:
+        for name, cls, method in ((_CLIENT, "ClientSession", "call_tool"), (_SERVER, "Server", "get_request_handler")):
+            target = getattr(sys.modules.get(name), cls, None)
+            if target is not None:
+                unwrap(target, method)

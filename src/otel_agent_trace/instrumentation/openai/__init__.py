@@ -26,41 +26,38 @@ Errors set status ERROR, ``error.type`` and ``agent_trace.error.code`` (provider
 
 from __future__ import annotations
 
-import importlib
+import sys
 from collections.abc import Collection
+from types import ModuleType
 from typing import Any
 
 from opentelemetry.instrumentation.utils import unwrap
-from wrapt import wrap_function_wrapper
+from wrapt import FunctionWrapper, wrap_function_wrapper
 
 from otel_agent_trace.instrumentation._base import AgentInstrumentor
-
-from ._wrappers import CHAT_COMPLETIONS, EMBEDDINGS, RESPONSES, AsyncWrapper, Operation, SyncWrapper
 
 __all__ = ["OpenAIInstrumentor"]
 
 _instruments = ("openai >= 1.40",)
 
-_TARGETS: tuple[tuple[str, str, str, Operation, bool], ...] = (
-    ("openai.resources.chat.completions", "Completions", "create", CHAT_COMPLETIONS, False),
-    ("openai.resources.chat.completions", "Completions", "parse", CHAT_COMPLETIONS, False),
-    ("openai.resources.chat.completions", "AsyncCompletions", "create", CHAT_COMPLETIONS, True),
-    ("openai.resources.chat.completions", "AsyncCompletions", "parse", CHAT_COMPLETIONS, True),
-    ("openai.resources.responses", "Responses", "create", RESPONSES, False),
-    ("openai.resources.responses", "Responses", "parse", RESPONSES, False),
-    ("openai.resources.responses", "AsyncResponses", "create", RESPONSES, True),
-    ("openai.resources.responses", "AsyncResponses", "parse", RESPONSES, True),
-    ("openai.resources.embeddings", "Embeddings", "create", EMBEDDINGS, False),
-    ("openai.resources.embeddings", "AsyncEmbeddings", "create", EMBEDDINGS, True),
+_TARGETS: tuple[tuple[str, str, str, str, bool], ...] = (
+    ("openai.resources.chat.completions", "Completions", "create", "CHAT_COMPLETIONS", False),
+    ("openai.resources.chat.completions", "Completions", "parse", "CHAT_COMPLETIONS", False),
+    ("openai.resources.chat.completions", "AsyncCompletions", "create", "CHAT_COMPLETIONS", True),
+    ("openai.resources.chat.completions", "AsyncCompletions", "parse", "CHAT_COMPLETIONS", True),
+    ("openai.resources.responses", "Responses", "create", "RESPONSES", False),
+    ("openai.resources.responses", "Responses", "parse", "RESPONSES", False),
+    ("openai.resources.responses", "AsyncResponses", "create", "RESPONSES", True),
+    ("openai.resources.responses", "AsyncResponses", "parse", "RESPONSES", True),
+    ("openai.resources.embeddings", "Embeddings", "create", "EMBEDDINGS", False),
+    ("openai.resources.embeddings", "AsyncEmbeddings", "create", "EMBEDDINGS", True),
 )
-"""(module, class, method, operation, is_async): drives both wrapping and unwrapping."""
+"""(module, class, method, operation in ``_wrappers``, is_async): drives both wrapping and unwrapping."""
 
 
 def _target_class(module: str, cls: str) -> type | None:
-    try:
-        found = getattr(importlib.import_module(module), cls, None)
-    except ImportError:
-        return None
+    """The class in ``module`` if that module is imported (never imports it)."""
+    found = getattr(sys.modules.get(module), cls, None)
     return found if isinstance(found, type) else None
 
 
@@ -68,6 +65,7 @@ class OpenAIInstrumentor(AgentInstrumentor):
     """Records one GenAI CLIENT span per OpenAI chat completion, response or embeddings call."""
 
     _instruments = _instruments
+    _module = "openai"
     handles_raw_response = True
     """``with_raw_response`` calls get response attributes and usage too: framework instrumentors (LangChain)
     then leave token usage to this span."""
@@ -76,24 +74,34 @@ class OpenAIInstrumentor(AgentInstrumentor):
         """The supported ``openai`` versions."""
         return _instruments
 
-    def _instrument(self, **kwargs: Any) -> None:
-        openai = self._require("openai")
+    def _patch(self, module: ModuleType, **kwargs: Any) -> None:
+        # openai imports its resource modules lazily: each is wrapped when the SDK first imports it.
+        from . import _wrappers
+
         tracer = self._tracer(kwargs)
         capture = self._capture_content(kwargs)
         capture_http = bool(kwargs.get("capture_http", False))
         raw_cls = _target_class("openai._legacy_response", "LegacyAPIResponse")
-        for module, cls, method, op, is_async in _TARGETS:
-            target = _target_class(module, cls)
-            if target is None or not hasattr(target, method):
-                continue  # an older SDK without this resource or method
-            if is_async:
-                wrapper: Any = AsyncWrapper(tracer, op, capture, capture_http, openai.AsyncStream, raw_cls)
-            else:
-                wrapper = SyncWrapper(tracer, op, capture, capture_http, openai.Stream, raw_cls)
-            wrap_function_wrapper(target, method, wrapper)
+        for name in dict.fromkeys(target[0] for target in _TARGETS):
 
-    def _uninstrument(self, **kwargs: Any) -> None:
+            def patch(resource: ModuleType, name: str = name) -> None:
+                for module_name, cls, method, op_name, is_async in _TARGETS:
+                    target = getattr(resource, cls, None) if module_name == name else None
+                    if not isinstance(target, type) or not hasattr(target, method):
+                        continue  # an older SDK without this resource or method
+                    op = getattr(_wrappers, op_name)
+                    if is_async:
+                        wrapper: Any = _wrappers.AsyncWrapper(
+                            tracer, op, capture, capture_http, module.AsyncStream, raw_cls
+                        )
+                    else:
+                        wrapper = _wrappers.SyncWrapper(tracer, op, capture, capture_http, module.Stream, raw_cls)
+                    wrap_function_wrapper(target, method, wrapper)
+
+            self.when_imported(name, patch)
+
+    def _unpatch(self, **kwargs: Any) -> None:
         for module, cls, method, _, _ in _TARGETS:
             target = _target_class(module, cls)
-            if target is not None:
-                unwrap(target, method)
+            if target is not None and isinstance(vars(target).get(method), FunctionWrapper):
+                unwrap(target, method)  # only ours: the SDK's own decorators leave a __wrapped__ too

@@ -13,9 +13,10 @@ from opentelemetry.context import (
 )
 from opentelemetry.trace import SpanKind, Tracer
 
-from otel_agent_trace._internal.context import attach_span, is_enabled, is_llm_instrumentation_enabled
+from otel_agent_trace._internal.context import is_enabled, is_llm_instrumentation_enabled
 from otel_agent_trace._internal.errors import log_internal_error
 from otel_agent_trace._internal.tracing import record_failure
+from otel_agent_trace.instrumentation._peers import past_peers, start_llm_span
 from otel_agent_trace.semconv.error import ERROR_CODE
 
 from . import _extract
@@ -100,8 +101,10 @@ class _Wrapper:
             op.request(kwargs, attributes, capture)
             _extract.server_attributes(instance, attributes)
             name = f"{op.name} {model}" if isinstance(model, str) else op.name
-            span = self._tracer.start_span(name, kind=_CLIENT, attributes=attributes)
-            return span, attach_span(span, suppress_http=self._suppress_http), capture, time.perf_counter()
+            started = start_llm_span(
+                "openai", self._tracer, name, kind=_CLIENT, attributes=attributes, suppress_http=self._suppress_http
+            )
+            return None if started is None else (*started, capture, time.perf_counter())
         except Exception:  # noqa: BLE001 - telemetry faults must not reach the user; the call goes untraced
             log_internal_error(self._op.where)
             return None
@@ -151,7 +154,7 @@ class SyncWrapper(_Wrapper):
             return wrapped(*args, **kwargs)
         span, token, capture, start = started
         try:
-            result = wrapped(*args, **kwargs)
+            result = past_peers(wrapped)(*args, **kwargs)
         except Exception as exc:
             self._fail(span, exc)
             raise
@@ -182,7 +185,7 @@ class AsyncWrapper(_Wrapper):
             return await wrapped(*args, **kwargs)
         span, token, capture, start = started
         try:
-            result = await wrapped(*args, **kwargs)
+            result = await past_peers(wrapped)(*args, **kwargs)
         except Exception as exc:
             self._fail(span, exc)
             raise

@@ -28,6 +28,7 @@ from otel_agent_trace.semconv.gen_ai import (
     GEN_AI_PROVIDER_NAME,
     GEN_AI_REQUEST_MAX_TOKENS,
     GEN_AI_REQUEST_MODEL,
+    GEN_AI_REQUEST_STREAM,
     GEN_AI_REQUEST_TEMPERATURE,
     GEN_AI_REQUEST_TOP_P,
     GEN_AI_RESPONSE_FINISH_REASONS,
@@ -175,7 +176,6 @@ def _response_attributes(data: Any, capture: bool) -> Pairs:
     if response is not None:
         model = getattr(response, "model", None)
         if isinstance(model, str):
-            yield GEN_AI_REQUEST_MODEL, model
             yield GEN_AI_RESPONSE_MODEL, model
         rid = getattr(response, "id", None)
         if isinstance(rid, str):
@@ -199,6 +199,51 @@ def _response_attributes(data: Any, capture: bool) -> Pairs:
         yield GEN_AI_INPUT_MESSAGES, safe_json_dumps(data.input)
 
 
+def request_attributes(kwargs: Any) -> Pairs:
+    """The requested model and sampling parameters of the Responses API request the SDK built."""
+    if not isinstance(kwargs, Mapping):
+        return
+    model = kwargs.get("model")
+    if isinstance(model, str) and model:
+        yield GEN_AI_REQUEST_MODEL, model
+    for key, attr in (
+        ("temperature", GEN_AI_REQUEST_TEMPERATURE),
+        ("top_p", GEN_AI_REQUEST_TOP_P),
+        ("max_output_tokens", GEN_AI_REQUEST_MAX_TOKENS),
+    ):
+        value = kwargs.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            yield attr, value
+    if kwargs.get("stream") is True:
+        yield GEN_AI_REQUEST_STREAM, True
+
+
+def completion_attributes(completion: Any) -> Pairs:
+    """Response id, model and finish reasons of a ``ChatCompletion`` (nothing for anything else)."""
+    model = getattr(completion, "model", None)
+    if isinstance(model, str):
+        yield GEN_AI_RESPONSE_MODEL, model
+    rid = getattr(completion, "id", None)
+    if isinstance(rid, str):
+        yield GEN_AI_RESPONSE_ID, rid
+    choices = getattr(completion, "choices", None)
+    if isinstance(choices, list) and choices:
+        yield GEN_AI_RESPONSE_FINISH_REASONS, tuple(str(getattr(c, "finish_reason", "") or "") for c in choices)
+
+
+def _chat_tool_calls(output: Any) -> Pairs:
+    """``agent_trace.llm.tool_call.{names,ids}`` of the assistant messages the SDK put on a generation span."""
+    names: list[str] = []
+    ids: list[str] = []
+    for message in output if isinstance(output, list) else ():
+        for call in _field(message, "tool_calls") or ():
+            names.append(str(_field(_field(call, "function"), "name")))
+            ids.append(str(_field(call, "id")))
+    if names:
+        yield LLM_TOOL_CALL_NAMES, tuple(names)
+        yield LLM_TOOL_CALL_IDS, tuple(ids)
+
+
 def _generation_attributes(data: Any, capture: bool) -> Pairs:
     config = data.model_config or {}
     for key, attr in (
@@ -211,6 +256,7 @@ def _generation_attributes(data: Any, capture: bool) -> Pairs:
             yield attr, value
     if data.usage:
         yield from _usage(data.usage)
+    yield from _chat_tool_calls(data.output)
     if capture:
         if data.input is not None:
             yield GEN_AI_INPUT_MESSAGES, safe_json_dumps(data.input)

@@ -22,16 +22,16 @@ Captured attributes (stable HTTP semantic conventions):
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Collection
+from types import ModuleType
 from typing import Any
 
 from opentelemetry.instrumentation.utils import unwrap
 from wrapt import wrap_function_wrapper
 
 from otel_agent_trace.instrumentation._base import AgentInstrumentor
-from otel_agent_trace.instrumentation._http import SyncClientWrapper
 
-from ._wrappers import _prepare, _read_response
 from .package import _instruments
 
 __all__ = ["RequestsInstrumentor"]
@@ -41,19 +41,21 @@ class RequestsInstrumentor(AgentInstrumentor):
     """Traces ``requests.Session.send``: one CLIENT span per request, ``traceparent`` injected."""
 
     _instruments = _instruments
+    _module = "requests"
 
     def instrumentation_dependencies(self) -> Collection[str]:
         """The ``requests`` versions supported."""
         return _instruments
 
-    def _instrument(self, **kwargs: Any) -> None:
-        self._require("requests")
+    def _patch(self, module: ModuleType, **kwargs: Any) -> None:
+        from otel_agent_trace.instrumentation._http import SyncClientWrapper
+
+        from ._wrappers import _prepare, _read_response
+
         wrapper = SyncClientWrapper(
             self._tracer(kwargs), self._capture_content(kwargs), "requests.Session.send", _prepare, _read_response
         )
-        wrap_function_wrapper("requests.sessions", "Session.send", wrapper)
+        wrap_function_wrapper(module.sessions, "Session.send", wrapper)
 
-    def _uninstrument(self, **kwargs: Any) -> None:
-        import requests.sessions
-
-        unwrap(requests.sessions.Session, "send")
+    def _unpatch(self, **kwargs: Any) -> None:
+        unwrap(sys.modules["requests.sessions"].Session, "send")

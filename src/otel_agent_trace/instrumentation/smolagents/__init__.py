@@ -45,6 +45,7 @@ openai / anthropic / litellm instrumentors record no second span for the call ``
 from __future__ import annotations
 
 from collections.abc import Collection
+from types import ModuleType
 from typing import Any
 
 from otel_agent_trace.instrumentation._base import AgentInstrumentor
@@ -58,14 +59,14 @@ class SmolagentsInstrumentor(AgentInstrumentor):
     """Records smolagents runs, steps, tool calls and model calls as spans."""
 
     _instruments = _instruments
+    _module = "smolagents"
     _patcher: Any = None
 
     def instrumentation_dependencies(self) -> Collection[str]:
         """The supported ``smolagents`` versions."""
         return _instruments
 
-    def _instrument(self, **kwargs: Any) -> None:
-        self._require("smolagents")
+    def _patch(self, module: ModuleType, **kwargs: Any) -> None:
         from otel_agent_trace.instrumentation.smolagents._wrappers import Config, Patcher, install
 
         patcher = Patcher()
@@ -73,7 +74,7 @@ class SmolagentsInstrumentor(AgentInstrumentor):
         self._patcher = patcher
         install(patcher, config)
 
-    def _uninstrument(self, **kwargs: Any) -> None:
+    def _unpatch(self, **kwargs: Any) -> None:
         patcher = self._patcher
         if patcher is not None:
             patcher.unwrap_all()

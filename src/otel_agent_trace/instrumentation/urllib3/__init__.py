@@ -21,16 +21,16 @@ Captured attributes (stable HTTP semantic conventions):
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Collection
+from types import ModuleType
 from typing import Any
 
 from opentelemetry.instrumentation.utils import unwrap
 from wrapt import wrap_function_wrapper
 
 from otel_agent_trace.instrumentation._base import AgentInstrumentor
-from otel_agent_trace.instrumentation._http import SyncClientWrapper
 
-from ._wrappers import _prepare, _read_response
 from .package import _instruments
 
 __all__ = ["URLLib3Instrumentor"]
@@ -40,13 +40,17 @@ class URLLib3Instrumentor(AgentInstrumentor):
     """Traces ``urllib3.connectionpool.HTTPConnectionPool.urlopen``: one CLIENT span per request."""
 
     _instruments = _instruments
+    _module = "urllib3"
 
     def instrumentation_dependencies(self) -> Collection[str]:
         """The ``urllib3`` versions supported."""
         return _instruments
 
-    def _instrument(self, **kwargs: Any) -> None:
-        self._require("urllib3")
+    def _patch(self, module: ModuleType, **kwargs: Any) -> None:
+        from otel_agent_trace.instrumentation._http import SyncClientWrapper
+
+        from ._wrappers import _prepare, _read_response
+
         wrapper = SyncClientWrapper(
             self._tracer(kwargs),
             self._capture_content(kwargs),
@@ -54,9 +58,7 @@ class URLLib3Instrumentor(AgentInstrumentor):
             _prepare,
             _read_response,
         )
-        wrap_function_wrapper("urllib3.connectionpool", "HTTPConnectionPool.urlopen", wrapper)
+        wrap_function_wrapper(module.connectionpool, "HTTPConnectionPool.urlopen", wrapper)
 
-    def _uninstrument(self, **kwargs: Any) -> None:
-        import urllib3.connectionpool
-
-        unwrap(urllib3.connectionpool.HTTPConnectionPool, "urlopen")
+    def _unpatch(self, **kwargs: Any) -> None:
+        unwrap(sys.modules["urllib3.connectionpool"].HTTPConnectionPool, "urlopen")

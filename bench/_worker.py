@@ -1,0 +1,274 @@
+"""One benchmark subprocess: set up one tool's tracing, run one scenario many times, print one JSON line.
+
+``python bench/_worker.py --scenario S --tool T --capture on|off --port P --warmup W --iterations N [--profile]``
+
+Every tracing tool gets the same no-op exporter (`DropExporter`, which counts what it receives) behind a batching
+processor: the peers a plain SDK ``BatchSpanProcessor``, ours whatever ``otel_agent_trace.init()`` builds
+(``AgentSpanProcessor`` around ``BoundedBatchSpanProcessor``); only the exporter ``init()`` would create is swapped
+for the no-op one. The timed loop measures the application thread (``perf_counter_ns`` around each iteration, the
+median is reported) and the process CPU time of the loop plus a final ``force_flush()``, so work the batch and
+export threads do (our redaction and budget pass run there) is counted too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository root: tests.* mock bodies
+
+MODEL = "gpt-4o-mini"
+MESSAGES: Any = [{"role": "system", "content": "You are terse."}, {"role": "user", "content": "Say hello."}]
+
+# (scenario, tool) -> what to instrument; "ours" tools go through otel_agent_trace.init().
+OURS = {
+    "otel-agent-trace": None,
+    "otel-agent-trace[langchain]": ["langchain"],
+    "otel-agent-trace[agents]": ["openai_agents"],
+}
+
+
+class _Drop:
+    """A span exporter that drops everything and counts it."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def export(self, spans: Sequence[Any]) -> Any:
+        from opentelemetry.sdk.trace.export import SpanExportResult
+
+        self.count += len(spans)
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        pass
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        return True
+
+
+def _drop_exporter() -> Any:
+    from opentelemetry.sdk.trace.export import SpanExporter
+
+    class DropExporter(_Drop, SpanExporter):
+        pass
+
+    return DropExporter()
+
+
+def _peer_provider(exporter: Any) -> Any:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(exporter))
+    return provider
+
+
+def setup_tracing(scenario: str, tool: str, capture: bool, exporter: Any) -> Any:
+    """Install ``tool``'s tracing for ``scenario``; return the provider (``None`` when uninstrumented)."""
+    if tool == "uninstrumented":
+        return None
+    if tool in OURS:
+        import otel_agent_trace
+        from otel_agent_trace.configuration import _init
+
+        _init.build_exporters = lambda *a, **k: [exporter]  # type: ignore[attr-defined]  # init()'s one change
+        # exporters="otlp_http" only keeps init() from preparing a local store; the builder above returns the no-op one
+        return otel_agent_trace.init("bench", exporters="otlp_http", capture_content=capture, instrumentors=OURS[tool])
+    provider = _peer_provider(exporter)
+    if scenario == "openai":
+        if tool == "openinference":
+            from openinference.instrumentation.openai import OpenAIInstrumentor as OiOpenAI
+
+            OiOpenAI().instrument(tracer_provider=provider)
+        elif tool == "openllmetry":
+            from opentelemetry.instrumentation.openai import OpenAIInstrumentor as LlmOpenAI
+
+            LlmOpenAI().instrument(tracer_provider=provider)
+        elif tool == "openai-v2":
+            from opentelemetry.instrumentation.openai_v2 import OpenAIInstrumentor as V2
+
+            V2().instrument(tracer_provider=provider)  # type: ignore[no-untyped-call]
+        else:
+            raise SystemExit(f"unknown tool {tool!r} for {scenario}")
+    elif scenario == "langgraph":
+        if tool == "openinference":
+            from openinference.instrumentation.langchain import LangChainInstrumentor as OiLangChain
+
+            OiLangChain().instrument(tracer_provider=provider)
+        elif tool == "openllmetry":
+            from opentelemetry.instrumentation.langchain import LangchainInstrumentor as LlmLangChain
+
+            LlmLangChain().instrument(tracer_provider=provider)
+        else:
+            raise SystemExit(f"unknown tool {tool!r} for {scenario}")
+    elif scenario == "openai-agents":
+        if tool == "openinference":
+            from openinference.instrumentation.openai_agents import OpenAIAgentsInstrumentor as OiAgents
+
+            OiAgents().instrument(tracer_provider=provider)
+        elif tool == "openllmetry":
+            from opentelemetry.instrumentation.openai_agents import OpenAIAgentsInstrumentor as LlmAgents
+
+            LlmAgents().instrument(tracer_provider=provider)
+        else:
+            raise SystemExit(f"unknown tool {tool!r} for {scenario}")
+    return provider
+
+
+# --- scenarios: each returns one iteration as a callable ------------------------------------------------------------
+
+
+def openai_call(base_url: str) -> Callable[[], Any]:
+    """One sync chat completion (the README's shape)."""
+    import openai
+
+    client = openai.OpenAI(api_key="sk-bench", base_url=base_url, max_retries=0)
+    create = client.chat.completions.create
+
+    def run() -> Any:
+        return create(model=MODEL, messages=MESSAGES, temperature=0.2, max_tokens=64)
+
+    return run
+
+
+def langgraph_run(base_url: str) -> Callable[[], Any]:
+    """plan -> agent (ChatOpenAI + tools) -> tools_condition -> tools -> agent -> END: 3 nodes, 2 model calls."""
+    from langchain_core.messages import BaseMessage, HumanMessage
+    from langchain_core.tools import tool
+    from langchain_openai import ChatOpenAI
+    from langgraph.graph import START, MessagesState, StateGraph
+    from langgraph.prebuilt import ToolNode, tools_condition
+
+    @tool
+    def add(a: int, b: int) -> int:
+        """Add two numbers."""
+        return a + b
+
+    model = ChatOpenAI(model=MODEL, api_key="sk-bench", base_url=base_url, max_retries=0).bind_tools([add])  # type: ignore[arg-type]
+
+    def plan(state: MessagesState) -> dict[str, list[BaseMessage]]:
+        return {"messages": []}
+
+    def agent(state: MessagesState) -> dict[str, list[BaseMessage]]:
+        return {"messages": [model.invoke(state["messages"])]}
+
+    graph = StateGraph(MessagesState)
+    graph.add_node("plan", plan)
+    graph.add_node("agent", agent)
+    graph.add_node("tools", ToolNode([add]))
+    graph.add_edge(START, "plan")
+    graph.add_edge("plan", "agent")
+    graph.add_conditional_edges("agent", tools_condition)
+    graph.add_edge("tools", "agent")
+    app = graph.compile(name="bench_agent")
+
+    def run() -> Any:
+        result = app.invoke({"messages": [HumanMessage("what is 1 + 2?")]})
+        assert result["messages"][-1].content == "1 + 2 = 3.", result
+        return result
+
+    return run
+
+
+def openai_agents_run(base_url: str) -> Callable[[], Any]:
+    """One Agents SDK run on the Responses API: a function-tool call, then the final answer (2 model calls)."""
+    import asyncio
+
+    import agents
+    from openai import AsyncOpenAI
+
+    agents.set_default_openai_client(AsyncOpenAI(base_url=base_url, api_key="sk-bench", max_retries=0))
+    agents.set_default_openai_api("responses")
+
+    @agents.function_tool
+    def add(a: int, b: int) -> int:
+        """Add two numbers."""
+        return a + b
+
+    agent = agents.Agent(name="calculator", instructions="Use the add tool.", tools=[add], model=MODEL)
+    loop = asyncio.new_event_loop()
+
+    def run() -> Any:
+        result = loop.run_until_complete(agents.Runner.run(agent, "what is 1 + 2?"))
+        assert result.final_output == "1 + 2 = 3.", result.final_output
+        return result
+
+    return run
+
+
+SCENARIOS: dict[str, Callable[[str], Callable[[], Any]]] = {
+    "openai": openai_call,
+    "langgraph": langgraph_run,
+    "openai-agents": openai_agents_run,
+}
+
+
+def _before_setup(scenario: str) -> None:
+    if scenario == "openai-agents":
+        import agents
+
+        # the SDK's default trace processor uploads to OpenAI's backend: removed for every tool alike
+        agents.set_trace_processors([])
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
+    capture = args.capture == "on"
+    exporter = _drop_exporter()
+    _before_setup(args.scenario)
+    provider = setup_tracing(args.scenario, args.tool, capture, exporter)
+    run = SCENARIOS[args.scenario](f"http://127.0.0.1:{args.port}/v1")
+    for _ in range(args.warmup):
+        run()
+    if provider is not None:
+        provider.force_flush()
+    exported_before = exporter.count
+    clock = time.perf_counter_ns
+    timings: list[float] = []
+    cpu0 = time.process_time_ns()
+    for _ in range(args.iterations):
+        t0 = clock()
+        run()
+        timings.append((clock() - t0) / 1000.0)
+    if provider is not None:
+        provider.force_flush()
+    cpu = (time.process_time_ns() - cpu0) / 1000.0 / args.iterations
+    return {
+        "median_us": statistics.median(timings),
+        "cpu_us": cpu,
+        "spans_per_iteration": (exporter.count - exported_before) / args.iterations,
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scenario", choices=sorted(SCENARIOS), required=True)
+    parser.add_argument("--tool", required=True)
+    parser.add_argument("--capture", choices=("on", "off"), default="off")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--warmup", type=int, default=50)
+    parser.add_argument("--iterations", type=int, default=200)
+    parser.add_argument("--profile", action="store_true", help="cProfile the timed loop; print the leaders")
+    args = parser.parse_args(argv)
+    if not args.profile:
+        print(json.dumps(measure(args)))
+        return
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    result = profiler.runcall(measure, args)
+    print(json.dumps(result), file=sys.stderr)
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+
+
+if __name__ == "__main__":
+    main()

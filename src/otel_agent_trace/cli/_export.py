@@ -1,0 +1,79 @@
+"""``otel-agent-trace export``: traces as a file Jaeger's UI opens, or as OTLP-JSON, optionally annotated.
+
+With ``--annotate`` the root-cause analysis of each failed run is written onto its spans (`rca.annotate`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from otel_agent_trace.model import LoadReport, Trace, TraceFormatError, find_trace, load_any
+from otel_agent_trace.model.writers import to_jaeger_json, to_otlp_json
+
+from . import _baseline as baseline
+from ._show import default_source
+
+
+def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
+    """Register the ``export`` subcommand."""
+    parser = subparsers.add_parser(
+        "export",
+        help="write traces as Jaeger JSON (opens in Jaeger's UI with no backend) or OTLP-JSON, optionally annotated",
+        description=(
+            "Write the named traces (all of the source's when none is named) to one file: --format jaeger is what "
+            "Jaeger's query API returns and its UI's 'JSON File' upload opens without a backend; --format otlp is "
+            "OTLP-JSON for a collector or our store. With --annotate, each failed run is analysed first (passing "
+            "runs of the same agent in --source as the baseline, as `rca` does) and the verdict is written onto "
+            "its spans as agent_trace.rca.* attributes and an agent_trace.rca.verdict event."
+        ),
+    )
+    parser.add_argument("trace_ids", nargs="*", help="trace ids or prefixes (6+ hex digits); default: every trace")
+    parser.add_argument("--source", default=None, help="store directory, trace file or URL (as for `show`/`rca`)")
+    parser.add_argument("--format", choices=("jaeger", "otlp"), default="jaeger", help="file format (default jaeger)")
+    parser.add_argument("--output", "-o", default=None, help="file to write (default: stdout)")
+    parser.add_argument("--annotate", action="store_true", help="write the RCA of each failed run onto its spans")
+    parser.add_argument("--no-baseline", action="store_true", help="with --annotate: analyse without passing runs")
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for a URL source")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``export``; 0 on success, 2 on unreadable input or an unknown trace id."""
+    source = args.source or default_source()
+    loaded = LoadReport()
+    try:
+        traces = load_any(source, timeout=args.timeout, report=loaded)
+        chosen = [find_trace(traces, t) for t in args.trace_ids] if args.trace_ids else traces
+        if not chosen:
+            raise TraceFormatError("the source holds no traces")
+    except (TraceFormatError, ValueError) as exc:
+        sys.stderr.write(f"otel-agent-trace export: {exc}\n")
+        return 2
+    if args.annotate:
+        chosen = [_annotated(trace, traces, no_baseline=args.no_baseline) for trace in chosen]
+    document = to_jaeger_json(chosen) if args.format == "jaeger" else to_otlp_json(chosen)
+    text = json.dumps(document, ensure_ascii=False)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        kind = "Jaeger JSON (open it with Jaeger UI's 'JSON File' upload)" if args.format == "jaeger" else "OTLP-JSON"
+        sys.stderr.write(f"wrote {len(chosen)} trace{'s' if len(chosen) != 1 else ''} to {args.output} as {kind}\n")
+    else:
+        sys.stdout.write(text + "\n")
+    return 0
+
+
+def _annotated(trace: Trace, traces: list[Trace], *, no_baseline: bool) -> Trace:
+    from otel_agent_trace.rca import analyze, baseline_profile
+    from otel_agent_trace.rca.annotate import annotate
+    from otel_agent_trace.rca.spectrum import run_failed
+
+    if not run_failed(trace):
+        return trace
+    passing = [] if no_baseline else baseline.passing_runs(trace, traces)
+    used = passing if len(passing) >= baseline.MIN_BASELINE_RUNS else []
+    report = analyze(trace, baseline=baseline_profile(used) if used else None)
+    return annotate(trace, report)
