@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from itertools import accumulate, compress, filterfalse
-from operator import eq
+from itertools import accumulate, compress, filterfalse, repeat
+from operator import eq, mod
 from typing import Any
 
 from .values import is_bookkeeping, parse_payload
@@ -225,7 +225,7 @@ def word_shingles(words: list[str]) -> list[str]:
     if len(words) < SAMPLE_FROM:
         return list(dict.fromkeys(map(" ".join, triples)))
     # letters of the triple at i: letters[i + 3] - letters[i], a multiple of SAMPLE when both agree modulo SAMPLE
-    residues = [n % SAMPLE for n in accumulate(map(len, words), initial=0)]
+    residues = list(map(mod, accumulate(map(len, words), initial=0), repeat(SAMPLE)))
     kept = compress(triples, map(eq, residues[SHINGLE:], residues))
     return list(dict.fromkeys(map(" ".join, kept)))
 
