@@ -14,7 +14,7 @@ from collections.abc import Callable
 from .arithmetic import derived_blame
 from .content import claims, shingles, show_claim
 from .content_signals import content_signals
-from .context import AnalysisContext
+from .context import AnalysisContext, gc_paused
 from .misread import expected_claims, misread_by
 from .provenance import Provenance
 
@@ -164,7 +164,9 @@ def content_blame(ctx: AnalysisContext, prov: Provenance, add: Add) -> None:
     reach = set(upstream) | {answer_span or failure} | set(by_span)
     if ctx.outcome is not None and ctx.outcome.kind != "exception":
         _baseline_deviations(ctx, prov, reach, add)
-    for span_id, evidence in sorted(content_signals(ctx.view, prov).items(), key=lambda kv: ctx.view.order[kv[0]]):
+    with gc_paused():
+        signals = content_signals(ctx.view, prov)
+    for span_id, evidence in sorted(signals.items(), key=lambda kv: ctx.view.order[kv[0]]):
         for item in evidence:
             if span_id in reach:
                 add(span_id, item.kind, f"{item.detail}; its content reached the failure", item.weight * FLOW_BOOST)
