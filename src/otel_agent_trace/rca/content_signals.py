@@ -94,8 +94,8 @@ def content_signals(view: TraceView, prov: Provenance) -> dict[str, list[Evidenc
     _loops(view, prov, ordered, out)
     _off_instruction(view, prov, ordered, out)
     _plans(prov, ordered, out)
-    for span_id, found in plan_signals(view, prov, ordered).items():
-        out[span_id].extend(found)
+    for span_id, evidence in plan_signals(view, prov, ordered).items():
+        out[span_id].extend(evidence)
     return dict(out)
 
 
@@ -130,8 +130,10 @@ def _off_instruction(view: TraceView, prov: Provenance, ordered: list[str], out:
         if view.kind[span_id] not in ("llm", "agent", "step"):
             continue
         instruction = set(prov.in_words.get(span_id, ())[-250:])
+        if len(instruction) < 12:
+            continue  # too short an instruction to judge (most spans): no set of the answer's words
         answer = set(prov.out_words.get(span_id, ()))
-        if len(instruction) >= 12 and len(answer) >= 12:
+        if len(answer) >= 12:
             overlap = len(instruction & answer) / min(len(instruction), len(answer))
             if overlap < 0.05:
                 detail = f"its output shares {overlap:.0%} of its words with the instruction it was given"
@@ -140,13 +142,18 @@ def _off_instruction(view: TraceView, prov: Provenance, ordered: list[str], out:
 
 def _plans(prov: Provenance, ordered: list[str], out: dict[str, list[Evidence]]) -> None:
     """Plans with items no later span worked on, and final answers given while such items remained."""
+    # a plan has two items or more, each on its own line: a text of one line has none worth scanning for
+    texts = {s: t for s in ordered if "\n" in (t := prov.out_text.get(s, ""))}
+    found = {s: [m.group(1) for m in _ITEM.finditer(t)][:20] for s, t in texts.items()}
+    with_plan = [s for s in ordered if len(found.get(s, ())) >= 2]
+    if not with_plan:
+        return  # no plan: nothing to check, and no need to collect the words of every span
+    earliest = with_plan[0]
     later: set[str] = set()
     skipped_after: list[tuple[str, int]] = []  # (plan span, skipped items) seen so far, latest plan first
     # walk backwards: `later` holds the words of every span after the current one
     for span_id in reversed(ordered):
-        text = prov.out_text.get(span_id, "")
-        # a plan has two items or more, each on its own line: a text of one line has none worth scanning for
-        items = [m.group(1) for m in _ITEM.finditer(text)][:20] if "\n" in text else []
+        items = found.get(span_id, [])
         if len(items) >= 2:
             skipped = []
             for item in items:
@@ -159,6 +166,8 @@ def _plans(prov: Provenance, ordered: list[str], out: dict[str, list[Evidence]])
                 weight = PLAN_SKIPPED_WEIGHT * min(1.0, 2 * len(skipped) / len(items))
                 out[span_id].append(Evidence(span_id, "plan_skipped", detail, weight))
                 skipped_after.append((span_id, len(skipped)))
+        if span_id == earliest:
+            break  # no plan before it: the words of earlier spans are never compared
         later.update(prov.out_words.get(span_id, ()))
         later.update(prov.in_words.get(span_id, ()))
     plans = {span_id for span_id, _ in skipped_after}
