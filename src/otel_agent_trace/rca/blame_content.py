@@ -14,7 +14,7 @@ from collections.abc import Callable
 from .arithmetic import derived_blame
 from .content import claims, shingles, show_claim
 from .content_signals import content_signals
-from .context import AnalysisContext
+from .context import AnalysisContext, gc_paused
 from .misread import expected_claims, misread_by
 from .provenance import Provenance
 
@@ -50,9 +50,8 @@ def answer_of(ctx: AnalysisContext, prov: Provenance) -> tuple[str | None, str]:
     with_text = [s for s in candidates if prov.out_text.get(s, "").strip()]
     if outcome is not None and outcome.actual:
         wanted = set(shingles(outcome.actual)) | set(claims(outcome.actual))
-        scored = [
-            (len(wanted.intersection(shingles(prov.out_text[s]) + claims(prov.out_text[s]))), s) for s in with_text
-        ]
+        # the provenance pass already holds each output's shingles and claims (`shingles`, `claims` of its text)
+        scored = [(len(wanted.intersection(prov.out_shingles[s] + prov.out_claims[s])), s) for s in with_text]
         best = max(((n, view.by_id[s].end_ns, view.order[s], s) for n, s in scored if n), default=None)
         return (best[3] if best else None), outcome.actual
     if failure in with_text:
@@ -165,7 +164,9 @@ def content_blame(ctx: AnalysisContext, prov: Provenance, add: Add) -> None:
     reach = set(upstream) | {answer_span or failure} | set(by_span)
     if ctx.outcome is not None and ctx.outcome.kind != "exception":
         _baseline_deviations(ctx, prov, reach, add)
-    for span_id, evidence in sorted(content_signals(ctx.view, prov).items(), key=lambda kv: ctx.view.order[kv[0]]):
+    with gc_paused():
+        signals = content_signals(ctx.view, prov)
+    for span_id, evidence in sorted(signals.items(), key=lambda kv: ctx.view.order[kv[0]]):
         for item in evidence:
             if span_id in reach:
                 add(span_id, item.kind, f"{item.detail}; its content reached the failure", item.weight * FLOW_BOOST)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from itertools import accumulate, compress, repeat
-from operator import mod, not_, sub
+from itertools import accumulate, compress, filterfalse, repeat
+from operator import eq, mod
 from typing import Any
 
 from .values import is_bookkeeping, parse_payload
@@ -149,8 +149,14 @@ STOP_WORDS = frozenset(
     ]
 )
 _WORD = re.compile(r"[a-z0-9]+(?:[.,'][a-z0-9]+)*")
-_NUMBER_UNIT = re.compile(r"(?<![\w.])[-+]?\$?\d[\d,]*(?:\.\d+)?(?:\s?(?:%|[a-z]{1,12}\b))?", re.IGNORECASE)
-_PHRASE = re.compile(r"\b[A-Z][a-zA-Z0-9&'-]+(?:\s+(?:of|the|de|and|for|&)?\s*[A-Z][a-zA-Z0-9&'-]+){0,4}")
+# The two patterns below start with a character class so the regex engine skips straight to the characters that can
+# start a match; the lookbehind after it is the original leading one, checked on the character before that class.
+# They match exactly what ``(?<![\w.])[-+]?\$?\d[\d,]*...`` and ``\b[A-Z][a-zA-Z0-9&'-]+...`` match
+# (tests/rca/test_speed_equivalence.py compares them on generated text), at about half the cost.
+_NUMBER_UNIT = re.compile(
+    r"[-+$\d](?<![\w.].)(?:(?<=[-+])\$?\d|(?<=\$)\d|(?<=\d))[\d,]*(?:\.\d+)?(?:\s?(?:%|[a-z]{1,12}\b))?", re.IGNORECASE
+)
+_PHRASE = re.compile(r"[A-Z](?<!\w.)[a-zA-Z0-9&'-]+(?:\s+(?:of|the|de|and|for|&)?\s*[A-Z][a-zA-Z0-9&'-]+){0,4}")
 _QUOTED = re.compile(r"[\"“']([^\"”'\n]{3,80})[\"”']")
 _CODE = re.compile(r"```[a-zA-Z0-9_+-]*\n(.*?)```", re.DOTALL)
 _NUMBER_HEAD = re.compile(r"[-+]?\d+(?:\.\d+)?")
@@ -198,7 +204,7 @@ def text_of(payload: Any, limit: int = MAX_TEXT) -> str:
 
 def content_words(text: str) -> list[str]:
     """Lower-case words of ``text`` without stop words, in order."""
-    return [w for w in _WORD.findall(text.lower()) if w not in STOP_WORDS]
+    return list(filterfalse(STOP_WORDS.__contains__, _WORD.findall(text.lower())))
 
 
 def shingles(text: str) -> list[str]:
@@ -218,8 +224,9 @@ def word_shingles(words: list[str]) -> list[str]:
     triples = zip(words, words[1:], words[2:], strict=False)  # consecutive triples (SHINGLE = 3)
     if len(words) < SAMPLE_FROM:
         return list(dict.fromkeys(map(" ".join, triples)))
-    letters = list(accumulate(map(len, words), initial=0))  # letters of a triple: letters[i + 3] - letters[i]
-    kept = compress(triples, map(not_, map(mod, map(sub, letters[SHINGLE:], letters), repeat(SAMPLE))))
+    # letters of the triple at i: letters[i + 3] - letters[i], a multiple of SAMPLE when both agree modulo SAMPLE
+    residues = list(map(mod, accumulate(map(len, words), initial=0), repeat(SAMPLE)))
+    kept = compress(triples, map(eq, residues[SHINGLE:], residues))
     return list(dict.fromkeys(map(" ".join, kept)))
 
 

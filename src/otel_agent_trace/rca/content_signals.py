@@ -45,9 +45,38 @@ _EMPTY = re.compile(
 _LEAF_KINDS = ("tool", "llm", "retrieval", "step", "decision", "agent")
 
 
+_UNCERTAIN_NEEDS = (
+    "can",
+    "unable",
+    "could",
+    "failed",
+    "not ",
+    "no ",
+    "assum",
+    "hypothetical",
+    "placeholder",
+    "example data",
+    "dummy",
+    "mock",
+    "made",
+    "fictional",
+    "simulated",
+    "uncertain",
+    "believe",
+    "guess",
+    "access",
+    "lorem",
+)
+"""A piece of text every `_UNCERTAIN` phrase contains one of: text with none of them is not scanned."""
+
+
 def uncertainty(text: str) -> list[str]:
     """Distinct failure or uncertainty phrases in ``text`` (lower-cased, first seen first)."""
-    return list(dict.fromkeys(m.group() for m in _UNCERTAIN.finditer(text.lower())))
+    lower = text.lower()
+    for needed in _UNCERTAIN_NEEDS:  # substring tests are much cheaper than the regex's alternation at every word
+        if needed in lower:
+            return list(dict.fromkeys(m.group() for m in _UNCERTAIN.finditer(lower)))
+    return []
 
 
 def content_signals(view: TraceView, prov: Provenance) -> dict[str, list[Evidence]]:
@@ -101,8 +130,10 @@ def _off_instruction(view: TraceView, prov: Provenance, ordered: list[str], out:
         if view.kind[span_id] not in ("llm", "agent", "step"):
             continue
         instruction = set(prov.in_words.get(span_id, ())[-250:])
+        if len(instruction) < 12:
+            continue  # too short an instruction to judge (most spans): no set of the answer's words
         answer = set(prov.out_words.get(span_id, ()))
-        if len(instruction) >= 12 and len(answer) >= 12:
+        if len(answer) >= 12:
             overlap = len(instruction & answer) / min(len(instruction), len(answer))
             if overlap < 0.05:
                 detail = f"its output shares {overlap:.0%} of its words with the instruction it was given"
@@ -111,12 +142,18 @@ def _off_instruction(view: TraceView, prov: Provenance, ordered: list[str], out:
 
 def _plans(prov: Provenance, ordered: list[str], out: dict[str, list[Evidence]]) -> None:
     """Plans with items no later span worked on, and final answers given while such items remained."""
+    # a plan has two items or more, each on its own line: a text of one line has none worth scanning for
+    texts = {s: t for s in ordered if "\n" in (t := prov.out_text.get(s, ""))}
+    found = {s: [m.group(1) for m in _ITEM.finditer(t)][:20] for s, t in texts.items()}
+    with_plan = [s for s in ordered if len(found.get(s, ())) >= 2]
+    if not with_plan:
+        return  # no plan: nothing to check, and no need to collect the words of every span
+    earliest = with_plan[0]
     later: set[str] = set()
     skipped_after: list[tuple[str, int]] = []  # (plan span, skipped items) seen so far, latest plan first
     # walk backwards: `later` holds the words of every span after the current one
     for span_id in reversed(ordered):
-        text = prov.out_text.get(span_id, "")
-        items = [m.group(1) for m in _ITEM.finditer(text)][:20]
+        items = found.get(span_id, [])
         if len(items) >= 2:
             skipped = []
             for item in items:
@@ -129,14 +166,17 @@ def _plans(prov: Provenance, ordered: list[str], out: dict[str, list[Evidence]])
                 weight = PLAN_SKIPPED_WEIGHT * min(1.0, 2 * len(skipped) / len(items))
                 out[span_id].append(Evidence(span_id, "plan_skipped", detail, weight))
                 skipped_after.append((span_id, len(skipped)))
+        if span_id == earliest:
+            break  # no plan before it: the words of earlier spans are never compared
         later.update(prov.out_words.get(span_id, ()))
         later.update(prov.in_words.get(span_id, ()))
     plans = {span_id for span_id, _ in skipped_after}
-    position = {span_id: i for i, span_id in enumerate(ordered)}
-    for span_id in ordered:
+    if not plans:
+        return
+    # only a span after the first plan has an earlier plan (one pass, no loop over the plans per span)
+    first = min(i for i, span_id in enumerate(ordered) if span_id in plans)
+    for span_id in ordered[first + 1 :]:
         if span_id in plans or not _FINAL.search(prov.out_text.get(span_id, "")):
             continue
-        earlier = [p for p in plans if position[p] < position[span_id]]
-        if earlier:
-            detail = "gave a final answer while items of an earlier plan were never carried out"
-            out[span_id].append(Evidence(span_id, "premature_answer", detail, PREMATURE_WEIGHT))
+        detail = "gave a final answer while items of an earlier plan were never carried out"
+        out[span_id].append(Evidence(span_id, "premature_answer", detail, PREMATURE_WEIGHT))

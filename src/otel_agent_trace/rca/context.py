@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -12,6 +15,24 @@ from .outcome import FailureInfo, find_failure
 from .provenance import Provenance, provenance
 from .signals import BaselineProfile, Evidence, anomalies
 from .view import ErrorInfo, TraceView
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while an analysis builds its (acyclic) per-span indexes.
+
+    Building them allocates hundreds of thousands of lists, dicts and records that all stay alive; every collection
+    the allocations trigger walks all of them again, for nothing (a fifth of the analysis time at 10k spans). No
+    cycle is created meanwhile, reference counting still frees everything else, and the collector is re-enabled on
+    the way out (if it was enabled), so the caller's program sees no difference.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @dataclass(frozen=True)
@@ -30,7 +51,8 @@ class AnalysisContext:
     @cached_property
     def provenance(self) -> Provenance:
         """Content provenance of the trace (computed on first use)."""
-        return provenance(self.view)
+        with gc_paused():
+            return provenance(self.view)
 
     def failure_error(self) -> ErrorInfo | None:
         """The unhandled error of the failure span (or its last error)."""
@@ -61,7 +83,8 @@ def build_context(
 
     ``failed``, ``expected`` and ``reason`` are the caller's verdict on the run (`find_failure`).
     """
-    view = TraceView(trace)
-    outcome = find_failure(view, failed=failed, expected=expected, reason=reason)
-    failure = outcome.span_id if outcome else None
-    return AnalysisContext(trace, view, dependency_graph(trace, view), anomalies(view, baseline), failure, outcome)
+    with gc_paused():
+        view = TraceView(trace)
+        outcome = find_failure(view, failed=failed, expected=expected, reason=reason)
+        failure = outcome.span_id if outcome else None
+        return AnalysisContext(trace, view, dependency_graph(trace, view), anomalies(view, baseline), failure, outcome)

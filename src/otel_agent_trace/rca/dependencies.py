@@ -59,15 +59,19 @@ class DependencyGraph:
 
 
 def _producer_index(view: TraceView, out_keys: dict[str, dict[str, str]]) -> dict[str, tuple[list[int], list[str]]]:
-    by_key: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
-    for span_id, keys in out_keys.items():
-        span = view.by_id[span_id]
-        for key in keys:
-            by_key[key].append((span.end_ns, view.depth.get(span_id, 0), span_id))
-    index = {}
-    for key, items in by_key.items():
-        items.sort()
-        index[key] = ([end for end, _, _ in items], [s for _, _, s in items])
+    """Per output key, the end times and ids of the spans that output it, ordered by (end, depth, id)."""
+    by_id, depth = view.by_id, view.depth
+    order = sorted(out_keys, key=lambda s: (by_id[s].end_ns, depth.get(s, 0), s))  # one sort, not one per key
+    index: dict[str, tuple[list[int], list[str]]] = {}
+    for span_id in order:
+        end = by_id[span_id].end_ns
+        for key in out_keys[span_id]:
+            found = index.get(key)
+            if found is None:
+                index[key] = ([end], [span_id])
+            else:
+                found[0].append(end)
+                found[1].append(span_id)
     return index
 
 

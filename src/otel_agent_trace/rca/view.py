@@ -102,6 +102,8 @@ def errors_of(span: Span, parent_failed: bool = True) -> list[ErrorInfo]:
     An error status is handled when the span has a parent that did not fail (``parent_failed=False``): the caller
     caught the exception.
     """
+    if not span.events and not span.is_error:
+        return []  # most spans: nothing to look at
     out: list[ErrorInfo] = []
     handled_attr = bool(span.attributes.get(ERROR_HANDLED, False))
     for event in span.events:
@@ -232,9 +234,15 @@ class TraceView:
         """Errors nobody handled, earliest first."""
         return sorted((e for es in self.errors.values() for e in es if not e.handled), key=lambda e: e.time_ns)
 
+    @cached_property
+    def _all_errors(self) -> tuple[ErrorInfo, ...]:
+        return tuple(
+            sorted((e for es in self.errors.values() for e in es), key=lambda e: (e.time_ns, self.order[e.span_id]))
+        )
+
     def all_errors(self) -> list[ErrorInfo]:
-        """Every error, handled or not, earliest first."""
-        return sorted((e for es in self.errors.values() for e in es), key=lambda e: (e.time_ns, self.order[e.span_id]))
+        """Every error, handled or not, earliest first (sorted once: analyses call this once per error)."""
+        return list(self._all_errors)
 
     def describe(self, span_id: str) -> dict[str, Any]:
         """``{"span_id", "name", "type", "label", "agent"}`` of a span, for results."""
