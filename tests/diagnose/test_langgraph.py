@@ -184,11 +184,6 @@ def test_agent_diagnoses_the_tool_resumes_from_the_checkpoint_and_recovers(
     assert not [r for r in caplog.records if "OTelCallbackHandler" in r.getMessage()]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rca blames the tool-calling model: LangChain messages' empty additional_kwargs/response_metadata and null "
-    "name/id/refusal read as suspicious outputs, so the tool's blame moves upstream (see the diagnose report)",
-)
 def test_root_cause_is_the_tool(base_url: str, bench: Bench) -> None:
     rates = type("Rates", (_Rates,), {})
     out = _self_correcting_run(_graph(base_url, rates), rates)

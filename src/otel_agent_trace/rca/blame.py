@@ -146,17 +146,20 @@ def _earlier_errors(ctx: AnalysisContext, scores: _Scores, failure: str) -> None
     final = ctx.failure_error()
     final_type = final.type.rsplit(".", 1)[-1] if final else ""
     when = ctx.failure_time_ns()
-    for error in view.all_errors():
+    errors = view.all_errors()
+    # the earliest error below each span (in a strict descendant): one walk up per error, not a scan per error
+    earliest_below: dict[str, int] = {}
+    for e in errors:
+        for ancestor in view.ancestors(e.span_id):
+            if e.time_ns < earliest_below.get(ancestor, e.time_ns + 1):
+                earliest_below[ancestor] = e.time_ns
+    for error in errors:
         span_id = error.span_id
         if span_id == failure or view.is_ancestor(span_id, failure) or error.time_ns > when:
             continue
         short = error.type.rsplit(".", 1)[-1]
         # an error re-raised or reported by a parent belongs to the child that raised it first
-        if any(
-            view.is_ancestor(span_id, e.span_id) and e.time_ns <= error.time_ns
-            for e in view.all_errors()
-            if e.span_id != span_id
-        ):
+        if earliest_below.get(span_id, error.time_ns + 1) <= error.time_ns:
             continue
         if error.handler == "retry" or (error.handled and _recovered(ctx, span_id)):
             scores.add(span_id, "recovered_error", f"{short}: {error.message} (recovered)", 0.05)

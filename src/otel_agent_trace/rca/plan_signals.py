@@ -43,7 +43,8 @@ _REVISION = re.compile(
     r"contrary to the plan|instead of following the plan)\b",
     re.IGNORECASE,
 )
-_INLINE_NUMBER = re.compile(r"(?:(?<=\s)|^)(\d{1,2})[.)]\s+")
+# ``(?:(?<=\s)|^)(\d{1,2})[.)]\s+`` led by a digit, so the engine skips to digits (same matches, half the scan)
+_INLINE_NUMBER = re.compile(r"(\d(?<!\S\d)\d?)[.)]\s+")
 _FINAL = re.compile(r"\b(?:final answer|the answer is|in conclusion|terminate)\b", re.IGNORECASE)
 _MAX_ITEMS = 20
 _MIN_REPLACED = 0.5

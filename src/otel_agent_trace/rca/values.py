@@ -192,6 +192,34 @@ def display_key(key: str) -> str:
     return key[2:]
 
 
+_MESSAGE_FIELDS = frozenset(
+    {
+        "additional_kwargs",
+        "response_metadata",
+        "usage_metadata",
+        "refusal",
+        "invalid_tool_calls",
+        "tool_calls",
+        "name",
+        "id",
+        "artifact",
+        "example",
+        "status",
+    }
+)
+"""Fields of chat-message objects (LangChain's ``BaseMessage``...) that are empty or null in ordinary messages."""
+
+
+def _message_field(path: str) -> bool:
+    """Whether ``path`` is in a bookkeeping field of a message of a ``messages`` list (empty there is normal)."""
+    if "messages" not in path:
+        return False
+    parts = [p.split("[", 1)[0] for p in path.split(".") if p]
+    if "messages" not in parts:
+        return False
+    return any(p in _MESSAGE_FIELDS for p in parts[parts.index("messages") + 1 :])
+
+
 def suspicious_leaves(value: Any) -> list[tuple[str, str | None]]:
     """Leaves that look wrong for a result: nulls, empty collections, negative amounts, NaN, error text.
 
@@ -204,7 +232,8 @@ def suspicious_leaves(value: Any) -> list[tuple[str, str | None]]:
         return [("(empty result)", None)]
     for path, leaf in leaves(parsed):
         if leaf is None or leaf in ([], {}):
-            found.append((f"{path or '(value)'} is empty", None))
+            if not _message_field(path):
+                found.append((f"{path or '(value)'} is empty", None))
         elif isinstance(leaf, (int, float)) and not isinstance(leaf, bool):
             if isinstance(leaf, float) and math.isnan(leaf):
                 found.append((f"{path} is NaN", None))
