@@ -11,6 +11,7 @@ from functools import cached_property
 from otel_agent_trace.model import Trace
 
 from .dependencies import DependencyGraph, dependency_graph
+from .message_links import add_message_links
 from .outcome import FailureInfo, find_failure
 from .provenance import Provenance, provenance
 from .signals import BaselineProfile, Evidence, anomalies
@@ -50,9 +51,11 @@ class AnalysisContext:
 
     @cached_property
     def provenance(self) -> Provenance:
-        """Content provenance of the trace (computed on first use)."""
+        """Content provenance of the trace, with exact message-id links merged in (computed on first use)."""
         with gc_paused():
-            return provenance(self.view)
+            prov = provenance(self.view)
+            add_message_links(self.view, prov)
+            return prov
 
     def failure_error(self) -> ErrorInfo | None:
         """The unhandled error of the failure span (or its last error)."""
