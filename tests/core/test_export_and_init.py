@@ -242,11 +242,11 @@ def test_import_does_not_load_sdk():
     assert out.strip() == "False"
 
 
-def test_semconv_table_in_readme_is_current():
+def test_semconv_table_in_docs_is_current():
     from otel_agent_trace.cli._semconv_table import markdown
 
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
-    assert markdown() in readme
+    reference = (Path(__file__).parents[2] / "docs" / "semconv.md").read_text()
+    assert markdown() in reference
 
 
 def test_cli_semconv_prints_table(capsys):

@@ -1,6 +1,6 @@
 """Every attribute name otel-agent-trace emits: official ``gen_ai.*`` names and our own ``agent_trace.*`` ones.
 
-Names only, no logic. ``python -m otel_agent_trace.cli semconv`` prints the reference table in the README.
+Names only, no logic. ``python -m otel_agent_trace.cli semconv`` prints the reference table (docs/semconv.md).
 """
 
 from __future__ import annotations
