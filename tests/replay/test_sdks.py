@@ -140,4 +140,25 @@ def test_langgraph_agent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     # ToolNode runs the two tool calls in parallel threads (either may start first): the documented limits of
     # replay (randomness outside instrumented calls); everything else is equal.
     assert concurrent_tree(result.trace, STATE_HASHES) == concurrent_tree(recorded, STATE_HASHES)
-    assert result.served == 2  # two LLM calls; the LangChain tools ran for real (they are not manual-API tools)
+    # two LLM calls and the two LangChain tools (whose real bodies return a fresh uuid each: equal trees prove they
+    # were served, not run)
+    assert result.served == 4
+
+
+def test_langgraph_tool_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A LangChain tool's output replaced by span id: the replayed tool span and the model's next input carry it."""
+    pytest.importorskip("langchain_openai")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _ReactHandler)
+    server.requests = []  # type: ignore[attr-defined]
+    with serving(server):
+        monkeypatch.setenv("MOCK_OPENAI_URL", f"http://127.0.0.1:{server.server_address[1]}/v1")
+        recorded = record(tmp_path / "store", PROGRAMS / "graph_agent.py")
+        weather = next(s for s in recorded.spans if s.name == "execute_tool get_weather")
+        result = replay(
+            recorded, str(PROGRAMS / "graph_agent.py"), override={weather.span_id: "snowy in Paris"}, allow_live=True
+        )
+    assert result.status == "passed", result.detail
+    assert result.overridden == (weather.span_id,)
+    assert result.trace is not None
+    replayed = next(s for s in result.trace.spans if s.name == "execute_tool get_weather")
+    assert "snowy in Paris" in str(replayed.attributes.get("gen_ai.tool.call.result"))

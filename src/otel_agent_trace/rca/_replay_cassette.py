@@ -17,7 +17,7 @@ from otel_agent_trace.semconv import agent as ag
 from otel_agent_trace.semconv import gen_ai
 from otel_agent_trace.semconv import replay as rp
 
-__all__ = ["API_SCOPE", "CASSETTE_VERSION", "OverrideError", "build_cassette", "replay_entries"]
+__all__ = ["API_SCOPE", "CASSETTE_VERSION", "LANGCHAIN_TOOL", "OverrideError", "build_cassette", "replay_entries"]
 
 CASSETTE_VERSION = 1
 API_SCOPE = "otel_agent_trace"
@@ -39,7 +39,14 @@ def _label(span: Span, occurrence: int) -> str:
     return f"span {span.name} (#{occurrence + 1})"
 
 
+LANGCHAIN_SCOPE = API_SCOPE + ".LangChainInstrumentor"
+LANGCHAIN_TOOL = "langchain:"
+"""Prefix of the cassette names of LangChain tools (numbered apart from the manual API's tools of the same name)."""
+
+
 def _kind(span: Span) -> str | None:
+    if span.scope == LANGCHAIN_SCOPE and span.attributes.get(gen_ai.GEN_AI_OPERATION_NAME) == "execute_tool":
+        return "tool"
     if span.scope != API_SCOPE:
         return None
     if span.attributes.get(gen_ai.GEN_AI_OPERATION_NAME) == "execute_tool" and span.name.startswith("execute_tool "):
@@ -51,12 +58,13 @@ def _kind(span: Span) -> str | None:
 
 def _op_name(span: Span, kind: str) -> str:
     if kind == "tool":
-        return str(span.attributes.get(gen_ai.GEN_AI_TOOL_NAME, span.name.removeprefix("execute_tool ")))
+        name = str(span.attributes.get(gen_ai.GEN_AI_TOOL_NAME, span.name.removeprefix("execute_tool ")))
+        return LANGCHAIN_TOOL + name if span.scope == LANGCHAIN_SCOPE else name
     return str(span.attributes.get(ag.AGENT_STEP_NAME, span.name.removeprefix("step ")))
 
 
 def _occurrences(trace: Trace) -> dict[str, tuple[str, str, int]]:
-    """(kind, name, 0-based occurrence) of every manual-API tool and step span, in start order."""
+    """(kind, name, 0-based occurrence) of every manual-API tool and step span and LangChain tool, in start order."""
     counts: dict[tuple[str, str], int] = {}
     out: dict[str, tuple[str, str, int]] = {}
     for span in sorted(trace.spans, key=lambda s: (s.start_ns, s.span_id)):
@@ -239,7 +247,8 @@ def build_cassette(
         if span.span_id not in occurrences:
             raise OverrideError(
                 f"span {span_id} ({span.name}) cannot be overridden: only the outputs of decorated tool_call and "
-                "agent_step functions of the manual API, and of LLM spans with a recorded response, are replaced"
+                "agent_step functions of the manual API, LangChain tools, and LLM spans with a recorded response, "
+                "are replaced"
             )
         kind, name, index = occurrences[span.span_id]
         overrides.append(

@@ -19,6 +19,7 @@ from typing import Any
 from otel_agent_trace._internal.replay import ReplayStop, set_replay_server
 
 from ._http import install_http
+from ._langchain import install_langchain
 from ._net import guard_sockets
 from ._server import CassetteServer
 
@@ -73,6 +74,7 @@ def run_replay(cassette: dict[str, Any], program: str, store: Path) -> tuple[int
     server = CassetteServer(cassette)
     set_replay_server(server)
     install_http(server)
+    install_langchain(server)
     guard_sockets(server)
     providers: list[Any] = []
     _redirect_init(store, providers)

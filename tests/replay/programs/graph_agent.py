@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 
 from langchain_core.tools import tool
 from langchain_openai import ChatOpenAI
@@ -14,13 +15,13 @@ from tests.instrumentation.langchain.graphs import react_graph
 @tool
 def get_weather(city: str) -> str:
     """The weather in a city."""
-    return f"sunny in {city}"
+    return f"sunny in {city} ({uuid.uuid4().hex[:8]})"  # a fresh value per real call: served, it stays the recorded one
 
 
 @tool
 def get_time(tz: str) -> str:
     """The time in a time zone."""
-    return f"12:00 {tz}"
+    return f"12:00 {tz} ({uuid.uuid4().hex[:8]})"
 
 
 def main() -> None:
