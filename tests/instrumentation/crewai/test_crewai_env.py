@@ -9,78 +9,15 @@ A failed install (the package registry out of reach included) fails the test: CI
 
 from __future__ import annotations
 
-import hashlib
-import os
-import shutil
-import subprocess
-import sys
-import venv
-from pathlib import Path
+from tests.instrumentation._side_venv import SideVenv
 
-REPO = Path(__file__).resolve().parents[3]
-VENV = REPO / ".venv-crewai"
 REQUIREMENTS = ("crewai>=0.100", "pytest>=8", "pytest-asyncio>=0.23")
-KEY_FILE = ".otel-agent-trace-key"
-INSTALL_TIMEOUT = 900
-TEST_TIMEOUT = 900
-
-
-def _key() -> str:
-    digest = hashlib.sha256()
-    digest.update("\n".join(REQUIREMENTS).encode())
-    digest.update(f"{sys.version_info[:2]}".encode())
-    digest.update((REPO / "pyproject.toml").read_bytes())
-    return digest.hexdigest()
-
-
-def _python() -> Path:
-    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-
-
-def _run(args: list[str], timeout: int) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTEST_ADDOPTS")}
-    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
-    return subprocess.run(
-        args, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False
-    )
-
-
-def _check(result: subprocess.CompletedProcess[str], what: str) -> None:
-    assert result.returncode == 0, (
-        f"{what} failed ({result.returncode}):\n{result.stdout[-8000:]}\n{result.stderr[-8000:]}"
-    )
-
-
-def _ensure_venv() -> None:
-    key = _key()
-    marker = VENV / KEY_FILE
-    if marker.is_file() and marker.read_text() == key and _python().exists():
-        (VENV / ".gitignore").write_text("*\n")
-        return
-    shutil.rmtree(VENV, ignore_errors=True)
-    venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
-    (VENV / ".gitignore").write_text("*\n")  # git, ruff and other tools then leave the venv alone
-    python = str(_python())
-    _check(_run([python, "-m", "pip", "install", "--quiet", *REQUIREMENTS], INSTALL_TIMEOUT), "pip install crewai")
-    _check(_run([python, "-m", "pip", "install", "--quiet", "-e", str(REPO)], INSTALL_TIMEOUT), "pip install -e .")
-    marker.write_text(key)
+VENV = SideVenv(
+    ".venv-crewai",
+    REQUIREMENTS,
+    (("pip install crewai", REQUIREMENTS), ("pip install -e .", ("-e", "{repo}"))),
+)
 
 
 def test_crewai_suite_passes_in_its_own_venv() -> None:
-    _ensure_venv()
-    result = _run(
-        [
-            str(_python()),
-            "-m",
-            "pytest",
-            "tests/crewai_env",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "-W",
-            "ignore::DeprecationWarning",
-        ],
-        TEST_TIMEOUT,
-    )
-    _check(result, "pytest tests/crewai_env (in .venv-crewai)")
-    assert " passed" in result.stdout and " failed" not in result.stdout, result.stdout[-8000:]
+    VENV.pytest("tests/crewai_env", ("-W", "ignore::DeprecationWarning"))
