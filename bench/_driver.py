@@ -9,6 +9,7 @@ median over rounds and the spread (min-max), so a slow moment of the machine hit
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import statistics
@@ -35,6 +36,19 @@ PACKAGES = {
     },
     "openai-v2": {"openai": "opentelemetry-instrumentation-openai-v2"},
 }
+
+
+def add_run_options(parser: argparse.ArgumentParser, *, iterations: int, warmup: int, unit: str) -> None:
+    """The options every pipeline bench takes: rounds, iterations, warm-up, capture, transport, profile."""
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--iterations", type=int, default=iterations, help=f"timed {unit} per worker")
+    parser.add_argument("--warmup", type=int, default=warmup)
+    parser.add_argument("--capture", choices=("off", "on", "both"), default="both")
+    parser.add_argument(
+        "--transport", choices=("server", "memory"), default="server",
+        help="memory: the mock's bodies from an in-process httpx2.MockTransport (no socket, no server thread)",
+    )  # fmt: skip
+    parser.add_argument("--profile", metavar="TOOL", help="run one worker of TOOL under cProfile instead")
 
 
 def tool_env(tool: str, capture: bool) -> dict[str, str]:

@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _driver import TRANSPORT, WORKER, missing_package, report, run_rounds, tool_env, versions
+from _driver import TRANSPORT, WORKER, add_run_options, missing_package, report, run_rounds, tool_env, versions
 from _mock_llm import serving
 
 TOOLS = {
@@ -48,15 +48,7 @@ PACKAGES = {
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--scenario", choices=("langgraph", "openai-agents", "both"), default="both")
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--iterations", type=int, default=150, help="timed runs per worker")
-    parser.add_argument("--warmup", type=int, default=30)
-    parser.add_argument("--capture", choices=("off", "on", "both"), default="both")
-    parser.add_argument(
-        "--transport", choices=("server", "memory"), default="server",
-        help="memory: the mock's bodies from an in-process httpx2.MockTransport (no socket, no server thread)",
-    )  # fmt: skip
-    parser.add_argument("--profile", metavar="TOOL", help="run one worker of TOOL under cProfile instead")
+    add_run_options(parser, iterations=150, warmup=30, unit="runs")
     args = parser.parse_args(argv)
     TRANSPORT["name"] = args.transport
     captures = [False, True] if args.capture == "both" else [args.capture == "on"]
