@@ -12,7 +12,7 @@ import re
 from collections import defaultdict
 
 from .content import content_words
-from .plan_signals import plan_signals
+from .plan_signals import FINAL_ANSWER, PLAN_ITEM, plan_signals
 from .provenance import Provenance
 from .signals import Evidence
 from .view import TraceView
@@ -36,8 +36,6 @@ PLAN_SKIPPED_WEIGHT = 0.15
 """A plan of which some items no later step ever worked on (their content words never appear again)."""
 PREMATURE_WEIGHT = 0.2
 """A final answer given while items of an earlier plan were never carried out."""
-_ITEM = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*\u2022]|step \d{1,2}:?)\s+(.{8,300})$", re.IGNORECASE | re.MULTILINE)
-_FINAL = re.compile(r"\b(?:final answer|the answer is|in conclusion|terminate)\b", re.IGNORECASE)
 _EMPTY = re.compile(
     r"^\W*(?:none|null|nil|n/a|empty|no results?(?: found)?|not found|0 results|nothing found|\[\]|\{\})\W*$",
     re.IGNORECASE,
@@ -144,7 +142,7 @@ def _plans(prov: Provenance, ordered: list[str], out: dict[str, list[Evidence]])
     """Plans with items no later span worked on, and final answers given while such items remained."""
     # a plan has two items or more, each on its own line: a text of one line has none worth scanning for
     texts = {s: t for s in ordered if "\n" in (t := prov.out_text.get(s, ""))}
-    found = {s: [m.group(1) for m in _ITEM.finditer(t)][:20] for s, t in texts.items()}
+    found = {s: [m.group(1) for m in PLAN_ITEM.finditer(t)][:20] for s, t in texts.items()}
     with_plan = [s for s in ordered if len(found.get(s, ())) >= 2]
     if not with_plan:
         return  # no plan: nothing to check, and no need to collect the words of every span
@@ -176,7 +174,7 @@ def _plans(prov: Provenance, ordered: list[str], out: dict[str, list[Evidence]])
     # only a span after the first plan has an earlier plan (one pass, no loop over the plans per span)
     first = min(i for i, span_id in enumerate(ordered) if span_id in plans)
     for span_id in ordered[first + 1 :]:
-        if span_id in plans or not _FINAL.search(prov.out_text.get(span_id, "")):
+        if span_id in plans or not FINAL_ANSWER.search(prov.out_text.get(span_id, "")):
             continue
         detail = "gave a final answer while items of an earlier plan were never carried out"
         out[span_id].append(Evidence(span_id, "premature_answer", detail, PREMATURE_WEIGHT))

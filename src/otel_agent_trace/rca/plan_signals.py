@@ -45,7 +45,8 @@ _REVISION = re.compile(
 )
 # ``(?:(?<=\s)|^)(\d{1,2})[.)]\s+`` led by a digit, so the engine skips to digits (same matches, half the scan)
 _INLINE_NUMBER = re.compile(r"(\d(?<!\S\d)\d?)[.)]\s+")
-_FINAL = re.compile(r"\b(?:final answer|the answer is|in conclusion|terminate)\b", re.IGNORECASE)
+FINAL_ANSWER = re.compile(r"\b(?:final answer|the answer is|in conclusion|terminate)\b", re.IGNORECASE)
+"""Words that mark an output as the run's final answer."""
 _MAX_ITEMS = 20
 _MIN_REPLACED = 0.5
 """Share of a plan's items missing from the agent's next plan for the earlier one to count as replaced."""
@@ -226,7 +227,7 @@ def _goals_pending(view: TraceView, prov: Provenance, ordered: list[str], out: d
     if len({tuple(stack) for _, stack in stacks}) < 2:
         return
     roots = {r.span_id for r in view.trace.roots}  # a root relays the answer; the span that wrote it answers
-    finals = [s for s in ordered if s not in roots and _FINAL.search(prov.out_text.get(s, "")[-4000:])]
+    finals = [s for s in ordered if s not in roots and FINAL_ANSWER.search(prov.out_text.get(s, "")[-4000:])]
     answered = any(prov.out_text.get(r, "").strip() for r in roots)  # without, the run gave no answer at all
     if not finals and not answered:
         return
