@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from otel_agent_trace.model import Span, Trace
-from otel_agent_trace.rca import run_failed
+from otel_agent_trace.rca import BaselineProfile, baseline_profile, run_failed
 from otel_agent_trace.semconv import evaluation as ev
 
 MAX_BASELINE_RUNS = 100
@@ -69,3 +69,10 @@ def passing_runs(trace: Trace, candidates: Iterable[Trace], *, limit: int = MAX_
                 break
     passing.reverse()
     return passing
+
+
+def profiled(passing: list[Trace]) -> tuple[list[Trace], BaselineProfile | None]:
+    """The runs used as the baseline and their profile: none below `MIN_BASELINE_RUNS` passing runs."""
+    if len(passing) < MIN_BASELINE_RUNS:
+        return [], None
+    return passing, baseline_profile(passing)

@@ -67,13 +67,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _annotated(trace: Trace, traces: list[Trace], *, no_baseline: bool) -> Trace:
-    from otel_agent_trace.rca import analyze, baseline_profile
-    from otel_agent_trace.rca.annotate import annotate
-    from otel_agent_trace.rca.spectrum import run_failed
+    from otel_agent_trace.rca import analyze, annotate, run_failed
 
     if not run_failed(trace):
         return trace
-    passing = [] if no_baseline else baseline.passing_runs(trace, traces)
-    used = passing if len(passing) >= baseline.MIN_BASELINE_RUNS else []
-    report = analyze(trace, baseline=baseline_profile(used) if used else None)
-    return annotate(trace, report)
+    _, profile = baseline.profiled([] if no_baseline else baseline.passing_runs(trace, traces))
+    return annotate(trace, analyze(trace, baseline=profile))

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from otel_agent_trace.model import LoadReport, Trace, TraceFormatError, find_trace, load_any
-from otel_agent_trace.rca import analyze, baseline_profile, render_html, render_text, spectrum_analysis
+from otel_agent_trace.rca import analyze, render_html, render_text, spectrum_analysis
 from otel_agent_trace.rca.judge import JUDGE_API_KEY_ENV, JUDGE_BASE_URL_ENV, OpenAIJudge
 from otel_agent_trace.rca.report import RcaReport
 from otel_agent_trace.rca.spectrum import FORMULAS
@@ -160,9 +160,9 @@ def run(args: argparse.Namespace) -> int:
     if args.judge_model:
         options["judge"] = OpenAIJudge(args.judge_model, base_url=args.judge_base_url, timeout=args.judge_timeout)
     passing = [] if args.no_baseline else baseline.passing_runs(trace, traces, limit=args.baseline_runs)
-    used = passing if len(passing) >= baseline.MIN_BASELINE_RUNS else []
-    if used:
-        options["baseline"] = baseline_profile(used)
+    used, profile = baseline.profiled(passing)
+    if profile is not None:
+        options["baseline"] = profile
     missing = sorted(set(options) - _ANALYZE_PARAMETERS)
     if missing:  # an analysis that predates the option: say so rather than fail with a TypeError
         sys.stderr.write(f"otel-agent-trace rca: this analysis does not take {', '.join(missing)} yet\n")
