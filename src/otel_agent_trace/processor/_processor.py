@@ -20,6 +20,7 @@ from otel_agent_trace.semconv import agent as A
 from otel_agent_trace.semconv import gen_ai as G
 
 from ._batch import BoundedBatchSpanProcessor
+from ._enrich import default_enrichers, default_observers
 from ._export import TransformingExporter
 from ._prepare import HOLD_MARGIN_CHARS, prepare
 from ._recent import RecentSpans, buffer_for
@@ -97,6 +98,8 @@ class AgentSpanProcessor(SpanProcessor):
             max_span_bytes=settings.max_span_bytes,
             redact=redact,
             redactor=Redactor.from_settings(settings),
+            enrichers=default_enrichers(settings),
+            observers=default_observers(settings),
         )
         self.hold = self.transformer.budget.max_attribute_bytes + HOLD_MARGIN_CHARS
         """Longest value (in characters) kept whole on the application thread."""

@@ -8,7 +8,7 @@ replaced by `SCRUBBED`; a span whose transformation fails as a whole is exported
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from opentelemetry.sdk.resources import Resource
@@ -28,6 +28,14 @@ SCRUBBED = "[REDACTED: otel-agent-trace internal error]"
 """What replaces a text that could not be redacted (a fault of ours): it is never exported as it was."""
 _MAX_RESOURCES = 32
 
+Enricher = Callable[[ReadableSpan, dict[str, Any]], None]
+"""Adds or changes attributes of a span on the export thread, *before* redaction and the budget (so whatever it adds
+is redacted and kept in budget like the rest): called with the span and its mutable attribute dict. Cost, the
+OpenInference view and content-mode moves are enrichers (``processor/_enrich.py`` lists the defaults)."""
+
+Observer = Callable[[ReadableSpan], None]
+"""Sees every span as it will be exported (redacted, in budget), e.g. to emit a log event from it; must be cheap."""
+
 
 class SpanTransformer:
     """Redaction, budget and rebuild of one ended span (thread-safe; holds a small cache of redacted resources)."""
@@ -39,26 +47,41 @@ class SpanTransformer:
         max_span_bytes: int,
         redact: bool = True,
         redactor: Redactor | None = None,
+        enrichers: Sequence[Enricher] = (),
+        observers: Sequence[Observer] = (),
     ) -> None:
         self.budget = SpanBudget(max_attribute_bytes=max_attribute_bytes, max_span_bytes=max_span_bytes)
         self.redact = redact
         self.redactor = redactor or Redactor()
+        self.enrichers = tuple(enrichers)
+        """Run in order on every span before redaction; a failing one is logged and skipped (`Enricher`)."""
+        self.observers = tuple(observers)
+        """Called with every exported span; a failing one is logged and skipped (`Observer`)."""
         self._resources: dict[int, tuple[Resource, Resource]] = {}
         self._lock = threading.Lock()
 
     # -- entry point ------------------------------------------------------------------------------------------
     def export_form(self, span: ReadableSpan) -> ReadableSpan | None:
         """The span as it may leave the process, or ``None`` (counted) if nothing safe can be made of it."""
+        out: ReadableSpan | None = None
         try:
-            return self.transform(span)
+            out = self.transform(span)
         except Exception:  # noqa: BLE001 - our fault: export a scrubbed span rather than raise or leak
             log_internal_error("SpanTransformer.transform")
-        try:
-            return self.scrub(span)
-        except Exception:  # noqa: BLE001 - even scrubbing failed: drop the span, counted
-            log_internal_error("SpanTransformer.scrub")
-        record_drop(OVER_BUDGET)
-        return None
+        if out is None:
+            try:
+                out = self.scrub(span)
+            except Exception:  # noqa: BLE001 - even scrubbing failed: drop the span, counted
+                log_internal_error("SpanTransformer.scrub")
+        if out is None:
+            record_drop(OVER_BUDGET)
+            return None
+        for observer in self.observers:
+            try:
+                observer(out)
+            except Exception:  # noqa: BLE001 - an observer's fault never costs the span
+                log_internal_error("SpanTransformer.observer")
+        return out
 
     def transform(self, span: ReadableSpan) -> ReadableSpan:
         """Attach the state snapshot, redact, fit the budget; ``span`` itself when nothing changed."""
@@ -71,6 +94,12 @@ class SpanTransformer:
             attributes.update(extra)
         else:
             extra = None
+        for enricher in self.enrichers:
+            try:
+                enricher(span, attributes)
+            except Exception:  # noqa: BLE001 - an enricher's fault never costs the span (it is still redacted)
+                log_internal_error("SpanTransformer.enricher")
+        enriched = bool(self.enrichers) and attributes != dict(span.attributes or {}, **(extra or {}))
         parts = SpanParts(
             name=span.name,
             status=span.status.description,
@@ -81,7 +110,7 @@ class SpanTransformer:
         redacted = self._redact(parts) if self.redact else 0
         report = self.budget.fit(parts, originals, redacted=redacted)
         resource = self.resource(span.resource)
-        unchanged = not (redacted or report or extra or originals or isinstance(span, PreparedSpan))
+        unchanged = not (redacted or report or extra or originals or enriched or isinstance(span, PreparedSpan))
         if unchanged and resource is span.resource:
             return span
         if redacted:

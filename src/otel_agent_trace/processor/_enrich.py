@@ -1,0 +1,24 @@
+"""The export-thread enrichers and observers `AgentSpanProcessor` installs by default (see `SpanTransformer`).
+
+Each feature that adds to exported spans (cost, the OpenInference view, content modes...) lives in a module of its
+own and is listed here, built from the settings. Enrichers run before redaction and the budget, so what they add is
+redacted and budgeted like everything else; observers see the span as exported.
+"""
+
+from __future__ import annotations
+
+from otel_agent_trace._internal.settings import Settings
+
+from ._transform import Enricher, Observer
+
+
+def default_enrichers(settings: Settings) -> tuple[Enricher, ...]:
+    """The enrichers for ``settings``, in the order they run."""
+    enrichers: list[Enricher] = []
+    return tuple(enrichers)
+
+
+def default_observers(settings: Settings) -> tuple[Observer, ...]:
+    """The observers for ``settings``."""
+    observers: list[Observer] = []
+    return tuple(observers)
