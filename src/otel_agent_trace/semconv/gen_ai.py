@@ -49,6 +49,8 @@ GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: Final = "gen_ai.usage.cache_read.input_tok
 """Input tokens served from the provider's cache."""
 GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: Final = "gen_ai.usage.cache_creation.input_tokens"
 """Input tokens written to the provider's cache."""
+GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: Final = "gen_ai.usage.reasoning.output_tokens"
+"""Output tokens spent on reasoning (thinking); included in `GEN_AI_USAGE_OUTPUT_TOKENS`."""
 GEN_AI_INPUT_MESSAGES: Final = "gen_ai.input.messages"
 """Chat history sent to the model, JSON (content capture only)."""
 GEN_AI_OUTPUT_MESSAGES: Final = "gen_ai.output.messages"
