@@ -91,6 +91,14 @@ GEN_AI_WORKFLOW_NAME: Final = "gen_ai.workflow.name"
 """Name of a multi-agent workflow."""
 GEN_AI_RETRIEVAL_QUERY_TEXT: Final = "gen_ai.retrieval.query.text"
 """Query text of a retrieval (content capture only)."""
+OPENAI_API_TYPE: Final = "openai.api.type"
+"""The OpenAI API a call used (see `OpenaiApiTypeValues`); on openai chat spans."""
+OPENAI_REQUEST_SERVICE_TIER: Final = "openai.request.service_tier"
+"""The service tier an OpenAI request asked for (set when it is not ``auto``)."""
+OPENAI_RESPONSE_SERVICE_TIER: Final = "openai.response.service_tier"
+"""The service tier OpenAI served the response with (when the response says)."""
+OPENAI_RESPONSE_SYSTEM_FINGERPRINT: Final = "openai.response.system_fingerprint"
+"""OpenAI's fingerprint of the backend configuration that served a chat completion."""
 
 
 class GenAiOperationNameValues(Enum):
@@ -105,6 +113,14 @@ class GenAiOperationNameValues(Enum):
     INVOKE_AGENT = "invoke_agent"
     EXECUTE_TOOL = "execute_tool"
     INVOKE_WORKFLOW = "invoke_workflow"
+    PLAN = "plan"
+
+
+class OpenaiApiTypeValues(Enum):
+    """Values of `OPENAI_API_TYPE`."""
+
+    CHAT_COMPLETIONS = "chat_completions"
+    RESPONSES = "responses"
 
 
 class GenAiToolTypeValues(Enum):
