@@ -24,6 +24,7 @@ from json.encoder import encode_basestring
 from pathlib import PurePath
 from typing import Any
 
+from ._jsonable_fast import fast_encode
 from ._jsonable_parts import (
     MIN_BUDGET,
     cut_text,
@@ -70,11 +71,19 @@ class _Cut(Exception):
     """The budget is spent."""
 
 
+def _note(budget: int) -> str:
+    return f"over the {budget}-byte budget"
+
+
+def _limit(budget: int, max_depth: int) -> int:
+    """Bytes of text before a cut: room is kept for a '"<truncated>"' value, the marker and one closer per level."""
+    return budget - (len(f',"<truncated>","{TRUNCATED_KEY}":"{_note(budget)}"') + max_depth + 1)
+
+
 class _Encoder:
     def __init__(self, budget: int, canonical: bool, max_depth: int, max_items: int) -> None:
-        self.note = f"over the {budget}-byte budget"
-        # room kept for the cut: a '"<truncated>"' value, the marker, and one closer per open container
-        self.limit = budget - (len(f',"<truncated>","{TRUNCATED_KEY}":"{self.note}"') + max_depth + 1)
+        self.note = _note(budget)
+        self.limit = _limit(budget, max_depth)
         self.canonical = canonical
         self.max_depth = max_depth
         self.max_items = max_items
@@ -328,6 +337,14 @@ def encode_reporting(
     """
     budget = max(int(max_bytes), MIN_BUDGET)
     max_depth = max(0, min(int(max_depth), 64))
+    fast = fast_encode(value, _limit(budget, max_depth), canonical=canonical, max_depth=max_depth, max_items=max_items)
+    if fast is not None:
+        return fast, False
+    return _walk(value, budget, canonical, max_depth, max_items)
+
+
+def _walk(value: Any, budget: int, canonical: bool, max_depth: int, max_items: int) -> tuple[str, bool]:
+    """The full walker (what `encode_reporting` falls back to when `fast_encode` declines)."""
     try:
         encoder = _Encoder(budget, canonical, max_depth, max_items)
         text = encoder.run(value)
