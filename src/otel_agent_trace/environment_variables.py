@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Final
 
 OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: Final = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
-"""Standard OTel switch: ``true`` records prompts, tool arguments/results, state and rationale. Off by default."""
+"""Standard OTel switch: ``SPAN_ONLY``, ``EVENT_ONLY``, ``SPAN_AND_EVENT`` or ``NO_CONTENT`` (default; legacy ``true``
+is ``SPAN_ONLY``, ``false`` ``NO_CONTENT``): whether prompts, tool arguments/results, state and rationale are recorded,
+and whether inference content goes on spans, on ``gen_ai.client.inference.operation.details`` log events, or both
+(docs/content.md)."""
 OTEL_AGENT_TRACE_EXPORTER: Final = "OTEL_AGENT_TRACE_EXPORTER"
 """Comma-separated exporters: ``file`` (default), ``otlp``, ``otlp_grpc``, ``otlp_http``, ``console``, ``none``."""
 OTEL_AGENT_TRACE_STORE_DIR: Final = "OTEL_AGENT_TRACE_STORE_DIR"
@@ -37,3 +40,6 @@ OTEL_AGENT_TRACE_RECORD_REPLAY: Final = "OTEL_AGENT_TRACE_RECORD_REPLAY"
 """``true`` records what ``rca.replay`` needs to re-run the agent offline (needs content capture; docs/replay.md)."""
 OTEL_AGENT_TRACE_DIAGNOSE_BUFFER: Final = "OTEL_AGENT_TRACE_DIAGNOSE_BUFFER"
 """Spans each span processor keeps in memory for ``otel_agent_trace.diagnose()`` (default 1000; 0 turns it off)."""
+OTEL_AGENT_TRACE_LOG_CORRELATION: Final = "OTEL_AGENT_TRACE_LOG_CORRELATION"
+"""``true`` (default): Python ``logging`` records get ``otelTraceID``, ``otelSpanID``, ``otelTraceSampled`` and
+``otelServiceName`` from the current span (docs/content.md#log-correlation); ``false`` leaves logging alone."""

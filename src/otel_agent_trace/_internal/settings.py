@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from enum import Enum
 from typing import TYPE_CHECKING
 
 from otel_agent_trace.environment_variables import (
@@ -35,6 +37,63 @@ DEFAULT_DIAGNOSE_BUFFER = 1000
 
 class ConfigurationError(ValueError):
     """A setting of otel-agent-trace has a value it cannot use; the message names the setting and the value."""
+
+
+class ContentMode(Enum):
+    """Where captured content goes (``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``; docs/content.md)."""
+
+    NO_CONTENT = "NO_CONTENT"
+    SPAN_ONLY = "SPAN_ONLY"
+    EVENT_ONLY = "EVENT_ONLY"
+    SPAN_AND_EVENT = "SPAN_AND_EVENT"
+
+    @property
+    def events(self) -> bool:
+        """Whether inference content is emitted as ``gen_ai.client.inference.operation.details`` log events."""
+        return self in (ContentMode.EVENT_ONLY, ContentMode.SPAN_AND_EVENT)
+
+
+_LEGACY_MODES = {
+    **dict.fromkeys(("true", "1", "yes", "on"), ContentMode.SPAN_ONLY),
+    **dict.fromkeys(("false", "0", "no", "off", ""), ContentMode.NO_CONTENT),
+}
+_content_mode_warned: list[bool] = [False]
+
+
+def parse_content_mode(name: str, raw: str | ContentMode | None, default: ContentMode) -> ContentMode:
+    """Parse a content mode (any case; legacy ``true``/``false``), raising `ConfigurationError` naming ``name``."""
+    if raw is None:
+        return default
+    if isinstance(raw, ContentMode):
+        return raw
+    value = str(raw).strip()
+    if value.lower() in _LEGACY_MODES:
+        return _LEGACY_MODES[value.lower()]
+    try:
+        return ContentMode[value.upper()]
+    except KeyError:
+        raise ConfigurationError(
+            f"{name}={raw!r} is not a content mode; use one of {', '.join(m.value for m in ContentMode)} "
+            "(or the legacy true/false)"
+        ) from None
+
+
+def content_mode_from_env(*, strict: bool = True) -> ContentMode:
+    """The mode ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`` asks for (``NO_CONTENT`` when unset).
+
+    With ``strict`` an unknown value raises `ConfigurationError`; without, it is a WARNING (once) and
+    ``NO_CONTENT``: the distro and the lazily read settings never break the program's start-up.
+    """
+    raw = os.environ.get(OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT)
+    try:
+        return parse_content_mode(OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT, raw, ContentMode.NO_CONTENT)
+    except ConfigurationError as exc:
+        if strict:
+            raise
+        if not _content_mode_warned[0]:
+            _content_mode_warned[0] = True
+            logging.getLogger("otel_agent_trace").warning("%s; no content is captured (NO_CONTENT)", exc)
+        return ContentMode.NO_CONTENT
 
 
 def parse_bool(name: str, raw: str | None, default: bool) -> bool:
@@ -102,6 +161,9 @@ class Settings:
     """What the manual API, the instrumentors and the processor need to know."""
 
     capture_content: bool = False
+    """Whether the instrumentors and the manual API capture content (every `ContentMode` but ``NO_CONTENT``)."""
+    content_mode: ContentMode | None = None
+    """Where content goes when ``capture_content`` is on (None: ``SPAN_ONLY``); read it through `mode`."""
     max_attribute_bytes: int = DEFAULT_MAX_ATTRIBUTE_BYTES
     max_span_bytes: int = DEFAULT_MAX_SPAN_BYTES
     redact_patterns: tuple[re.Pattern[str], ...] = field(default=())
@@ -113,16 +175,28 @@ class Settings:
     diagnose_buffer: int = DEFAULT_DIAGNOSE_BUFFER
     """Spans each `AgentSpanProcessor` keeps for ``diagnose()`` (0: no buffer)."""
 
+    @property
+    def mode(self) -> ContentMode:
+        """The mode in force: ``NO_CONTENT`` unless ``capture_content``, else ``content_mode`` (or ``SPAN_ONLY``)."""
+        if not self.capture_content:
+            return ContentMode.NO_CONTENT
+        if self.content_mode is None or self.content_mode is ContentMode.NO_CONTENT:
+            return ContentMode.SPAN_ONLY
+        return self.content_mode
+
     @classmethod
-    def from_env(cls) -> Settings:
-        """Read the settings from the environment."""
+    def from_env(cls, *, strict: bool = True) -> Settings:
+        """Read the settings from the environment (``strict=False``: an unknown content mode warns, see below).
+
+        Raises:
+            ConfigurationError: a variable has a value that cannot be used (with ``strict=False``, not for the
+                content mode: `content_mode_from_env`).
+        """
         extra = os.environ.get(OTEL_AGENT_TRACE_REDACT_PATTERNS, "")
+        mode = content_mode_from_env(strict=strict)
         return cls(
-            capture_content=parse_bool(
-                OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT,
-                os.environ.get(OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT),
-                False,
-            ),
+            capture_content=mode is not ContentMode.NO_CONTENT,
+            content_mode=mode,
             max_attribute_bytes=parse_positive_int(
                 OTEL_AGENT_TRACE_MAX_ATTRIBUTE_BYTES,
                 os.environ.get(OTEL_AGENT_TRACE_MAX_ATTRIBUTE_BYTES),
@@ -156,7 +230,7 @@ def get_settings() -> Settings:
     """The settings in force (read from the environment on first use)."""
     global _settings
     if _settings is None:
-        _settings = Settings.from_env()
+        _settings = Settings.from_env(strict=False)
     return _settings
 
 
@@ -174,5 +248,5 @@ def update_settings(**changes: object) -> Settings:
 
 
 def capture_content() -> bool:
-    """Whether prompts, arguments, results, state and rationale are recorded."""
+    """Whether prompts, arguments, results, state and rationale are recorded (any content mode but NO_CONTENT)."""
     return get_settings().capture_content
