@@ -98,19 +98,37 @@ class _Walk:
             self.model(value, kind, depth)
 
     def container(self, value: Any, kind: type, depth: int) -> None:
+        # the common scalars are inlined (this loop is the whole cost of the fast path)
         if depth >= self.max_depth or len(value) > self.max_items:
             raise _NotPlain
-        self.spend(2)
+        limit = self.limit
+        used = self.used + 2
         if kind is dict:
             for key, item in dict.items(value):
                 if type(key) is not str or not key.isascii() or len(key) > _KEY_CHARS:
                     raise _NotPlain
-                self.spend(len(key) + 4)
-                self.check(item, depth + 1)
+                item_kind = type(item)
+                if item_kind is str:
+                    used += len(key) + len(item) + 6
+                elif item is None or item_kind is bool:
+                    used += len(key) + 8
+                else:
+                    self.used = used + len(key) + 4
+                    self.check(item, depth + 1)
+                    used = self.used
+                if used > limit:
+                    raise _NotPlain
         else:
             for item in value:
-                self.spend(1)
-                self.check(item, depth + 1)
+                if type(item) is str:
+                    used += len(item) + 3
+                else:
+                    self.used = used + 1
+                    self.check(item, depth + 1)
+                    used = self.used
+                if used > limit:
+                    raise _NotPlain
+        self.used = used
 
     def model(self, value: Any, kind: type, depth: int) -> None:
         names = _model_fields(kind)
