@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from otel_agent_trace._internal.serialize import safe_json_dumps, to_jsonable
+from otel_agent_trace._internal.serialize import MAX_ITEMS, safe_json_dumps, to_jsonable
 from otel_agent_trace.semconv.agent import LLM_TOOL_CALL_IDS, LLM_TOOL_CALL_NAMES
 from otel_agent_trace.semconv.gen_ai import (
     GEN_AI_INPUT_MESSAGES,
@@ -293,6 +293,48 @@ def chat_content_parts(content: Any) -> list[dict[str, Any]]:
     return parts
 
 
+def tool_definition(kind: Any, name: Any, description: Any = None, **schemas: Any) -> dict[str, Any]:
+    """One ``gen_ai.tool.definitions`` entry: ``type`` and ``name`` (required by the schema), then what is known.
+
+    A built-in tool without a name (``web_search``...) is named after its type; ``None`` fields are left out.
+    Schemas (``parameters``...) are kept as given: the one bounded JSON walk of `tool_definitions_json` reads them.
+    """
+    kind = kind if isinstance(kind, str) and kind else "function"
+    definition: dict[str, Any] = {"type": kind, "name": name if isinstance(name, str) and name else kind}
+    if isinstance(description, str):
+        definition["description"] = description
+    for key, value in schemas.items():
+        if value is not None:
+            definition[key] = value
+    return definition
+
+
+def chat_tool_definition(tool: Any) -> dict[str, Any]:
+    """The definition of an OpenAI-format chat tool (``{"type": "function", "function": {...}}``, ``custom``...)."""
+    kind = get(tool, "type") or "function"
+    if kind == "function":
+        function = get(tool, "function")
+        return tool_definition(
+            kind, get(function, "name"), get(function, "description"), parameters=get(function, "parameters")
+        )
+    if kind == "custom":
+        custom = get(tool, "custom")
+        return tool_definition(kind, get(custom, "name"), get(custom, "description"), format=get(custom, "format"))
+    return tool_definition(kind, get(tool, "name"))
+
+
+def tool_definitions_json(tools: Any, definition: Callable[[Any], dict[str, Any]]) -> str | None:
+    """``gen_ai.tool.definitions`` of a request's ``tools`` as JSON within the payload budget (``None``: no tools).
+
+    The GenAI convention makes this attribute opt-in: callers record it with content capture only. At most
+    ``MAX_ITEMS`` tools are looked at, each as a shallow entry, and one bounded walk writes the JSON, so the cost
+    on the application thread is bounded by the budget, not by the size of the tools' schemas.
+    """
+    if not isinstance(tools, SEQUENCE) or not tools:
+        return None
+    return safe_json_dumps([definition(tool) for tool in tools[:MAX_ITEMS]])
+
+
 def chat_request_content_attributes(kwargs: Mapping[str, Any], attributes: dict[str, Any]) -> None:
     """Add ``gen_ai.input.messages`` and ``gen_ai.tool.definitions`` (JSON; system messages stay in the list)."""
     messages = kwargs.get("messages")
@@ -300,20 +342,9 @@ def chat_request_content_attributes(kwargs: Mapping[str, Any], attributes: dict[
         attributes[GEN_AI_INPUT_MESSAGES] = safe_json_dumps(
             [chat_input_message(message, chat_content_parts) for message in messages]
         )
-    tools = kwargs.get("tools")
-    if isinstance(tools, SEQUENCE) and tools:
-        definitions = []
-        for tool in tools:
-            function = get(tool, "function")
-            definitions.append(
-                {
-                    "type": get(tool, "type") or "function",
-                    "name": get(function, "name"),
-                    "description": get(function, "description"),
-                    "parameters": to_jsonable(get(function, "parameters")),
-                }
-            )
-        attributes[GEN_AI_TOOL_DEFINITIONS] = safe_json_dumps(definitions)
+    definitions = tool_definitions_json(kwargs.get("tools"), chat_tool_definition)
+    if definitions is not None:
+        attributes[GEN_AI_TOOL_DEFINITIONS] = definitions
 
 
 def openai_usage_attributes(usage: Any, attributes: dict[str, Any]) -> None:

@@ -19,7 +19,7 @@ from opentelemetry.util.types import AttributeValue
 from otel_agent_trace._internal.serialize import safe_json_dumps, to_jsonable
 from otel_agent_trace.instrumentation._genai import SEQUENCE as _SEQUENCE
 from otel_agent_trace.instrumentation._genai import get as _get
-from otel_agent_trace.instrumentation._genai import id_and_model_attributes
+from otel_agent_trace.instrumentation._genai import id_and_model_attributes, tool_definition, tool_definitions_json
 from otel_agent_trace.instrumentation._genai import is_int as _int
 from otel_agent_trace.instrumentation._genai import is_number as _number
 from otel_agent_trace.semconv.agent import AGENT_STEP_ACTION_TYPE, LLM_TOOL_CALL_IDS, LLM_TOOL_CALL_NAMES
@@ -199,21 +199,19 @@ def content_request_attributes(kwargs: Mapping[str, Any], attributes: Attributes
     system = kwargs.get("system")
     if isinstance(system, (str, *_SEQUENCE)) and system:
         attributes[GEN_AI_SYSTEM_INSTRUCTIONS] = safe_json_dumps(_parts(system))
-    tools = kwargs.get("tools")
-    if isinstance(tools, _SEQUENCE) and tools:
-        attributes[GEN_AI_TOOL_DEFINITIONS] = safe_json_dumps([_tool_definition(tool) for tool in tools])
+    definitions = tool_definitions_json(kwargs.get("tools"), _tool_definition)
+    if definitions is not None:
+        attributes[GEN_AI_TOOL_DEFINITIONS] = definitions
 
 
 def _tool_definition(tool: Any) -> dict[str, Any]:
+    """A client tool as a ``function`` definition; a server tool (``web_search_20250305``...) by its own type."""
     kind = _get(tool, "type")
     if kind in (None, "custom"):
-        return {
-            "type": "function",
-            "name": _get(tool, "name"),
-            "description": _get(tool, "description"),
-            "parameters": to_jsonable(_get(tool, "input_schema")),
-        }
-    return {"type": kind, "name": _get(tool, "name")}
+        return tool_definition(
+            "function", _get(tool, "name"), _get(tool, "description"), parameters=_get(tool, "input_schema")
+        )
+    return tool_definition(kind, _get(tool, "name"))
 
 
 def output_messages_json(parts: list[dict[str, Any]], stop_reason: Any) -> str:

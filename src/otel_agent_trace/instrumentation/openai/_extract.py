@@ -17,8 +17,11 @@ from opentelemetry.util.types import AttributeValue
 from otel_agent_trace._internal.serialize import dumps, to_jsonable
 from otel_agent_trace.instrumentation._genai import (
     chat_input_message,
+    chat_tool_definition,
     id_and_model_attributes,
     requested_tool_call_attributes,
+    tool_definition,
+    tool_definitions_json,
 )
 from otel_agent_trace.instrumentation._genai import chat_tool_call_parts as _chat_tool_call_parts
 from otel_agent_trace.instrumentation._genai import get as _get
@@ -31,10 +34,14 @@ from otel_agent_trace.semconv.gen_ai import (
     GEN_AI_INPUT_MESSAGES,
     GEN_AI_OPERATION_NAME,
     GEN_AI_OUTPUT_MESSAGES,
+    GEN_AI_OUTPUT_TYPE,
     GEN_AI_PROVIDER_NAME,
+    GEN_AI_REQUEST_CHOICE_COUNT,
     GEN_AI_REQUEST_ENCODING_FORMATS,
+    GEN_AI_REQUEST_FREQUENCY_PENALTY,
     GEN_AI_REQUEST_MAX_TOKENS,
     GEN_AI_REQUEST_MODEL,
+    GEN_AI_REQUEST_PRESENCE_PENALTY,
     GEN_AI_REQUEST_SEED,
     GEN_AI_REQUEST_STOP_SEQUENCES,
     GEN_AI_REQUEST_STREAM,
@@ -43,9 +50,15 @@ from otel_agent_trace.semconv.gen_ai import (
     GEN_AI_RESPONSE_FINISH_REASONS,
     GEN_AI_RESPONSE_MODEL,
     GEN_AI_SYSTEM_INSTRUCTIONS,
+    GEN_AI_TOOL_DEFINITIONS,
     GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
     GEN_AI_USAGE_INPUT_TOKENS,
     GEN_AI_USAGE_OUTPUT_TOKENS,
+    OPENAI_API_TYPE,
+    OPENAI_REQUEST_SERVICE_TIER,
+    OPENAI_RESPONSE_SERVICE_TIER,
+    OPENAI_RESPONSE_SYSTEM_FINGERPRINT,
+    OpenaiApiTypeValues,
 )
 
 Attributes = dict[str, AttributeValue]
@@ -106,9 +119,56 @@ def _sampling_attributes(kwargs: Mapping[str, Any], attributes: Attributes, max_
         attributes[GEN_AI_REQUEST_STREAM] = True
 
 
+def _openai_request_attributes(kwargs: Mapping[str, Any], attributes: Attributes, api_type: str) -> None:
+    """``openai.api.type``, and ``openai.request.service_tier`` unless it is ``auto`` (as the OpenAI semconv says)."""
+    attributes[OPENAI_API_TYPE] = api_type
+    tier = kwargs.get("service_tier")
+    if isinstance(tier, str) and tier != "auto":
+        attributes[OPENAI_REQUEST_SERVICE_TIER] = tier
+
+
+def _output_type(kind: Any, structured: bool) -> str | None:
+    """``gen_ai.output.type`` of a requested format type (``json_schema``/``json_object`` -> ``json``)."""
+    if structured or kind in ("json_schema", "json_object"):
+        return "json"
+    return "text" if kind == "text" else None
+
+
+def _output_type_attribute(kind: Any, structured: bool, attributes: Attributes) -> None:
+    output_type = _output_type(kind, structured)
+    if output_type is not None:
+        attributes[GEN_AI_OUTPUT_TYPE] = output_type
+
+
+def _penalties(kwargs: Mapping[str, Any], attributes: Attributes) -> None:
+    value = kwargs.get("frequency_penalty")
+    if _number(value):
+        attributes[GEN_AI_REQUEST_FREQUENCY_PENALTY] = value
+    value = kwargs.get("presence_penalty")
+    if _number(value):
+        attributes[GEN_AI_REQUEST_PRESENCE_PENALTY] = value
+
+
+def _responses_tool_definition(tool: Any) -> dict[str, Any]:
+    """The definition of a Responses API tool (flat ``function``/``custom`` tools, built-ins by their type)."""
+    kind = _get(tool, "type")
+    if kind == "function":
+        return tool_definition(kind, _get(tool, "name"), _get(tool, "description"), parameters=_get(tool, "parameters"))
+    if kind == "custom":
+        return tool_definition(kind, _get(tool, "name"), _get(tool, "description"), format=_get(tool, "format"))
+    return tool_definition(kind, _get(tool, "name") or _get(tool, "server_label"))
+
+
 def chat_request_attributes(kwargs: Mapping[str, Any], attributes: Attributes, capture: bool) -> None:
     """Request attributes of ``chat.completions.create``."""
+    _openai_request_attributes(kwargs, attributes, OpenaiApiTypeValues.CHAT_COMPLETIONS.value)
     _sampling_attributes(kwargs, attributes, ("max_completion_tokens", "max_tokens"))
+    _penalties(kwargs, attributes)
+    choices = kwargs.get("n")
+    if isinstance(choices, int) and not isinstance(choices, bool) and choices != 1:
+        attributes[GEN_AI_REQUEST_CHOICE_COUNT] = choices
+    response_format = kwargs.get("response_format")
+    _output_type_attribute(_get(response_format, "type"), isinstance(response_format, type), attributes)
     seed = kwargs.get("seed")
     if isinstance(seed, int) and not isinstance(seed, bool):
         attributes[GEN_AI_REQUEST_SEED] = seed
@@ -121,12 +181,21 @@ def chat_request_attributes(kwargs: Mapping[str, Any], attributes: Attributes, c
         messages = kwargs.get("messages")
         if isinstance(messages, (list, tuple)):  # never consume a generator the SDK still has to read
             attributes[GEN_AI_INPUT_MESSAGES] = dumps([chat_input_message(m, _content_parts) for m in messages])
+        definitions = tool_definitions_json(kwargs.get("tools"), chat_tool_definition)
+        if definitions is not None:
+            attributes[GEN_AI_TOOL_DEFINITIONS] = definitions
 
 
 def responses_request_attributes(kwargs: Mapping[str, Any], attributes: Attributes, capture: bool) -> None:
     """Request attributes of ``responses.create``."""
+    _openai_request_attributes(kwargs, attributes, OpenaiApiTypeValues.RESPONSES.value)
     _sampling_attributes(kwargs, attributes, ("max_output_tokens",))
+    text_format = kwargs.get("text_format")  # parse(text_format=Model) asks for JSON
+    _output_type_attribute(_get(_get(kwargs.get("text"), "format"), "type"), isinstance(text_format, type), attributes)
     if capture:
+        definitions = tool_definitions_json(kwargs.get("tools"), _responses_tool_definition)
+        if definitions is not None:
+            attributes[GEN_AI_TOOL_DEFINITIONS] = definitions
         instructions = kwargs.get("instructions")
         if isinstance(instructions, str):
             attributes[GEN_AI_SYSTEM_INSTRUCTIONS] = dumps([_text_part(instructions)])
@@ -207,9 +276,20 @@ def _usage(usage: Any, attributes: Attributes, input_key: str, output_key: str) 
         attributes[GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = cached
 
 
+def openai_response_attributes(result: Any, attributes: Attributes) -> None:
+    """``openai.response.service_tier`` and ``openai.response.system_fingerprint`` when the response has them."""
+    tier = getattr(result, "service_tier", None)
+    if isinstance(tier, str) and tier:
+        attributes[OPENAI_RESPONSE_SERVICE_TIER] = tier
+    fingerprint = getattr(result, "system_fingerprint", None)
+    if isinstance(fingerprint, str) and fingerprint:
+        attributes[OPENAI_RESPONSE_SYSTEM_FINGERPRINT] = fingerprint
+
+
 def chat_response_attributes(result: Any, attributes: Attributes, capture: bool) -> None:
     """Response attributes of a ``ChatCompletion``."""
     id_and_model_attributes(result, attributes)
+    openai_response_attributes(result, attributes)
     reasons: list[str] = []
     ids: list[str] = []
     names: list[str] = []
@@ -253,6 +333,7 @@ def responses_finish_reason(result: Any, has_tool_calls: bool) -> str:
 def responses_response_attributes(result: Any, attributes: Attributes, capture: bool) -> None:
     """Response attributes of a ``Response`` (Responses API)."""
     id_and_model_attributes(result, attributes)
+    openai_response_attributes(result, attributes)
     ids: list[str] = []
     names: list[str] = []
     parts: list[dict[str, Any]] = []

@@ -23,6 +23,8 @@ from otel_agent_trace.semconv.gen_ai import (
     GEN_AI_RESPONSE_ID,
     GEN_AI_RESPONSE_MODEL,
     GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
+    OPENAI_RESPONSE_SERVICE_TIER,
+    OPENAI_RESPONSE_SYSTEM_FINGERPRINT,
 )
 
 from ._extract import (
@@ -38,20 +40,30 @@ _WHERE = "otel_agent_trace.instrumentation.openai stream"
 class ChatStreamState:
     """Accumulates ``ChatCompletionChunk``s into the attributes of a finished chat completion."""
 
-    __slots__ = ("capture", "chunks")
+    __slots__ = ("capture", "chunks", "fingerprint", "tier")
 
     def __init__(self, capture: bool) -> None:
         self.capture = capture
         self.chunks = ChatChunkCollector(capture)
+        self.tier: Any = None
+        self.fingerprint: Any = None
 
     def on_chunk(self, chunk: Any) -> None:
-        """Take in one chunk."""
+        """Take in one chunk (the service tier and fingerprint of the first chunk that names them)."""
         self.chunks.observe(chunk)
+        if self.tier is None:
+            self.tier = getattr(chunk, "service_tier", None)
+        if self.fingerprint is None:
+            self.fingerprint = getattr(chunk, "system_fingerprint", None)
 
     def attributes(self, attributes: Attributes) -> None:
         """Add what was accumulated."""
         chunks = self.chunks
         chunks.response_attributes(attributes)
+        if isinstance(self.tier, str) and self.tier:
+            attributes[OPENAI_RESPONSE_SERVICE_TIER] = self.tier
+        if isinstance(self.fingerprint, str) and self.fingerprint:
+            attributes[OPENAI_RESPONSE_SYSTEM_FINGERPRINT] = self.fingerprint
         _usage(chunks.usage, attributes, "prompt_tokens", "completion_tokens")
         if self.capture:
             attributes[GEN_AI_OUTPUT_MESSAGES] = dumps(chunks.output_messages())
