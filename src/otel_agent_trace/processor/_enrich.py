@@ -7,18 +7,23 @@ redacted and budgeted like everything else; observers see the span as exported.
 
 from __future__ import annotations
 
-from otel_agent_trace._internal.settings import Settings
+from otel_agent_trace._internal.settings import ContentMode, Settings
 
+from ._content_events import ContentEventEmitter, hold_event_content
 from ._transform import Enricher, Observer
 
 
 def default_enrichers(settings: Settings) -> tuple[Enricher, ...]:
     """The enrichers for ``settings``, in the order they run."""
     enrichers: list[Enricher] = []
+    if settings.mode is ContentMode.EVENT_ONLY:  # last: takes the content off after the others have read it
+        enrichers.append(hold_event_content)
     return tuple(enrichers)
 
 
 def default_observers(settings: Settings) -> tuple[Observer, ...]:
     """The observers for ``settings``."""
     observers: list[Observer] = []
+    if settings.mode.events:
+        observers.append(ContentEventEmitter(settings))
     return tuple(observers)
