@@ -39,6 +39,7 @@ from otel_agent_trace.processor._batch import (
 )
 
 from ._instrumentors import enable_instrumentors
+from ._metrics import MeterProvider, setup_metrics
 
 logger = logging.getLogger("otel_agent_trace")
 
@@ -52,6 +53,7 @@ def init(
     headers: Mapping[str, str] | None = None,
     capture_content: bool | None = None,
     record_replay: bool | None = None,
+    openinference: bool | None = None,
     instrumentors: str | Iterable[str] | None = None,
     store_dir: str | Path | None = None,
     environment: str | None = None,
@@ -67,6 +69,8 @@ def init(
     export_timeout_millis: int | None = None,
     shutdown_timeout_millis: int | None = None,
     tracer_provider: trace.TracerProvider | None = None,
+    metrics: bool | None = None,
+    meter_provider: MeterProvider | None = None,
 ) -> TracerProvider:
     """Set up tracing: a tracer provider whose spans go through `AgentSpanProcessor` to the chosen exporters.
 
@@ -85,6 +89,9 @@ def init(
         record_replay: Record what ``otel_agent_trace.rca.replay`` needs to re-run the agent offline (raw
             LLM response bodies, tool results; else ``OTEL_AGENT_TRACE_RECORD_REPLAY``; off by default). Needs
             ``capture_content``; see docs/replay.md.
+        openinference: Add OpenInference attributes on export (span kinds, ``input.value``/``output.value``,
+            ``session.id``/``user.id``...) so Arize Phoenix and Langfuse show steps, decisions and tools (else
+            ``OTEL_AGENT_TRACE_OPENINFERENCE``; on by default); see docs/viewers.md.
         instrumentors: ``all`` (default), ``none``, or names such as ``openai,requests`` (with or without the
             ``agent_`` prefix); else ``OTEL_AGENT_TRACE_INSTRUMENTORS``. Missing libraries are skipped quietly.
         store_dir: Directory of the local store (else ``OTEL_AGENT_TRACE_STORE_DIR``, else ``.otel-agent-trace``).
@@ -112,6 +119,10 @@ def init(
             exporters are added to it, and its resource is kept (``service_name`` and ``resource_attributes`` are
             then not applied). A provider that is not the SDK's is warned about, and ours is built.
             docs/setup.md has the table of every combination.
+        metrics: Set False to record no GenAI metrics (also ``OTEL_METRICS_EXPORTER=none``); else token usage and
+            operation, agent and tool durations go to the same exporters as the spans (docs/metrics.md).
+        meter_provider: A ``MeterProvider`` of your own to record the metrics into (nothing is added to it); else
+            the global one if it is an SDK ``MeterProvider``, else one ``init()`` builds.
 
     A ``file`` store directory that cannot be written is reported with a WARNING at ``init()``, and spans go to a
     per-user temporary directory instead (see docs/reliability.md).
@@ -140,6 +151,7 @@ def init(
         ),
         environment=environment or env.environment,
         record_replay=env.record_replay if record_replay is None else bool(record_replay),
+        openinference=env.openinference if openinference is None else bool(openinference),
     )
     if settings.record_replay:
         from otel_agent_trace.instrumentation.httpx._record import enable_recording
@@ -203,6 +215,22 @@ def init(
     else:
         for processor in processors:
             provider.add_span_processor(processor)
+    recorder = setup_metrics(
+        names,
+        enabled=metrics,
+        meter_provider=meter_provider,
+        resource=provider.resource,
+        set_global=set_global,
+        endpoint=endpoint,
+        protocol=protocol,
+        headers=headers,
+        store_dir=store_dir,
+        timeout=timeout_s,
+        shutdown_millis=shutdown_ms,
+        clock=clock,
+    )
+    if recorder is not None:
+        provider.add_span_processor(recorder)
     _configured.add(provider)
     if set_global and tracer_provider is None:
         _beside_global[0] = provider

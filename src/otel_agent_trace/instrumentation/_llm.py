@@ -21,6 +21,7 @@ from otel_agent_trace._internal.context import is_enabled, is_llm_instrumentatio
 from otel_agent_trace._internal.errors import handle_internal_errors, log_internal_error
 from otel_agent_trace._internal.tracing import record_failure
 from otel_agent_trace.semconv.gen_ai import GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK
+from otel_agent_trace.semconv.metrics import RESPONSE_CHUNK_COUNT, RESPONSE_TIME_PER_OUTPUT_CHUNK
 
 if TYPE_CHECKING:
     _ProxyBase = ObjectProxy[Any]  # wrapt 2 ships generic stubs; the runtime class is not subscriptable
@@ -94,29 +95,51 @@ class LLMCall:
         self.end()
 
 
-class CallStreamObserver:
-    """A `StreamObserver` that feeds an accumulator and ends an `LLMCall`, timing the first chunk."""
+def chunk_timing_attributes(count: int, first: float, last: float) -> dict[str, Any]:
+    """The chunk count of a stream and, from two chunks on, its mean seconds per chunk after the first.
 
-    __slots__ = ("acc", "call", "first")
+    ``first``/``last`` are the arrival times of the first and the last chunk, in seconds on one clock.
+    """
+    attributes: dict[str, Any] = {RESPONSE_CHUNK_COUNT: count}
+    if count >= 2 and last >= first:
+        attributes[RESPONSE_TIME_PER_OUTPUT_CHUNK] = (last - first) / (count - 1)
+    return attributes
+
+
+class CallStreamObserver:
+    """A `StreamObserver` that feeds an accumulator and ends an `LLMCall`, timing the first chunk and the rest."""
+
+    __slots__ = ("acc", "call", "count", "first", "first_ns", "last_ns")
 
     def __init__(self, call: LLMCall, acc: StreamAccumulator) -> None:
         self.call = call
         self.acc = acc
         self.first = True
+        self.count = 0
+        self.first_ns = self.last_ns = 0
 
     def on_chunk(self, chunk: Any) -> None:
         """Record one chunk (and the time to the first one)."""
         try:
+            now = time.time_ns()
             if self.first:
                 self.first = False
+                self.first_ns = now
                 call = self.call
-                call.span.set_attribute(GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, (time.time_ns() - call.start_ns) / 1e9)
+                call.span.set_attribute(GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, (now - call.start_ns) / 1e9)
+            self.count += 1
+            self.last_ns = now
             self.acc.observe(chunk)
         except Exception:  # noqa: BLE001 - per chunk, cheaper than handle_internal_errors; same policy
             log_internal_error(f"{self.call.where}.stream.observe")
 
     def end(self, exc: BaseException | None = None) -> None:
         """Fail the call with ``exc``, or record what was read and end it."""
+        if self.count and not self.call.ended:
+            with handle_internal_errors(f"{self.call.where}.stream.timing"):
+                self.call.span.set_attributes(
+                    chunk_timing_attributes(self.count, self.first_ns / 1e9, self.last_ns / 1e9)
+                )
         if exc is not None:
             self.call.fail(exc)
         else:

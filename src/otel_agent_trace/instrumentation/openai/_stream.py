@@ -16,7 +16,7 @@ from otel_agent_trace._internal.errors import log_internal_error
 from otel_agent_trace._internal.serialize import dumps
 from otel_agent_trace._internal.tracing import record_failure
 from otel_agent_trace.instrumentation._genai import ChatChunkCollector
-from otel_agent_trace.instrumentation._llm import AsyncStreamProxy, StreamProxy
+from otel_agent_trace.instrumentation._llm import AsyncStreamProxy, StreamProxy, chunk_timing_attributes
 from otel_agent_trace.semconv.error import ERROR_CODE
 from otel_agent_trace.semconv.gen_ai import (
     GEN_AI_OUTPUT_MESSAGES,
@@ -112,18 +112,22 @@ class ResponsesStreamState:
 class _SpanEnder:
     """The `StreamObserver` of an openai stream (kept outside the ``ObjectProxy`` for cheap attribute access)."""
 
-    __slots__ = ("first_chunk", "span", "start", "state")
+    __slots__ = ("count", "first_chunk", "last_chunk", "span", "start", "state")
 
     def __init__(self, span: Span, state: ChatStreamState | ResponsesStreamState, start: float) -> None:
         self.span: Span | None = span
         self.state = state
         self.start = start
         self.first_chunk: float | None = None
+        self.last_chunk = 0.0
+        self.count = 0
 
     def on_chunk(self, chunk: Any) -> None:
         try:
+            self.last_chunk = time.perf_counter() - self.start
+            self.count += 1
             if self.first_chunk is None:
-                self.first_chunk = time.perf_counter() - self.start
+                self.first_chunk = self.last_chunk
             self.state.on_chunk(chunk)
         except Exception:  # noqa: BLE001 - telemetry faults must not reach the user
             log_internal_error(_WHERE)
@@ -137,6 +141,7 @@ class _SpanEnder:
             attributes: Attributes = {}
             if self.first_chunk is not None:
                 attributes[GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = self.first_chunk
+                attributes.update(chunk_timing_attributes(self.count, self.first_chunk, self.last_chunk))
             self.state.attributes(attributes)
             if exc is not None and isinstance(exc, Exception):
                 record_failure(span, exc)

@@ -1,0 +1,268 @@
+"""GenAI metrics recorded from ended spans: one place for every LLM instrumentor and every framework's gen_ai spans.
+
+`GenAIMetricsSpanProcessor` reads what an ended span already carries (``gen_ai.operation.name``, model, provider,
+server, usage, status, the stream timings) and records the convention's histograms:
+
+- ``gen_ai.client.token.usage`` (``{token}``, ``gen_ai.token.type`` input/output) and
+  ``gen_ai.client.operation.duration`` (``s``, ``error.type`` on failure) for inference and embeddings calls;
+- ``gen_ai.client.operation.time_to_first_chunk`` and ``gen_ai.client.operation.time_per_output_chunk`` for streams;
+- ``gen_ai.invoke_agent.duration``, ``gen_ai.execute_tool.duration`` and ``gen_ai.workflow.duration`` for agent,
+  tool and workflow spans.
+
+One LLM call is counted once: a framework's LLM span that says its provider span carries the usage
+(``agent_trace.llm.usage_source=provider``), or that has another LLM span inside it, is not counted (the inner,
+provider span is). Work per span is O(1): a few dict reads, one lock-protected dict update, a few histogram records;
+the instruments are created once. Spans of suppressed instrumentation are never recording, so never seen here.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any, Final
+
+from opentelemetry.context import Context
+from opentelemetry.metrics import Histogram, MeterProvider
+from opentelemetry.sdk.metrics import MeterProvider as SdkMeterProvider
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.trace import StatusCode
+
+from otel_agent_trace._internal.errors import log_internal_error
+from otel_agent_trace.semconv import agent, gen_ai, metrics
+from otel_agent_trace.semconv.error import ERROR_TYPE
+from otel_agent_trace.version import __version__
+
+from ._batch import ShutdownClock
+
+SERVER_ADDRESS: Final = "server.address"
+SERVER_PORT: Final = "server.port"
+
+CLIENT_TOKEN_USAGE: Final = "gen_ai.client.token.usage"
+CLIENT_OPERATION_DURATION: Final = "gen_ai.client.operation.duration"
+CLIENT_TIME_TO_FIRST_CHUNK: Final = "gen_ai.client.operation.time_to_first_chunk"
+CLIENT_TIME_PER_OUTPUT_CHUNK: Final = "gen_ai.client.operation.time_per_output_chunk"
+INVOKE_AGENT_DURATION: Final = "gen_ai.invoke_agent.duration"
+EXECUTE_TOOL_DURATION: Final = "gen_ai.execute_tool.duration"
+WORKFLOW_DURATION: Final = "gen_ai.workflow.duration"
+
+TOKEN_BUCKETS: Final = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864)
+"""The convention's bucket advice for ``gen_ai.client.token.usage``."""
+DURATION_BUCKETS: Final = (0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92)
+"""The convention's bucket advice for the client duration, time-to-first-chunk and time-per-output-chunk
+histograms; also used for the agent, tool and workflow durations (the convention gives them no advice)."""
+
+LLM_OPERATIONS: Final = frozenset(("chat", "text_completion", "generate_content", "embeddings"))
+"""``gen_ai.operation.name`` values whose spans are client calls to a model (counted in the client metrics)."""
+
+_CLIENT_KEYS = (
+    gen_ai.GEN_AI_OPERATION_NAME,
+    gen_ai.GEN_AI_PROVIDER_NAME,
+    gen_ai.GEN_AI_REQUEST_MODEL,
+    gen_ai.GEN_AI_RESPONSE_MODEL,
+    SERVER_ADDRESS,
+    SERVER_PORT,
+    gen_ai.OPENAI_RESPONSE_SERVICE_TIER,
+    gen_ai.OPENAI_RESPONSE_SYSTEM_FINGERPRINT,
+)
+_AGENT_KEYS = (
+    gen_ai.GEN_AI_OPERATION_NAME,
+    gen_ai.GEN_AI_PROVIDER_NAME,
+    gen_ai.GEN_AI_AGENT_NAME,
+    gen_ai.GEN_AI_REQUEST_MODEL,
+    SERVER_ADDRESS,
+    SERVER_PORT,
+)
+_TOOL_KEYS = (gen_ai.GEN_AI_OPERATION_NAME, gen_ai.GEN_AI_TOOL_NAME, gen_ai.GEN_AI_TOOL_TYPE)
+_WORKFLOW_KEYS = (gen_ai.GEN_AI_OPERATION_NAME, gen_ai.GEN_AI_WORKFLOW_NAME)
+_OTHER_ERROR = "_OTHER"
+_MAX_OPEN = 65536
+_INPUT = gen_ai.GenAiTokenTypeValues.INPUT.value
+_OUTPUT = gen_ai.GenAiTokenTypeValues.OUTPUT.value
+
+
+def _pick(attributes: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    """The ``keys`` of ``attributes`` whose values are metric-attribute values (str, int, bool; no float, no list)."""
+    out: dict[str, Any] = {}
+    for key in keys:
+        value = attributes.get(key)
+        if isinstance(value, (str, int)):
+            out[key] = value
+    return out
+
+
+def _seconds(value: Any) -> float | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+        return float(value)
+    return None
+
+
+def _tokens(value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
+
+
+class GenAIMetrics:
+    """The histograms, created once from ``meter_provider``; `record` reads one ended span."""
+
+    def __init__(self, meter_provider: MeterProvider) -> None:
+        meter = meter_provider.get_meter("otel_agent_trace", __version__)
+
+        def histogram(name: str, unit: str, description: str, buckets: tuple[float, ...]) -> Histogram:
+            return meter.create_histogram(
+                name, unit=unit, description=description, explicit_bucket_boundaries_advisory=list(buckets)
+            )
+
+        self.token_usage = histogram(
+            CLIENT_TOKEN_USAGE, "{token}", "Number of input and output tokens used.", TOKEN_BUCKETS
+        )
+        self.operation_duration = histogram(
+            CLIENT_OPERATION_DURATION, "s", "GenAI operation duration.", DURATION_BUCKETS
+        )
+        self.time_to_first_chunk = histogram(
+            CLIENT_TIME_TO_FIRST_CHUNK, "s", "Time to receive the first chunk of a streamed response.", DURATION_BUCKETS
+        )
+        self.time_per_output_chunk = histogram(
+            CLIENT_TIME_PER_OUTPUT_CHUNK, "s", "Time per output chunk after the first one.", DURATION_BUCKETS
+        )
+        self.agent_duration = histogram(
+            INVOKE_AGENT_DURATION, "s", "The end-to-end duration of one agent invocation.", DURATION_BUCKETS
+        )
+        self.tool_duration = histogram(
+            EXECUTE_TOOL_DURATION, "s", "The duration of one tool execution.", DURATION_BUCKETS
+        )
+        self.workflow_duration = histogram(WORKFLOW_DURATION, "s", "GenAI workflow duration.", DURATION_BUCKETS)
+
+    def record(self, span: ReadableSpan, count_call: bool = True) -> None:
+        """Record what ``span`` tells; ``count_call=False`` skips the client metrics of an LLM span."""
+        attributes = span.attributes or {}
+        operation = attributes.get(gen_ai.GEN_AI_OPERATION_NAME)
+        if not isinstance(operation, str):
+            return
+        if operation in LLM_OPERATIONS:
+            if count_call:
+                self._client(span, attributes)
+            return
+        if operation == "invoke_agent":
+            self._duration(self.agent_duration, span, attributes, _AGENT_KEYS)
+        elif operation == "execute_tool":
+            self._duration(self.tool_duration, span, attributes, _TOOL_KEYS)
+        elif operation == "invoke_workflow":
+            self._duration(self.workflow_duration, span, attributes, _WORKFLOW_KEYS)
+
+    def _client(self, span: ReadableSpan, attributes: Mapping[str, Any]) -> None:
+        if attributes.get(agent.LLM_USAGE_SOURCE) == "provider":
+            return  # the provider SDK's span inside this one is the call
+        common = _pick(attributes, _CLIENT_KEYS)
+        self._duration(self.operation_duration, span, attributes, _CLIENT_KEYS, common)
+        input_tokens = _tokens(attributes.get(gen_ai.GEN_AI_USAGE_INPUT_TOKENS))
+        if input_tokens is not None:
+            self.token_usage.record(input_tokens, {**common, gen_ai.GEN_AI_TOKEN_TYPE: _INPUT})
+        output_tokens = _tokens(attributes.get(gen_ai.GEN_AI_USAGE_OUTPUT_TOKENS))
+        if output_tokens is not None:
+            self.token_usage.record(output_tokens, {**common, gen_ai.GEN_AI_TOKEN_TYPE: _OUTPUT})
+        first = _seconds(attributes.get(gen_ai.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK))
+        if first is not None:
+            self.time_to_first_chunk.record(first, common)
+        per_chunk = _seconds(attributes.get(metrics.RESPONSE_TIME_PER_OUTPUT_CHUNK))
+        if per_chunk is not None:
+            self.time_per_output_chunk.record(per_chunk, common)
+
+    def _duration(
+        self,
+        histogram: Histogram,
+        span: ReadableSpan,
+        attributes: Mapping[str, Any],
+        keys: tuple[str, ...],
+        common: dict[str, Any] | None = None,
+    ) -> None:
+        start, end = span.start_time, span.end_time
+        if start is None or end is None or end < start:
+            return
+        labels = dict(common) if common is not None else _pick(attributes, keys)
+        if span.status.status_code is StatusCode.ERROR:
+            error = attributes.get(ERROR_TYPE)
+            labels[ERROR_TYPE] = error if isinstance(error, str) and error else _OTHER_ERROR
+        histogram.record((end - start) / 1e9, labels)
+
+
+class GenAIMetricsSpanProcessor(SpanProcessor):
+    """Records the GenAI metrics of every ended span (`GenAIMetrics`); ``init()`` adds one to its tracer provider.
+
+    Add it yourself to a provider ``init()`` did not build: ``provider.add_span_processor(
+    GenAIMetricsSpanProcessor(meter_provider))``. Never raises into the application.
+
+    Args:
+        meter_provider: Where the histograms are created.
+        owned: The SDK meter provider this processor flushes and shuts down with the tracer provider (``init()``
+            passes the one it built; a provider of yours is left to you).
+        shutdown_millis: Longest `shutdown` of ``owned`` may take.
+        clock: A shutdown deadline shared with the trace processors; `shutdown` takes at most what is left of it.
+    """
+
+    def __init__(
+        self,
+        meter_provider: MeterProvider,
+        *,
+        owned: SdkMeterProvider | None = None,
+        shutdown_millis: float = 1000,
+        clock: ShutdownClock | None = None,
+    ) -> None:
+        self.metrics = GenAIMetrics(meter_provider)
+        self.owned = owned
+        self.shutdown_millis = shutdown_millis
+        self.clock = clock
+        self._closed = False
+        self._lock = threading.Lock()
+        self._holds_llm: OrderedDict[int, bool] = OrderedDict()
+        """Open spans with an LLM span inside them (bounded: the oldest are forgotten beyond ``_MAX_OPEN``)."""
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        """Nothing to do at start."""
+
+    def on_end(self, span: ReadableSpan) -> None:
+        """Record the span's metrics (an LLM span with an LLM span inside it is not counted a second time)."""
+        try:
+            context = span.context
+            if context is None:
+                return
+            operation = (span.attributes or {}).get(gen_ai.GEN_AI_OPERATION_NAME)
+            is_llm = operation in LLM_OPERATIONS
+            parent = span.parent
+            with self._lock:
+                holds_llm = self._holds_llm.pop(context.span_id, False)
+                if (is_llm or holds_llm) and parent is not None and not parent.is_remote:
+                    self._holds_llm[parent.span_id] = True
+                    if len(self._holds_llm) > _MAX_OPEN:
+                        self._holds_llm.popitem(last=False)
+            self.metrics.record(span, count_call=not holds_llm)
+        except Exception:  # noqa: BLE001 - a processor hook must never raise into the application
+            log_internal_error("GenAIMetricsSpanProcessor.on_end")
+
+    def shutdown(self) -> None:
+        """Export what ``owned`` holds and shut it down, within ``shutdown_millis`` and the shared clock; once."""
+        if self._closed:
+            return
+        self._closed = True
+        owned = self.owned
+        if owned is None:
+            return
+        try:
+            budget_s = self.shutdown_millis / 1000.0
+            if self.clock is not None:
+                budget_s = min(budget_s, self.clock.deadline() - time.monotonic())
+            owned.shutdown(timeout_millis=max(budget_s, 0.0) * 1000.0)
+        except Exception:  # noqa: BLE001 - shutdown must not raise at exit
+            log_internal_error("GenAIMetricsSpanProcessor.shutdown")
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        """Export what ``owned`` holds now (nothing to do for a provider of yours)."""
+        if self.owned is None or self._closed:
+            return True
+        try:
+            return bool(self.owned.force_flush(timeout_millis=timeout_millis))
+        except Exception:  # noqa: BLE001 - a processor hook must never raise into the application
+            log_internal_error("GenAIMetricsSpanProcessor.force_flush")
+            return False
