@@ -104,9 +104,12 @@ def agent_attributes(agent: Any, role: str, tools: Any) -> Attributes:
     names = tool_names(tools if tools else getattr(agent, "tools", None))
     if names:
         attributes[A.AGENT_TOOLS] = names
-    model = getattr(getattr(agent, "llm", None), "model", None)
+    llm = getattr(agent, "llm", None)
+    model = getattr(llm, "model", None)
     if isinstance(model, str) and model:
         attributes[G.GEN_AI_REQUEST_MODEL] = model
+    if llm is not None:
+        attributes[G.GEN_AI_PROVIDER_NAME] = llm_provider(llm)  # required on invoke_agent: the agent's LLM says it
     return attributes
 
 

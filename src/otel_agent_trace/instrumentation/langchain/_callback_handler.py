@@ -100,6 +100,7 @@ class _Run:
         "name",
         "node",
         "parent",
+        "provider",
         "run_key",
         "span",
         "start_ns",
@@ -125,6 +126,19 @@ class _Run:
         self.usage = True
         self.start_ns = 0
         self.run_key = ""
+        self.provider = False
+        """On an agent run: ``gen_ai.provider.name`` was set (from its first LLM call)."""
+
+
+def _name_provider(agent: _Run | None, provider: Any) -> None:
+    """Name the provider of an LLM call on the agent runs above it that have none yet.
+
+    ``gen_ai.provider.name`` is required on ``invoke_agent``, and a graph's start does not say which model it uses.
+    """
+    while agent is not None and not agent.provider and isinstance(provider, str):
+        agent.provider = True
+        agent.span.set_attribute(G.GEN_AI_PROVIDER_NAME, provider)
+        agent = agent.parent.agent if agent.parent is not None else None
 
 
 def _error_event(
@@ -554,6 +568,7 @@ class OTelCallbackHandler(BaseCallbackHandler):
         run = self._start(run_id, parent_run_id, _LLM, str(model or op), span_name, SpanKind.CLIENT, attrs, parent,
                           parent_run_id is not None or parent is not None)  # fmt: skip
         run.usage = not provider_usage
+        _name_provider(run.agent, attrs.get(G.GEN_AI_PROVIDER_NAME))
 
     def on_llm_new_token(self, token: Any, *, run_id: UUID, **kwargs: Any) -> None:
         """Record the time to the first streamed chunk."""

@@ -376,6 +376,9 @@ class OTelSpanHandler(BaseSpanHandler[BaseSpan]):
         description = getattr(instance, "description", None)
         if isinstance(description, str) and description:
             attrs[G.GEN_AI_AGENT_DESCRIPTION] = description
+        llm = getattr(instance, "llm", None)
+        if llm is not None:  # required on invoke_agent: the agent's LLM integration says it
+            attrs[G.GEN_AI_PROVIDER_NAME] = X.provider_name(llm)
         tools = getattr(instance, "tools", None)
         if isinstance(tools, list):
             names = [t.metadata.get_name() for t in tools if isinstance(t, BaseTool)]

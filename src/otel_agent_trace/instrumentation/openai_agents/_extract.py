@@ -88,6 +88,7 @@ def start_attributes(kind: str, data: Any) -> Pairs:
     """Attributes known when an SDK span starts."""
     if kind == "agent":
         yield GEN_AI_OPERATION_NAME, INVOKE_AGENT
+        yield GEN_AI_PROVIDER_NAME, PROVIDER  # required on invoke_agent; the SDK's models are OpenAI's by default
         yield GEN_AI_AGENT_NAME, str(data.name)
     elif kind == "function":
         yield GEN_AI_OPERATION_NAME, EXECUTE_TOOL

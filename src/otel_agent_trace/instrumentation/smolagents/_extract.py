@@ -75,9 +75,13 @@ def run_attributes(agent: Any, name: str, run_id: str, parent_name: str | None) 
     managed = getattr(agent, "managed_agents", None)
     if isinstance(managed, Mapping) and managed:
         attributes[A.AGENT_HANDOFFS] = tuple(str(key) for key in managed)
-    model_id = getattr(getattr(agent, "model", None), "model_id", None)
+    model = getattr(agent, "model", None)
+    model_id = getattr(model, "model_id", None)
     if isinstance(model_id, str) and model_id:
         attributes[G.GEN_AI_REQUEST_MODEL] = model_id
+    provider = provider_name(model) if model is not None else None
+    if provider is not None:
+        attributes[G.GEN_AI_PROVIDER_NAME] = provider  # required on invoke_agent: the agent's model says it
     return attributes
 
 
