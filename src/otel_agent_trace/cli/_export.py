@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from otel_agent_trace.model import LoadReport, Trace, TraceFormatError, find_trace, load_any
-from otel_agent_trace.model.writers import to_jaeger_json, to_otlp_json
+from otel_agent_trace.model import LoadReport, Trace, TraceFormatError, load_selected
 
+from . import _annotation
 from . import _baseline as baseline
 from ._show import default_source
 
@@ -32,7 +32,11 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
         ),
     )
     parser.add_argument("trace_ids", nargs="*", help="trace ids or prefixes (6+ hex digits); default: every trace")
-    parser.add_argument("--source", default=None, help="store directory, trace file or URL (as for `show`/`rca`)")
+    parser.add_argument(
+        "--source",
+        default=None,
+        help="store directory, trace file, or URL (a Jaeger/Tempo server with the trace ids, as for `show`/`rca`)",
+    )
     parser.add_argument("--format", choices=("jaeger", "otlp"), default="jaeger", help="file format (default jaeger)")
     parser.add_argument("--output", "-o", default=None, help="file to write (default: stdout)")
     parser.add_argument("--annotate", action="store_true", help="write the RCA of each failed run onto its spans")
@@ -46,8 +50,7 @@ def run(args: argparse.Namespace) -> int:
     source = args.source or default_source()
     loaded = LoadReport()
     try:
-        traces = load_any(source, timeout=args.timeout, report=loaded)
-        chosen = [find_trace(traces, t) for t in args.trace_ids] if args.trace_ids else traces
+        chosen, traces = load_selected(source, args.trace_ids, args.timeout, loaded)
         if not chosen:
             raise TraceFormatError("the source holds no traces")
     except (TraceFormatError, ValueError) as exc:
@@ -55,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.annotate:
         chosen = [_annotated(trace, traces, no_baseline=args.no_baseline) for trace in chosen]
-    document = to_jaeger_json(chosen) if args.format == "jaeger" else to_otlp_json(chosen)
+    document = _annotation.document(chosen, args.format)
     text = json.dumps(document, ensure_ascii=False)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
@@ -68,7 +71,9 @@ def run(args: argparse.Namespace) -> int:
 
 def _annotated(trace: Trace, traces: list[Trace], *, no_baseline: bool) -> Trace:
     from otel_agent_trace.rca import analyze, annotate, run_failed
+    from otel_agent_trace.rca.annotate import strip_annotation
 
+    trace = strip_annotation(trace)
     if not run_failed(trace):
         return trace
     _, profile = baseline.profiled([] if no_baseline else baseline.passing_runs(trace, traces))

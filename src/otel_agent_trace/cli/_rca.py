@@ -10,13 +10,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from otel_agent_trace.model import LoadReport, Trace, TraceFormatError, find_trace, load_any
+from otel_agent_trace.model import LoadReport, Trace, TraceFormatError, find_trace, load_any, load_selected
 from otel_agent_trace.rca import analyze, render_html, render_text, spectrum_analysis
+from otel_agent_trace.rca.annotate import strip_annotation
 from otel_agent_trace.rca.judge import JUDGE_API_KEY_ENV, JUDGE_BASE_URL_ENV, OpenAIJudge
 from otel_agent_trace.rca.report import RcaReport
 from otel_agent_trace.rca.spectrum import FORMULAS
 from otel_agent_trace.rca.verify import verify
 
+from . import _annotation
 from . import _baseline as baseline
 
 _ANALYZE_PARAMETERS = frozenset(inspect.signature(analyze).parameters)
@@ -42,7 +44,8 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument(
         "--source",
         default=None,
-        help="local store directory, an OTLP-JSON/Jaeger/Tempo JSON file, or a Jaeger/Tempo /api/traces/{id} URL"
+        help="local store directory, an OTLP-JSON/Jaeger/Tempo/OpenInference JSON file, or a URL: a Jaeger or Tempo"
+        " server (http://jaeger:16686, with TRACE_ID), a template with {trace_id}, or a trace endpoint"
         " (default: $OTEL_AGENT_TRACE_STORE_DIR or .otel-agent-trace)",
     )
     parser.add_argument("--format", choices=("text", "json", "html"), default="text", help="report format")
@@ -98,15 +101,8 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
         action="store_true",
         help="let calls the recording does not hold run for real during a replay (else the replay stops: diverged)",
     )
+    _annotation.add_arguments(parser)
     parser.set_defaults(func=run)
-
-
-def _url_for(source: str, trace_id: str | None) -> str:
-    if trace_id and "{trace_id}" in source:
-        return source.replace("{trace_id}", trace_id)
-    if trace_id and "/api/" not in source:
-        return f"{source.rstrip('/')}/api/traces/{trace_id}"
-    return source
 
 
 def _pick(traces: list[Trace], trace_id: str | None) -> Trace:
@@ -129,7 +125,6 @@ def _emit(text: str, output: str | None) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the ``rca`` subcommand; 0 on success, 2 on unreadable input or an unknown trace."""
     source = args.source or _default_store()
-    is_url = source.startswith(("http://", "https://"))
     loaded = LoadReport()
     try:
         if args.spectrum:
@@ -143,12 +138,12 @@ def run(args: argparse.Namespace) -> int:
             else:
                 _emit(_spectrum_text(result.to_dict()), args.output)
             return 0
-        if is_url:
-            source = _url_for(source, args.trace_id)
-        traces = load_any(source, timeout=args.timeout, report=loaded)
+        chosen, traces = load_selected(source, [args.trace_id] if args.trace_id else [], args.timeout, loaded)
         _warn_skipped(loaded)
-        trace = _pick(traces, args.trace_id)
+        trace = strip_annotation(chosen[0] if args.trace_id else _pick(traces, None))
     except (TraceFormatError, ValueError) as exc:
+        if loaded.good_lines:  # a trace missing from a source with bad lines: say what was skipped too
+            _warn_skipped(loaded)
         sys.stderr.write(f"otel-agent-trace rca: {exc}\n")
         return 2
     if args.verify and not args.program:
@@ -170,6 +165,8 @@ def run(args: argparse.Namespace) -> int:
     report = analyze(trace, **options)
     if args.verify:
         report = _verified(report, trace, passing, args)
+    if not _annotation.write(args, trace, report, source):
+        return 2
     note = baseline.describe(len(passing), baseline.agent_label(trace), disabled=args.no_baseline)
     if args.format == "json":
         data = report.to_dict()
@@ -205,6 +202,7 @@ def _verified(report: RcaReport, trace: Trace, passing: list[Trace], args: argpa
 def _warn_skipped(loaded: LoadReport) -> None:
     if loaded.bad_lines:
         sys.stderr.write(f"otel-agent-trace rca: {loaded.summary()}\n")
+        loaded.bad_lines.clear()  # said once
 
 
 def _spectrum_text(result: dict[str, Any]) -> str:

@@ -7,7 +7,7 @@ import os
 import time
 from typing import Any, TextIO
 
-from otel_agent_trace.model import LoadReport, Span, Trace, TraceFormatError, find_trace, load_any
+from otel_agent_trace.model import LoadReport, Span, Trace, TraceFormatError, load_selected
 from otel_agent_trace.semconv import agent as A
 from otel_agent_trace.semconv import decision as D
 from otel_agent_trace.semconv import gen_ai as G
@@ -38,8 +38,10 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--source",
         default=None,
-        help="store directory, or an OTLP-JSON/Jaeger/Tempo JSON file or URL (default: the local store)",
+        help="store directory, an OTLP-JSON/Jaeger/Tempo/OpenInference JSON file, or a URL: a Jaeger or Tempo"
+        " server (http://jaeger:16686, http://tempo:3200; needs TRACE_ID) or a trace endpoint (default: the store)",
     )
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for a URL source")
     parser.add_argument("--attributes", action="store_true", help="print every attribute of every span")
     parser.add_argument("--limit", type=int, default=50, help="how many traces to list (newest first)")
     parser.set_defaults(func=run)
@@ -53,13 +55,15 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     source = args.source or default_source()
     report = LoadReport()
     try:
-        traces = load_any(source, report=report)
-        if report.bad_lines:
-            sys.stderr.write(f"otel-agent-trace: warning: {report.summary()}\n")
+        try:
+            chosen, _ = load_selected(source, [args.trace_id] if args.trace_id else [], args.timeout, report)
+        finally:
+            if report.bad_lines and report.good_lines:
+                sys.stderr.write(f"otel-agent-trace: warning: {report.summary()}\n")
         if args.trace_id:
-            print_tree(find_trace(traces, args.trace_id), out, all_attributes=args.attributes)
+            print_tree(chosen[0], out, all_attributes=args.attributes)
         else:
-            print_list(traces, out, args.limit)
+            print_list(chosen, out, args.limit)
     except TraceFormatError as exc:
         sys.stderr.write(f"otel-agent-trace: {exc}\n")
         return 2

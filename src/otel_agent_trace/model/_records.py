@@ -21,6 +21,15 @@ class SpanEvent:
 
 
 @dataclass(frozen=True)
+class SpanLink:
+    """A link from a span to another span (of this or another trace), with the link's own attributes."""
+
+    trace_id: str
+    span_id: str
+    attributes: Mapping[str, AttributeValue] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Span:
     """One span of a trace."""
 
@@ -37,6 +46,7 @@ class Span:
     events: tuple[SpanEvent, ...] = ()
     resource: Mapping[str, AttributeValue] = field(default_factory=dict)
     scope: str = ""
+    links: tuple[SpanLink, ...] = ()
 
     @property
     def duration_ns(self) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ._records import AttributeValue, Span, SpanEvent
+from ._records import AttributeValue, Span, SpanEvent, SpanLink
 from .loaders import MALFORMED, TraceFormatError
 
 _SPECIAL_TAGS = frozenset(
@@ -97,11 +97,8 @@ def _span(raw: Mapping[str, Any], processes: Mapping[str, Any], where: str) -> S
     resource = _tags(process.get("tags"), where) if isinstance(process, Mapping) else {}
     if isinstance(process, Mapping) and process.get("serviceName"):
         resource.setdefault("service.name", process["serviceName"])
-    parent = None
-    for ref in raw.get("references") or []:
-        if isinstance(ref, Mapping) and ref.get("refType", "CHILD_OF") == "CHILD_OF" and ref.get("spanID"):
-            parent = str(ref["spanID"]).lower()
-            break
+    trace_id = _trace_id(raw["traceID"])
+    parent, links = _parent_and_links(raw.get("references"), trace_id, where)
     if parent is None and raw.get("parentSpanID"):
         parent = str(raw["parentSpanID"]).lower()
     status = str(tags.get("otel.status_code", "")).upper()
@@ -118,7 +115,7 @@ def _span(raw: Mapping[str, Any], processes: Mapping[str, Any], where: str) -> S
     except (TypeError, ValueError, OverflowError):
         raise TraceFormatError(f"{where}: startTime/duration must be integers (microseconds)") from None
     return Span(
-        trace_id=_trace_id(raw["traceID"]),
+        trace_id=trace_id,
         span_id=str(raw["spanID"]).lower(),
         parent_span_id=parent,
         name=str(raw.get("operationName", "")),
@@ -131,4 +128,30 @@ def _span(raw: Mapping[str, Any], processes: Mapping[str, Any], where: str) -> S
         events=tuple(events),
         resource=resource,
         scope=str(tags.get("otel.scope.name") or tags.get("otel.library.name") or ""),
+        links=tuple(links),
     )
+
+
+def _parent_and_links(refs: Any, trace_id: str, where: str) -> tuple[str | None, list[SpanLink]]:
+    """The parent span id and the links of a span's Jaeger ``references``.
+
+    The first ``CHILD_OF`` reference within the trace is the parent (as Jaeger reads it); every other reference is a
+    link, its type kept as ``opentracing.ref_type`` (``child_of``/``follows_from``, as OTel's translator).
+    """
+    if refs is None:
+        return None, []
+    if not isinstance(refs, list):
+        raise TraceFormatError(f"{where}: 'references' must be a list, got {type(refs).__name__}")
+    parent: str | None = None
+    links: list[SpanLink] = []
+    for ref in refs:
+        if not isinstance(ref, Mapping) or not ref.get("spanID"):
+            continue
+        kind = str(ref.get("refType", "CHILD_OF")).upper()
+        ref_trace = _trace_id(ref.get("traceID") or trace_id)
+        span_id = str(ref["spanID"]).lower()
+        if parent is None and kind == "CHILD_OF" and ref_trace == trace_id:
+            parent = span_id
+            continue
+        links.append(SpanLink(ref_trace, span_id, {"opentracing.ref_type": kind.lower()}))
+    return parent, links

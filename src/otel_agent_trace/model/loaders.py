@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._records import AttributeValue, Span, SpanEvent, Trace
+from ._records import AttributeValue, Span, SpanEvent, SpanLink, Trace
 
 _STATUS = {
     0: "UNSET",
@@ -156,9 +156,18 @@ def _span(raw: Mapping[str, Any], resource: dict[str, AttributeValue], scope: st
             ),
             resource=resource,
             scope=scope,
+            links=tuple(_link(_mapping(link)) for link in _list(raw.get("links"))),
         )
     except MALFORMED as exc:
         raise TraceFormatError(f"{where}: malformed span {str(raw.get('name', '?'))[:80]!r}: {exc!r:.200}") from None
+
+
+def _link(raw: Mapping[str, Any]) -> SpanLink:
+    return SpanLink(
+        trace_id=_hex_id(str(raw["traceId"])),
+        span_id=_hex_id(str(raw["spanId"])),
+        attributes=decode_attributes(raw.get("attributes")),
+    )
 
 
 def group_traces(spans: Iterable[Span]) -> list[Trace]:
@@ -300,10 +309,16 @@ def iter_otlp_json_file(path: Path, report: LoadReport | None = None) -> Iterato
     yield from spans_of_file(read_bytes(path), str(path), _otlp_document, report or LoadReport())
 
 
+ANNOTATION_SUFFIX = ".rca.jsonl"
+"""Files holding an annotated copy of a stored trace (`writers.write_annotated`); read after every other file, so
+their spans replace the original ones (`group_traces` keeps the last span of each id)."""
+
+
 def trace_files(path: Path) -> list[Path]:
-    """The ``*.json``/``*.jsonl`` files of a directory (recursively, sorted), or ``[path]`` for a file."""
+    """The ``*.json``/``*.jsonl`` files of a directory (recursively, sorted, annotation files last), or ``[path]``."""
     if path.is_dir():
-        return sorted(p for p in path.rglob("*") if p.suffix in (".json", ".jsonl") and p.is_file())
+        files = (p for p in path.rglob("*") if p.suffix in (".json", ".jsonl") and p.is_file())
+        return sorted(files, key=lambda p: (p.name.endswith(ANNOTATION_SUFFIX), p))
     return [path]
 
 

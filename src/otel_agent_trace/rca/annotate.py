@@ -63,6 +63,25 @@ def annotate(trace: Trace, report: RcaReport) -> Trace:
     return Trace(trace.trace_id, spans)
 
 
+def strip_annotation(trace: Trace) -> Trace:
+    """``trace`` without any ``agent_trace.rca.*`` attribute or verdict event (an earlier `annotate`'s output).
+
+    The analysis of an annotated trace (read back from the store or an export) must not see its own verdict.
+    """
+    prefix = R.RCA_VERDICT_EVENT.rsplit(".", 1)[0] + "."
+    if not any(k.startswith(prefix) for s in trace.spans for k in s.attributes):
+        return trace
+    spans = tuple(
+        replace(
+            span,
+            attributes={k: v for k, v in span.attributes.items() if not k.startswith(prefix)},
+            events=tuple(e for e in span.events if e.name != R.RCA_VERDICT_EVENT),
+        )
+        for span in trace.spans
+    )
+    return Trace(trace.trace_id, spans)
+
+
 def _annotated(span: Span, attrs: dict[str, Any] | None, verdict: str | None) -> Span:
     if not attrs and verdict is None:
         return span
