@@ -36,6 +36,9 @@ OTEL_AGENT_TRACE_SHUTDOWN_TIMEOUT: Final = "OTEL_AGENT_TRACE_SHUTDOWN_TIMEOUT"
 OTEL_AGENT_TRACE_PEER_POLICY: Final = "OTEL_AGENT_TRACE_PEER_POLICY"
 """Which span an LLM call keeps when another GenAI instrumentor (OpenInference, OpenLLMetry, openai-v2) also traces
 the library: ``ours`` (default), ``theirs`` (ours step aside) or ``both`` (nested spans, tokens counted twice)."""
+OTEL_AGENT_TRACE_COST: Final = "OTEL_AGENT_TRACE_COST"
+"""``true`` (default): LLM spans get their cost from the ``genai-prices`` package, ``invoke_agent`` and root spans the
+total cost and tokens of the LLM calls below them (docs/cost.md); ``false`` records no cost (token totals stay)."""
 OTEL_AGENT_TRACE_RECORD_REPLAY: Final = "OTEL_AGENT_TRACE_RECORD_REPLAY"
 """``true`` records what ``rca.replay`` needs to re-run the agent offline (needs content capture; docs/replay.md)."""
 OTEL_AGENT_TRACE_DIAGNOSE_BUFFER: Final = "OTEL_AGENT_TRACE_DIAGNOSE_BUFFER"

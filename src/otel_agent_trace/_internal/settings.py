@@ -11,6 +11,7 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 from otel_agent_trace.environment_variables import (
+    OTEL_AGENT_TRACE_COST,
     OTEL_AGENT_TRACE_DIAGNOSE_BUFFER,
     OTEL_AGENT_TRACE_ENVIRONMENT,
     OTEL_AGENT_TRACE_MAX_ATTRIBUTE_BYTES,
@@ -170,6 +171,8 @@ class Settings:
     redact_disable: tuple[str, ...] = ()
     redact_rules: tuple[SecretRule, ...] = ()
     environment: str | None = None
+    cost: bool = True
+    """Price LLM calls and write the cost totals on agent and root spans (docs/cost.md)."""
     record_replay: bool = False
     """Record what ``rca.replay`` needs to serve the run back (docs/replay.md); only with ``capture_content``."""
     diagnose_buffer: int = DEFAULT_DIAGNOSE_BUFFER
@@ -212,6 +215,7 @@ class Settings:
                 OTEL_AGENT_TRACE_REDACT_DISABLE, os.environ.get(OTEL_AGENT_TRACE_REDACT_DISABLE)
             ),
             environment=os.environ.get(OTEL_AGENT_TRACE_ENVIRONMENT) or None,
+            cost=parse_bool(OTEL_AGENT_TRACE_COST, os.environ.get(OTEL_AGENT_TRACE_COST), True),
             diagnose_buffer=parse_count(
                 OTEL_AGENT_TRACE_DIAGNOSE_BUFFER,
                 os.environ.get(OTEL_AGENT_TRACE_DIAGNOSE_BUFFER),
