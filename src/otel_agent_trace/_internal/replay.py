@@ -13,6 +13,7 @@ import json
 from typing import Any, Final, Protocol
 
 from otel_agent_trace._internal.settings import get_settings
+from otel_agent_trace.semconv.replay import REPLAY_RESULT_KIND
 
 __all__ = [
     "NOT_SERVED",
@@ -20,6 +21,7 @@ __all__ = [
     "ReplayStop",
     "arguments_hash",
     "body_fingerprint",
+    "mark_result_kind",
     "next_seq",
     "recording",
     "replay_server",
@@ -76,6 +78,20 @@ def recording() -> bool:
     """Whether replay data is recorded: ``record_replay`` on, and content capture on (results are content)."""
     settings = get_settings()
     return settings.record_replay and settings.capture_content
+
+
+def mark_result_kind(span: Any, result: Any) -> None:
+    """Recording or replaying: note on a framework tool's span whether its recorded result is a string or JSON.
+
+    Called by the instrumentors right after they set ``gen_ai.tool.call.result`` from ``result`` (content capture);
+    set in a replay too, so that a replayed span equals the recorded one. Never raises.
+    """
+    if result is None or (_server is None and not recording()):
+        return
+    try:
+        span.set_attribute(REPLAY_RESULT_KIND, "str" if issubclass(type(result), str) else "json")
+    except Exception:  # noqa: BLE001 - a span object without set_attribute: nothing recorded, the program goes on
+        return
 
 
 def next_seq() -> int:

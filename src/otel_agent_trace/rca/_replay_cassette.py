@@ -17,7 +17,7 @@ from otel_agent_trace.semconv import agent as ag
 from otel_agent_trace.semconv import gen_ai
 from otel_agent_trace.semconv import replay as rp
 
-__all__ = ["API_SCOPE", "CASSETTE_VERSION", "LANGCHAIN_TOOL", "OverrideError", "build_cassette", "replay_entries"]
+__all__ = ["API_SCOPE", "CASSETTE_VERSION", "FRAMEWORK_TOOLS", "OverrideError", "build_cassette", "replay_entries"]
 
 CASSETTE_VERSION = 1
 API_SCOPE = "otel_agent_trace"
@@ -39,13 +39,18 @@ def _label(span: Span, occurrence: int) -> str:
     return f"span {span.name} (#{occurrence + 1})"
 
 
-LANGCHAIN_SCOPE = API_SCOPE + ".LangChainInstrumentor"
-LANGCHAIN_TOOL = "langchain:"
-"""Prefix of the cassette names of LangChain tools (numbered apart from the manual API's tools of the same name)."""
+FRAMEWORK_TOOLS = {
+    f"{API_SCOPE}.LangChainInstrumentor": "langchain:",
+    f"{API_SCOPE}.OpenAIAgentsInstrumentor": "openai_agents:",
+    f"{API_SCOPE}.LlamaIndexInstrumentor": "llama_index:",
+    f"{API_SCOPE}.SmolagentsInstrumentor": "smolagents:",
+}
+"""Instrumentation scopes whose ``execute_tool`` spans a replay serves (replay/_tools.py), and the prefix of their
+cassette names (numbered apart from the manual API's tools of the same name)."""
 
 
 def _kind(span: Span) -> str | None:
-    if span.scope == LANGCHAIN_SCOPE and span.attributes.get(gen_ai.GEN_AI_OPERATION_NAME) == "execute_tool":
+    if span.scope in FRAMEWORK_TOOLS and span.attributes.get(gen_ai.GEN_AI_OPERATION_NAME) == "execute_tool":
         return "tool"
     if span.scope != API_SCOPE:
         return None
@@ -59,7 +64,7 @@ def _kind(span: Span) -> str | None:
 def _op_name(span: Span, kind: str) -> str:
     if kind == "tool":
         name = str(span.attributes.get(gen_ai.GEN_AI_TOOL_NAME, span.name.removeprefix("execute_tool ")))
-        return LANGCHAIN_TOOL + name if span.scope == LANGCHAIN_SCOPE else name
+        return FRAMEWORK_TOOLS.get(span.scope, "") + name
     return str(span.attributes.get(ag.AGENT_STEP_NAME, span.name.removeprefix("step ")))
 
 
@@ -87,6 +92,11 @@ def _exception(span: Span) -> tuple[str, str]:
     return str(span.attributes.get("error.type", "Exception")), span.status_message
 
 
+def _complete(span: Span, key: str, value: object) -> bool:
+    """``value`` (the span's attribute ``key``) is a string as recorded: neither cut nor redacted."""
+    return isinstance(value, str) and key not in _truncated(span) and REDACTION_MARK not in value
+
+
 def _tool_entry(span: Span, label: str) -> dict[str, Any]:
     attrs = span.attributes
     args = attrs.get(gen_ai.GEN_AI_TOOL_CALL_ARGUMENTS)
@@ -97,6 +107,8 @@ def _tool_entry(span: Span, label: str) -> dict[str, Any]:
         "args": None if args is None else str(args)[:_ARGS_PREVIEW],
         "problem": None,
     }
+    if span.scope in FRAMEWORK_TOOLS and _complete(span, gen_ai.GEN_AI_TOOL_CALL_ARGUMENTS, args):
+        entry["args_full"] = args  # fingerprinted by the replay runner, as the replayed call's arguments will be
     result = attrs.get(gen_ai.GEN_AI_TOOL_CALL_RESULT)
     if span.is_error and result is None:
         entry["kind"] = "error"
@@ -247,8 +259,8 @@ def build_cassette(
         if span.span_id not in occurrences:
             raise OverrideError(
                 f"span {span_id} ({span.name}) cannot be overridden: only the outputs of decorated tool_call and "
-                "agent_step functions of the manual API, LangChain tools, and LLM spans with a recorded response, "
-                "are replaced"
+                "agent_step functions of the manual API, LangChain, OpenAI Agents SDK, LlamaIndex and smolagents "
+                "tools, and LLM spans with a recorded response, are replaced"
             )
         kind, name, index = occurrences[span.span_id]
         overrides.append(

@@ -20,8 +20,11 @@ from otel_agent_trace._internal.replay import ReplayStop, set_replay_server
 
 from ._http import install_http
 from ._langchain import install_langchain
+from ._llama_index import install_llama_index
 from ._net import guard_sockets
+from ._openai_agents import install_openai_agents
 from ._server import CassetteServer
+from ._smolagents import install_smolagents
 
 __all__ = ["main", "run_replay"]
 
@@ -75,6 +78,9 @@ def run_replay(cassette: dict[str, Any], program: str, store: Path) -> tuple[int
     set_replay_server(server)
     install_http(server)
     install_langchain(server)
+    install_openai_agents(server)
+    install_llama_index(server)
+    install_smolagents(server)
     guard_sockets(server)
     providers: list[Any] = []
     _redirect_init(store, providers)

@@ -57,6 +57,10 @@ class CassetteServer:
         self.tools: dict[str, list[dict[str, Any]]] = dict(cassette.get("tools", {}))
         self.pool_http: list[dict[str, Any]] = list(cassette.get("pool_http", ()))
         self.pool_tools: dict[str, list[dict[str, Any]]] = dict(cassette.get("pool_tools", {}))
+        for entries in (*self.tools.values(), *self.pool_tools.values()):
+            for entry in entries:  # a framework tool's recorded arguments text: fingerprinted as the call's will be
+                if entry.get("args_hash") is None and isinstance(entry.get("args_full"), str):
+                    entry["args_hash"] = arguments_hash(entry["args_full"])
         self.allow_live = bool(cassette.get("allow_live", False))
         self.overrides = {(o["kind"], o["name"], int(o["index"])): o for o in cassette.get("overrides", ())}
         self.cursor = 0
@@ -126,12 +130,13 @@ class CassetteServer:
             self.live += 1
             return NOT_SERVED
         recorded = self.tools.get(name, [])
-        got = f"{name}({(arguments or '')[:160]})"
+        tool = name.partition(":")[2] or name  # a framework tool's cassette name is "framework:tool"
+        got = f"{tool}({(arguments or '')[:160]})"
         if index < len(recorded):
             entry = recorded[index]
-            self.diverge(f"{entry['label']}: expected {name}({entry.get('args') or ''}), got {got}")
+            self.diverge(f"{entry['label']}: expected {tool}({entry.get('args') or ''}), got {got}")
         self.diverge(
-            f"span execute_tool {name} (#{index + 1}): expected no such call ({len(recorded)} recorded), got {got}"
+            f"span execute_tool {tool} (#{index + 1}): expected no such call ({len(recorded)} recorded), got {got}"
         )
         return NOT_SERVED  # not reached: diverge raises
 

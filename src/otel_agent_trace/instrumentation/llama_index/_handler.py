@@ -42,6 +42,7 @@ from pydantic import PrivateAttr
 
 from otel_agent_trace._internal.context import ToolScope, is_enabled, use_tool
 from otel_agent_trace._internal.errors import handle_internal_errors
+from otel_agent_trace._internal.replay import mark_result_kind
 from otel_agent_trace._internal.serialize import safe_json_dumps
 from otel_agent_trace._internal.tracing import error_event_attributes, record_failure
 from otel_agent_trace.instrumentation.llama_index import _extract as X
@@ -513,6 +514,7 @@ class OTelSpanHandler(BaseSpanHandler[BaseSpan]):
                 span.set_attribute(T.TOOL_LATENCY_MS, (time.monotonic_ns() - node.start_ns) / 1e6)
                 if capture:
                     span.set_attribute(G.GEN_AI_TOOL_CALL_RESULT, safe_json_dumps(X.tool_result(result)))
+                    mark_result_kind(span, X.tool_result(result))
             elif kind == _RETRIEVER:
                 if capture:
                     span.set_attribute(A.AGENT_STEP_OUTPUT, X.nodes_json(result))

@@ -39,6 +39,7 @@ from otel_agent_trace._internal.context import (
     use_tool,
 )
 from otel_agent_trace._internal.errors import guarded
+from otel_agent_trace._internal.replay import mark_result_kind
 from otel_agent_trace._internal.serialize import safe_json_dumps, to_jsonable
 from otel_agent_trace._internal.tracing import record_failure
 from otel_agent_trace.instrumentation.openai_agents import _extract
@@ -343,6 +344,7 @@ class OTelTracingProcessor(TracingProcessor):
             otel_span.set_attribute(ERROR_TYPE, _TRIPWIRE_TYPES.get(str(guardrail), "guardrail_tripwire_triggered"))
         elif kind == "function":
             otel_span.set_attribute(TOOL_LATENCY_MS, (time.perf_counter() - record.started) * 1000.0)
+            mark_result_kind(otel_span, data.output if self._capture_content() else None)
         self._record_errors(record, span.error, span.trace_id)
         if kind == "function":
             failed = bool(span.error) or record.new_exception() is not None

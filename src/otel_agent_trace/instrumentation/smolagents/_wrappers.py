@@ -36,6 +36,7 @@ from otel_agent_trace._internal.context import (
     use_tool,
 )
 from otel_agent_trace._internal.errors import guarded, handle_internal_errors, log_internal_error
+from otel_agent_trace._internal.replay import mark_result_kind
 from otel_agent_trace._internal.serialize import safe_json_dumps
 from otel_agent_trace._internal.tracing import error_event_attributes, record_failure
 from otel_agent_trace.instrumentation.smolagents import _extract as X
@@ -353,6 +354,7 @@ class _ToolScope(_Scope):
         self._latency("ok")
         if self.config.capture():
             self.span.set_attribute(G.GEN_AI_TOOL_CALL_RESULT, safe_json_dumps(result))
+            mark_result_kind(self.span, result)
 
     def _failed(self, exc: BaseException) -> None:
         self._latency("error")

@@ -1,0 +1,150 @@
+"""Record/replay of framework tools: OpenAI Agents SDK function tools, LlamaIndex ``FunctionTool``s, smolagents tools.
+
+Each program is shaped like its framework's quick start with one tool, recorded in a subprocess against the local
+mock LLM server of that framework's instrumentation tests, then replayed: (a) unchanged, the replay reproduces the
+span tree with every attribute (tool results included) and sends the server nothing; (b) the tool span overridden
+by its original span id changes the final answer; (c) a served tool's body never runs (each real run appends a line
+to ``TOOL_CALLS_FILE``); (d) a tool call with no recording diverges, or runs for real with ``allow_live``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from otel_agent_trace.model import Span, Trace
+from otel_agent_trace.rca.replay import ReplayResult, replay
+
+from .conftest import PROGRAMS, record, tree
+
+
+@dataclass
+class Recorded:
+    """A recorded run, the requests its mock server got, and the file counting real tool runs."""
+
+    trace: Trace
+    requests: list[Any]
+    calls: Path
+
+    def tool_runs(self) -> int:
+        return len(self.calls.read_text(encoding="utf-8").splitlines()) if self.calls.exists() else 0
+
+
+def _tool_span(trace: Trace, name: str) -> Span:
+    return next(s for s in trace.spans if s.name == f"execute_tool {name}")
+
+
+def _without(trace: Trace, span: Span) -> Trace:
+    """``trace`` without ``span``: a recording that lacks that tool call."""
+    return Trace(trace.trace_id, tuple(s for s in trace.spans if s.span_id != span.span_id))
+
+
+def _replay(recorded: Recorded, program: Path, **kwargs: Any) -> ReplayResult:
+    before = len(recorded.requests)
+    result = replay(recorded.trace if "trace" not in kwargs else kwargs.pop("trace"), str(program), **kwargs)
+    if not kwargs.get("allow_live"):
+        assert len(recorded.requests) == before  # no network call
+    return result
+
+
+def _check_exact(recorded: Recorded, program: Path, served: int) -> None:
+    result = _replay(recorded, program)
+    assert result.status == "passed", result.detail
+    assert result.trace is not None
+    assert tree(result.trace) == tree(recorded.trace)
+    assert (result.served, result.live) == (served, 0)
+    assert recorded.tool_runs() == 1  # the recorded run's; the replay's tool was served
+
+
+def _check_override(recorded: Recorded, program: Path, tool: str, value: object, final: str) -> str:
+    """Override the tool's span; returns the replayed run's final answer (the last LLM span's output)."""
+    span = _tool_span(recorded.trace, tool)
+    result = _replay(recorded, program, override={span.span_id: value}, allow_live=True)
+    assert result.status == "passed", result.detail
+    assert result.overridden == (span.span_id,)
+    assert result.trace is not None
+    replayed = _tool_span(result.trace, tool)
+    assert str(value) in str(replayed.attributes.get("gen_ai.tool.call.result"))
+    assert recorded.tool_runs() == 1
+    answer = _final_answer(result.trace)
+    assert answer != _final_answer(recorded.trace)
+    assert final in answer
+    return answer
+
+
+def _final_answer(trace: Trace) -> str:
+    llm = [s for s in trace.spans if "gen_ai.output.messages" in s.attributes]
+    return str(max(llm, key=lambda s: s.end_ns).attributes["gen_ai.output.messages"])
+
+
+def _check_missing(recorded: Recorded, program: Path, tool: str) -> None:
+    missing = _without(recorded.trace, _tool_span(recorded.trace, tool))
+    diverged = _replay(recorded, program, trace=missing)
+    assert diverged.status == "diverged", diverged.detail
+    assert str(diverged.diverged_at).startswith(f"span execute_tool {tool} (#1): expected no such call (0 recorded)")
+    assert recorded.tool_runs() == 1
+    live = _replay(recorded, program, trace=missing, allow_live=True)
+    assert live.status == "passed", live.detail
+    assert live.live >= 1
+    assert recorded.tool_runs() == 2  # allowed live, the body ran
+
+
+# -- OpenAI Agents SDK --------------------------------------------------------------------------------------------
+
+AGENTS_PROGRAM = PROGRAMS / "agents_sdk_agent.py"
+
+
+@pytest.fixture(scope="module")
+def agents_recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Recorded, Any]]:
+    pytest.importorskip("agents")
+    from tests.instrumentation.openai_agents.mock_server import serve, text, tool_call
+
+    def echo(request: dict[str, Any]) -> dict[str, Any]:
+        """Ask for the tool, then answer with what it returned (so that a changed tool output changes the answer)."""
+        items = request.get("input") or ()
+        outputs = [i for i in items if isinstance(i, dict) and i.get("type") == "function_call_output"]
+        if outputs:
+            return text("resp_2", f"The weather: {outputs[-1].get('output')}")
+        return tool_call("resp_1", "get_weather", {"city": "Paris"}, "call_1")
+
+    tmp = tmp_path_factory.mktemp("agents")
+    with serve() as mock, pytest.MonkeyPatch.context() as mp:
+        mock.next_body = echo  # type: ignore[method-assign]
+        mp.setenv("MOCK_OPENAI_URL", mock.base_url)
+        mp.setenv("TOOL_CALLS_FILE", str(tmp / "calls.txt"))
+        trace = record(tmp / "store", AGENTS_PROGRAM)
+        yield Recorded(trace, mock.requests, tmp / "calls.txt"), mock
+
+
+def test_agents_sdk_replays_exactly_and_uploads_nothing(agents_recorded: tuple[Recorded, Any]) -> None:
+    recorded, mock = agents_recorded
+    assert mock.ingested  # the recorded run uploaded its SDK traces (to the mock)
+    uploads = len(mock.ingested)
+    _check_exact(recorded, AGENTS_PROGRAM, served=3)  # two model calls, one tool
+    assert len(mock.ingested) == uploads  # the replay did not
+
+
+def test_agents_sdk_tool_override_changes_the_answer(agents_recorded: tuple[Recorded, Any]) -> None:
+    _check_override(agents_recorded[0], AGENTS_PROGRAM, "get_weather", "snowing in Paris", "snowing in Paris")
+
+
+def test_agents_sdk_tool_call_with_other_arguments_is_not_served(agents_recorded: tuple[Recorded, Any]) -> None:
+    """The recorded result belongs to the recorded arguments: a call with others diverges (names both)."""
+    recorded = agents_recorded[0]
+    span = _tool_span(recorded.trace, "get_weather")
+    other = replace(span, attributes={**span.attributes, "gen_ai.tool.call.arguments": '{"city": "Rome"}'})
+    trace = Trace(recorded.trace.trace_id, tuple(other if s is span else s for s in recorded.trace.spans))
+    result = _replay(recorded, AGENTS_PROGRAM, trace=trace)
+    assert result.status == "diverged", result.detail
+    assert result.diverged_at == (
+        'span execute_tool get_weather (#1): expected get_weather({"city": "Rome"}), got get_weather({"city": "Paris"})'
+    )
+    assert recorded.tool_runs() == 1
+
+
+def test_agents_sdk_unrecorded_tool_call_diverges(agents_recorded: tuple[Recorded, Any]) -> None:
+    _check_missing(agents_recorded[0], AGENTS_PROGRAM, "get_weather")
