@@ -52,6 +52,21 @@ def _step_attributes(action_type: str) -> dict[str, Any]:
     return attrs
 
 
+_PLAN_ACTIONS = frozenset({A.AgentStepActionTypeValues.PLANNING.value, G.GenAiOperationNameValues.PLAN.value})
+"""Step action types that make the step the GenAI ``plan`` operation (the agent's planning phase)."""
+
+
+def _plan_attributes(attrs: dict[str, Any]) -> None:
+    """A planning step as the GenAI plan span: ``gen_ai.operation.name`` = ``plan`` and the run's agent."""
+    attrs[G.GEN_AI_OPERATION_NAME] = G.GenAiOperationNameValues.PLAN.value
+    run = current_run()
+    if run is not None:
+        if run.agent_name:
+            attrs[G.GEN_AI_AGENT_NAME] = run.agent_name
+        if run.agent_id:
+            attrs[G.GEN_AI_AGENT_ID] = run.agent_id
+
+
 class _SpanOperation(Operation[Any]):
     """An operation that opens a span, makes it current, and ends it on exit."""
 
@@ -258,6 +273,8 @@ class agent_step(_SpanOperation):
     def _attributes(self) -> dict[str, Any]:
         attrs = _step_attributes(self.action_type)
         attrs[A.AGENT_STEP_NAME] = self.name or "step"
+        if self.action_type in _PLAN_ACTIONS:
+            _plan_attributes(attrs)
         return attrs
 
     def _on_call(self, handle: Any, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:

@@ -86,14 +86,17 @@ def run_attributes(agent: Any, name: str, run_id: str, parent_name: str | None) 
 
 
 def step_attributes(index: int, name: str, action_type: str, run_id: str, agent: str) -> Attributes:
-    """Attributes of a ``step {index}`` span."""
-    return {
+    """Attributes of a ``step {index}`` span (a planning step is the GenAI ``plan`` operation)."""
+    attributes: Attributes = {
         A.AGENT_STEP_INDEX: index,
         A.AGENT_STEP_NAME: name,
         A.AGENT_STEP_ACTION_TYPE: action_type,
         A.AGENT_RUN_ID: run_id,
         G.GEN_AI_AGENT_NAME: agent,
     }
+    if action_type == A.AgentStepActionTypeValues.PLANNING.value:
+        attributes[G.GEN_AI_OPERATION_NAME] = G.GenAiOperationNameValues.PLAN.value
+    return attributes
 
 
 def tool_attributes(tool: Any, name: str, call_id: str | None) -> Attributes:
