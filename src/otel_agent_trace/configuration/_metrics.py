@@ -16,6 +16,7 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import weakref
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -116,9 +117,14 @@ def _otlp(kind: str, endpoint: str | None, headers: Mapping[str, str] | None, ti
     return HttpExporter(endpoint=url, headers=dict(headers) if headers else None, timeout=timeout)
 
 
+_built: weakref.WeakSet[SdkMeterProvider] = weakref.WeakSet()
+"""Meter providers ``init()`` built: a later ``init()`` does not record into an earlier one's (its store may differ)."""
+
+
 def _global_sdk_provider() -> SdkMeterProvider | None:
+    """The global meter provider if it is an SDK one that ``init()`` did not build."""
     current = metrics_api.get_meter_provider()
-    return current if isinstance(current, SdkMeterProvider) else None
+    return current if isinstance(current, SdkMeterProvider) and current not in _built else None
 
 
 def _global_is_unset() -> bool:
@@ -167,6 +173,7 @@ def setup_metrics(
         return None
     readers = [PeriodicExportingMetricReader(exporter) for exporter in exporters]
     ours = SdkMeterProvider(metric_readers=readers, resource=resource, shutdown_on_exit=False)
+    _built.add(ours)
     if set_global and _global_is_unset():
         metrics_api.set_meter_provider(ours)
     processor = GenAIMetricsSpanProcessor(ours, owned=ours, shutdown_millis=shutdown_millis / 4, clock=clock)
