@@ -15,6 +15,7 @@ from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 
 from otel_agent_trace._internal._secret_rules import SecretRule
 from otel_agent_trace._internal.settings import (
+    ContentMode,
     Settings,
     compile_patterns,
     parse_count,
@@ -39,6 +40,7 @@ from otel_agent_trace.processor._batch import (
 )
 
 from ._instrumentors import enable_instrumentors
+from ._logs import content_mode_for, enable_log_correlation, log_correlation_enabled, setup_logs
 from ._metrics import MeterProvider, setup_metrics
 
 logger = logging.getLogger("otel_agent_trace")
@@ -52,6 +54,8 @@ def init(
     protocol: str | None = None,
     headers: Mapping[str, str] | None = None,
     capture_content: bool | None = None,
+    content_mode: str | None = None,
+    log_correlation: bool | None = None,
     record_replay: bool | None = None,
     openinference: bool | None = None,
     instrumentors: str | Iterable[str] | None = None,
@@ -85,7 +89,13 @@ def init(
         protocol: ``grpc`` or ``http/protobuf`` for ``otlp``.
         headers: Extra OTLP headers (else ``OTEL_EXPORTER_OTLP_HEADERS``).
         capture_content: Record prompts, arguments, results, state and rationale (else
-            ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``; off by default).
+            ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``; off by default). True keeps that variable's
+            mode if it captures, else ``SPAN_ONLY``.
+        content_mode: ``SPAN_ONLY``, ``EVENT_ONLY``, ``SPAN_AND_EVENT`` or ``NO_CONTENT`` (any case): where content
+            goes, on spans and/or on ``gen_ai.client.inference.operation.details`` log events; wins over
+            ``capture_content`` (else that variable). See docs/content.md.
+        log_correlation: Put the current trace and span ids on every Python ``logging`` record (``otelTraceID``,
+            ``otelSpanID``...; else ``OTEL_AGENT_TRACE_LOG_CORRELATION``, on by default).
         record_replay: Record what ``otel_agent_trace.rca.replay`` needs to re-run the agent offline (raw
             LLM response bodies, tool results; else ``OTEL_AGENT_TRACE_RECORD_REPLAY``; off by default). Needs
             ``capture_content``; see docs/replay.md.
@@ -136,10 +146,13 @@ def init(
     Raises:
         ConfigurationError: a setting has a value that cannot be used; the message names it.
     """
-    env = Settings.from_env()
+    env = Settings.from_env(strict=content_mode is None)
     user_rules = list(redact_patterns or ())
+    mode = content_mode_for(content_mode, capture_content, env)
+    correlate = log_correlation_enabled(log_correlation)
     settings = Settings(
-        capture_content=env.capture_content if capture_content is None else bool(capture_content),
+        capture_content=mode is not ContentMode.NO_CONTENT,
+        content_mode=mode,
         max_attribute_bytes=parse_positive_int("max_attribute_bytes", max_attribute_bytes, env.max_attribute_bytes),
         max_span_bytes=parse_positive_int("max_span_bytes", max_span_bytes, env.max_span_bytes),
         diagnose_buffer=parse_count("diagnose_buffer", diagnose_buffer, env.diagnose_buffer),
@@ -236,6 +249,21 @@ def init(
         _beside_global[0] = provider
     set_settings(settings)
     set_default_tracer_provider(provider)
+    setup_logs(
+        names,
+        resource=provider.resource,
+        settings=settings,
+        clock=clock,
+        endpoint=endpoint,
+        protocol=protocol,
+        headers=headers,
+        store_dir=store_dir,
+        timeout=timeout_s,
+        redact=redact,
+        set_global=set_global,
+    )
+    if correlate:
+        enable_log_correlation(str(provider.resource.attributes.get("service.name", "")))
     if set_global and isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
         trace.set_tracer_provider(provider)
     enable_instrumentors(instrumentors, tracer_provider=provider)

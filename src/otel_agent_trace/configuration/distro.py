@@ -18,6 +18,7 @@ from opentelemetry.instrumentation.distro import BaseDistro  # type: ignore[attr
 from opentelemetry.sdk._configuration import _BaseConfigurator
 
 from otel_agent_trace._internal.errors import handle_internal_errors
+from otel_agent_trace._internal.settings import content_mode_from_env
 from otel_agent_trace.environment_variables import OTEL_AGENT_TRACE_INSTRUMENTORS
 
 from ._init import init
@@ -48,4 +49,5 @@ class AgentTraceConfigurator(_BaseConfigurator):
     """Configurator: ``init()`` from the environment, leaving instrumentors to ``opentelemetry-instrument``."""
 
     def _configure(self, **kwargs: Any) -> None:
-        init(instrumentors="none")
+        # An unknown content mode: a WARNING and NO_CONTENT here (start-up never breaks); init() raises instead.
+        init(instrumentors="none", content_mode=content_mode_from_env(strict=False).value)

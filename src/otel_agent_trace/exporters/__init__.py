@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from .config import EXPORTER_NAMES, build_exporters, parse_exporter_names
 from .file_store import FileSpanExporter, check_store_dir, default_store_dir, fallback_store_dir, usable_store_dir
+from .logs import FileLogExporter, build_log_exporters
 from .otlp_json import spans_to_otlp_json
 
 __all__ = [
     "EXPORTER_NAMES",
+    "FileLogExporter",
     "FileSpanExporter",
     "build_exporters",
+    "build_log_exporters",
     "check_store_dir",
     "default_store_dir",
     "fallback_store_dir",

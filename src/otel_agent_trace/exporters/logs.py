@@ -1,0 +1,148 @@
+"""Log record exporters on the same choice as the span exporters: the file store, OTLP (gRPC/HTTP), console.
+
+The file store writes OTLP-JSON lines to ``<store>/logs-YYYY-MM-DD.jsonl`` beside the ``traces-*.jsonl`` files, with
+the trace store's writer (`append_line`: one ``os.write`` under an exclusive ``flock``, rolled back on a partial
+write), so the log lines are as safe as the span lines. They hold the ``gen_ai.client.inference.operation.details``
+events of the content modes (docs/content.md) and whatever else reaches the ``LoggerProvider``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from google.protobuf.json_format import MessageToDict
+from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs
+from opentelemetry.sdk._logs import ReadableLogRecord
+from opentelemetry.sdk._logs.export import ConsoleLogRecordExporter, LogRecordExporter, LogRecordExportResult
+
+from otel_agent_trace._internal.context import suppress_instrumentation
+from otel_agent_trace._internal.errors import log_internal_error
+
+from .config import _otlp_protocol
+from .file_store import append_line, default_store_dir
+from .otlp_json import _hex_ids
+
+logger = logging.getLogger("otel_agent_trace")
+
+LOGS_FILE_PREFIX = "logs-"
+"""Log files of the store are ``logs-YYYY-MM-DD[.N].jsonl``."""
+
+
+def logs_to_otlp_json(batch: Sequence[ReadableLogRecord]) -> dict[str, Any]:
+    """One ``ExportLogsServiceRequest`` as OTLP-JSON: camelCase keys, hex ids, 64-bit integers as strings."""
+    document: dict[str, Any] = MessageToDict(encode_logs(batch))
+    _hex_ids(document)
+    return document
+
+
+class FileLogExporter(LogRecordExporter):
+    """Appends each batch of log records as one OTLP-JSON line to ``<directory>/logs-YYYY-MM-DD.jsonl``.
+
+    Rotated like the trace files (``logs-YYYY-MM-DD.N.jsonl`` past ``max_file_bytes``). A batch that cannot be
+    written is reported as FAILURE and logged once per outage; the next batch is tried again.
+    """
+
+    def __init__(self, directory: str | Path | None = None, *, max_file_bytes: int = 64 * 1024 * 1024) -> None:
+        self.directory = Path(directory) if directory is not None else default_store_dir()
+        self.max_file_bytes = max_file_bytes
+        self._lock = threading.Lock()
+        self._shutdown = False
+        self._failing = False
+
+    def _path(self) -> Path:
+        day = time.strftime("%Y-%m-%d", time.gmtime())
+        path, index = self.directory / f"{LOGS_FILE_PREFIX}{day}.jsonl", 0
+        while path.exists() and path.stat().st_size >= self.max_file_bytes:
+            index += 1
+            path = self.directory / f"{LOGS_FILE_PREFIX}{day}.{index}.jsonl"
+        return path
+
+    def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
+        """Write one batch as one line; never raises."""
+        if self._shutdown:
+            return LogRecordExportResult.FAILURE
+        if not batch:
+            return LogRecordExportResult.SUCCESS
+        try:
+            with suppress_instrumentation():
+                line = json.dumps(logs_to_otlp_json(batch), ensure_ascii=False, separators=(",", ":"))
+            data = line.encode("utf-8") + b"\n"
+        except Exception:  # noqa: BLE001 - an exporter reports failure, it never raises
+            log_internal_error("FileLogExporter.export")
+            return LogRecordExportResult.FAILURE
+        try:
+            with self._lock:
+                self.directory.mkdir(parents=True, exist_ok=True)
+                append_line(self._path(), data)
+        except OSError as exc:
+            if not self._failing:
+                self._failing = True
+                logger.warning(
+                    "otel-agent-trace: cannot write log records to the store %s (%s); they are dropped until it is "
+                    "writable again",
+                    self.directory,
+                    exc.strerror or exc,
+                )
+            return LogRecordExportResult.FAILURE
+        self._failing = False
+        return LogRecordExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        """Stop accepting batches."""
+        self._shutdown = True
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        """Every batch is written synchronously by `export`: nothing to flush."""
+        return True
+
+
+def build_log_exporters(
+    names: Iterable[str],
+    *,
+    endpoint: str | None = None,
+    protocol: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    store_dir: str | Path | None = None,
+    timeout: float | None = None,
+) -> list[LogRecordExporter]:
+    """The log exporters matching the span exporter names (``build_exporters``' names, already validated).
+
+    OTLP ones go to ``endpoint`` + ``/v1/logs`` (HTTP) or ``endpoint`` (gRPC), else read the standard
+    ``OTEL_EXPORTER_OTLP_(LOGS_)ENDPOINT`` variables themselves.
+    """
+    exporters: list[LogRecordExporter] = []
+    for name in names:
+        if name == "file":
+            exporters.append(FileLogExporter(store_dir))
+        elif name == "console":
+            exporters.append(ConsoleLogRecordExporter())
+        elif name in ("otlp", "otlp_grpc", "otlp_http"):
+            kind = _otlp_protocol(protocol) if name == "otlp" else name
+            exporters.append(_otlp(kind, endpoint, headers, timeout))
+    return exporters
+
+
+def _otlp(
+    kind: str, endpoint: str | None, headers: Mapping[str, str] | None, timeout: float | None
+) -> LogRecordExporter:
+    if kind == "otlp_grpc":
+        from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter as GrpcExporter
+
+        return GrpcExporter(
+            endpoint=endpoint,
+            insecure=True if endpoint and endpoint.startswith("http://") else None,
+            headers=dict(headers) if headers else None,
+            timeout=timeout,
+        )
+    from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter as HttpExporter
+
+    if endpoint:
+        endpoint = endpoint.rstrip("/")
+        endpoint = endpoint if endpoint.endswith("/v1/logs") else f"{endpoint.removesuffix('/v1/traces')}/v1/logs"
+    return HttpExporter(endpoint=endpoint, headers=dict(headers) if headers else None, timeout=timeout)
