@@ -43,6 +43,9 @@ OTEL_AGENT_TRACE_RECORD_REPLAY: Final = "OTEL_AGENT_TRACE_RECORD_REPLAY"
 """``true`` records what ``rca.replay`` needs to re-run the agent offline (needs content capture; docs/replay.md)."""
 OTEL_AGENT_TRACE_DIAGNOSE_BUFFER: Final = "OTEL_AGENT_TRACE_DIAGNOSE_BUFFER"
 """Spans each span processor keeps in memory for ``otel_agent_trace.diagnose()`` (default 1000; 0 turns it off)."""
+OTEL_AGENT_TRACE_OPENINFERENCE: Final = "OTEL_AGENT_TRACE_OPENINFERENCE"
+"""``true`` (default) adds OpenInference attributes on export so Phoenix and Langfuse show steps, decisions and tools
+with their I/O and group sessions and users (docs/viewers.md#arize-phoenix); ``false`` leaves them out."""
 OTEL_AGENT_TRACE_LOG_CORRELATION: Final = "OTEL_AGENT_TRACE_LOG_CORRELATION"
 """``true`` (default): Python ``logging`` records get ``otelTraceID``, ``otelSpanID``, ``otelTraceSampled`` and
 ``otelServiceName`` from the current span (docs/content.md#log-correlation); ``false`` leaves logging alone."""

@@ -16,6 +16,7 @@ from otel_agent_trace.environment_variables import (
     OTEL_AGENT_TRACE_ENVIRONMENT,
     OTEL_AGENT_TRACE_MAX_ATTRIBUTE_BYTES,
     OTEL_AGENT_TRACE_MAX_SPAN_BYTES,
+    OTEL_AGENT_TRACE_OPENINFERENCE,
     OTEL_AGENT_TRACE_RECORD_REPLAY,
     OTEL_AGENT_TRACE_REDACT_DISABLE,
     OTEL_AGENT_TRACE_REDACT_PATTERNS,
@@ -177,6 +178,8 @@ class Settings:
     """Record what ``rca.replay`` needs to serve the run back (docs/replay.md); only with ``capture_content``."""
     diagnose_buffer: int = DEFAULT_DIAGNOSE_BUFFER
     """Spans each `AgentSpanProcessor` keeps for ``diagnose()`` (0: no buffer)."""
+    openinference: bool = True
+    """Add the OpenInference view (``openinference.span.kind``, ``input.value``...) on export (docs/viewers.md)."""
 
     @property
     def mode(self) -> ContentMode:
@@ -223,6 +226,9 @@ class Settings:
             ),
             record_replay=parse_bool(
                 OTEL_AGENT_TRACE_RECORD_REPLAY, os.environ.get(OTEL_AGENT_TRACE_RECORD_REPLAY), False
+            ),
+            openinference=parse_bool(
+                OTEL_AGENT_TRACE_OPENINFERENCE, os.environ.get(OTEL_AGENT_TRACE_OPENINFERENCE), True
             ),
         )
 
