@@ -26,12 +26,12 @@ def _load(path: Path) -> Any:
 
 @pytest.fixture(scope="module")
 def compose() -> dict[str, Any]:
-    return _load(COMPOSE_FILE)
+    return _load(COMPOSE_FILE)  # type: ignore[no-any-return]
 
 
 @pytest.fixture(scope="module")
 def collector() -> dict[str, Any]:
-    return _load(COLLECTOR_CONFIG)
+    return _load(COLLECTOR_CONFIG)  # type: ignore[no-any-return]
 
 
 def _bind_mounts(service: dict[str, Any]) -> list[tuple[str, str]]:
@@ -57,7 +57,7 @@ def _collector_config_path_in_container(service: dict[str, Any]) -> str:
 
 def _pipeline_components(collector: dict[str, Any]) -> list[tuple[str, str, str]]:
     """(pipeline id, component kind, component id) for every reference in service.pipelines."""
-    refs = []
+    refs: list[tuple[str, str, str]] = []
     for pipeline_id, pipeline in collector["service"]["pipelines"].items():
         for kind in ("receivers", "processors", "exporters"):
             refs.extend((pipeline_id, kind, component) for component in pipeline.get(kind) or [])
@@ -191,3 +191,192 @@ def test_grafana_provisions_tempo(compose: dict[str, Any]) -> None:
     assert tempo["url"] == f"http://tempo:{tempo_config['server']['http_listen_port']}"
     otlp = tempo_config["distributor"]["receivers"]["otlp"]["protocols"]
     assert otlp["grpc"]["endpoint"] == "0.0.0.0:4317"  # what the collector's otlp_grpc/tempo exporter targets
+
+
+# --- Pinned versions and the keys they accept -------------------------------------------------------------------
+# The image pins and where each version was established (the releases current when this was written, 2026-12).
+PINNED_IMAGES = {
+    # open-telemetry/opentelemetry-collector-contrib "[chore] Prepare release 0.155.0" (PR #49298)
+    "otel-collector": "otel/opentelemetry-collector-contrib:0.155.0",
+    # jaegertracing/jaeger release v2.21.0 (issue #9554: images on Docker Hub and Quay, 2026-09-15)
+    "jaeger": "jaegertracing/jaeger:2.21.0",
+    # grafana/tempo 3.0.3 (the 3.x line: Tempo 3.0 release notes and upgrade guide)
+    "tempo": "grafana/tempo:3.0.3",
+    "tempo-init": "grafana/tempo:3.0.3",
+    # grafana/grafana v13.2.0 (CHANGELOG 13.2.0, 2026-08-18)
+    "grafana": "grafana/grafana:13.2.0",
+}
+
+# Tempo 3.0 keys, from its configuration reference (docs/sources/tempo/configuration/_index.md of the 3.x docs: the
+# root options and the blocks server, memory, distributor, ingest, block_builder, live_store, metrics_generator,
+# query_frontend, querier, backend_scheduler, backend_worker, storage, memberlist, overrides, usage_report, cache; the
+# clients live_store_client and backend_scheduler_client). `None` accepts any value below that key; a set lists the
+# keys accepted there. Only the branches our config uses are spelled out to the leaves.
+_ANY = None
+TEMPO_3_KEYS: dict[str, Any] = {
+    **dict.fromkeys(
+        (
+            "target",
+            "multitenancy_enabled",
+            "auth_enabled",
+            "shutdown_delay",
+            "http_api_prefix",
+            "enable_go_runtime_metrics",
+            "span_profiling",
+            "memory",
+            "ingest",
+            "block_builder",
+            "live_store",
+            "live_store_client",
+            "metrics_generator",
+            "query_frontend",
+            "querier",
+            "backend_scheduler",
+            "backend_scheduler_client",
+            "backend_worker",
+            "memberlist",
+            "cache",
+        ),
+        _ANY,
+    ),
+    "stream_over_http_enabled": _ANY,
+    "server": {
+        "http_listen_address": _ANY,
+        "http_listen_port": _ANY,
+        "grpc_listen_address": _ANY,
+        "grpc_listen_port": _ANY,
+        "log_level": _ANY,  # dskit server option (the reference links dskit's server config for the full list)
+        "log_format": _ANY,
+        "register_instrumentation": _ANY,
+        "graceful_shutdown_timeout": _ANY,
+        "http_server_read_timeout": _ANY,
+        "http_server_write_timeout": _ANY,
+        "http_server_idle_timeout": _ANY,
+        "grpc_server_max_recv_msg_size": _ANY,
+        "grpc_server_max_send_msg_size": _ANY,
+    },
+    "distributor": {
+        "ring": _ANY,
+        "receivers": {
+            "otlp": {"protocols": {"grpc": {"endpoint": _ANY}, "http": {"endpoint": _ANY}}},
+            "jaeger": _ANY,
+            "zipkin": _ANY,
+            "kafka": _ANY,
+        },
+        "forwarders": _ANY,
+        "log_received_spans": _ANY,
+        "log_discarded_spans": _ANY,
+    },
+    "storage": {
+        "trace": {
+            "backend": _ANY,
+            "local": {"path": _ANY},
+            "wal": {"path": _ANY, "ingestion_time_range_slack": _ANY},
+            "block": _ANY,
+            "search": _ANY,
+            "blocklist_poll": _ANY,
+            "pool": _ANY,
+            "gcs": _ANY,
+            "s3": _ANY,
+            "azure": _ANY,
+        }
+    },
+    "overrides": {
+        "defaults": {
+            "ingestion": _ANY,
+            "read": _ANY,
+            "compaction": {"block_retention": _ANY, "compaction_window": _ANY, "compaction_disabled": _ANY},
+            "metrics_generator": _ANY,
+            "forwarders": _ANY,
+            "global": _ANY,
+            "storage": _ANY,
+            "cost_attribution": _ANY,
+        },
+        "per_tenant_override_config": _ANY,
+        "user_configurable_overrides": _ANY,
+    },
+    "usage_report": {"reporting_enabled": _ANY},
+}
+TEMPO_3_REMOVED = frozenset({"ingester", "ingester_client", "compactor", "metrics_generator_client"})
+"""Blocks Tempo 3.0 no longer has (its upgrade guide: 'remove ingester, ingester_client, compactor, and
+metrics_generator_client blocks'); Tempo 3 refuses a config that still holds them."""
+
+
+def _unknown_keys(config: Any, schema: Any, where: str = "") -> list[str]:
+    if schema is None or not isinstance(config, dict):
+        return []
+    unknown = []
+    for key, value in config.items():
+        path = f"{where}.{key}" if where else str(key)
+        if key not in schema:
+            unknown.append(path)
+        else:
+            unknown.extend(_unknown_keys(value, schema[key], path))
+    return unknown
+
+
+@pytest.fixture(scope="module")
+def tempo_config(compose: dict[str, Any]) -> dict[str, Any]:
+    service = compose["services"]["tempo"]
+    mounts = {target: source for source, target in _bind_mounts(service)}
+    config_flag = next(arg for arg in service["command"] if arg.startswith("-config.file="))
+    return _load(ROOT / mounts[config_flag.split("=", 1)[1]])  # type: ignore[no-any-return]
+
+
+def test_images_are_pinned_to_the_recorded_releases(compose: dict[str, Any]) -> None:
+    images = {name: service["image"] for name, service in compose["services"].items()}
+    assert images == PINNED_IMAGES
+
+
+def test_tempo_config_uses_only_keys_tempo_3_accepts(compose: dict[str, Any], tempo_config: dict[str, Any]) -> None:
+    assert compose["services"]["tempo"]["image"].split(":")[-1].split(".")[0] == "3"  # the config is for Tempo 3.x
+    assert not TEMPO_3_REMOVED & set(tempo_config), "Tempo 3 has no ingester/compactor blocks"
+    assert _unknown_keys(tempo_config, TEMPO_3_KEYS) == []
+    assert tempo_config.get("target", "all") == "all"  # monolithic: the local backend needs one process, no Kafka
+    assert tempo_config["storage"]["trace"]["backend"] == "local"
+    volume_targets = {str(v).split(":")[1] for v in compose["services"]["tempo"]["volumes"]}
+    for path in (tempo_config["storage"]["trace"]["wal"]["path"], tempo_config["storage"]["trace"]["local"]["path"]):
+        assert any(path.startswith(t + "/") for t in volume_targets), f"{path} is not on a mounted volume"
+
+
+def test_the_key_check_catches_a_tempo_2_config() -> None:
+    tempo_2 = {
+        "server": {"http_listen_port": 3200},
+        "ingester": {"max_block_duration": "5m"},
+        "compactor": {"compaction": {"block_retention": "48h"}},
+        "storage": {"trace": {"backend": "local", "wall": {"path": "/x"}}},
+    }
+    assert TEMPO_3_REMOVED & set(tempo_2) == {"ingester", "compactor"}
+    assert _unknown_keys(tempo_2, TEMPO_3_KEYS) == ["ingester", "compactor", "storage.trace.wall"]
+
+
+# Grafana's data source provisioning file (apiVersion 1), keys from Grafana's "Provision Grafana" documentation.
+GRAFANA_DATASOURCE_KEYS = frozenset(
+    {
+        "name",
+        "type",
+        "uid",
+        "access",
+        "orgId",
+        "url",
+        "user",
+        "database",
+        "basicAuth",
+        "basicAuthUser",
+        "withCredentials",
+        "isDefault",
+        "jsonData",
+        "secureJsonData",
+        "version",
+        "editable",
+    }
+)
+
+
+def test_grafana_provisioning_uses_known_keys() -> None:
+    for path in sorted(ROOT.glob("deploy/grafana/provisioning/datasources/*.y*ml")):
+        document = _load(path)
+        assert document["apiVersion"] == 1
+        assert set(document) <= {"apiVersion", "datasources", "deleteDatasources", "prune"}
+        for datasource in document["datasources"]:
+            assert set(datasource) <= GRAFANA_DATASOURCE_KEYS, (path.name, set(datasource) - GRAFANA_DATASOURCE_KEYS)
