@@ -248,3 +248,25 @@ def test_trace_urls() -> None:
         "http://t:3200/api/v2/traces/abc?start=1"
     ]
     assert trace_urls("http://t:3200/api/traces/abc", "abc") == ["http://t:3200/api/traces/abc"]
+
+
+def test_jaeger_v3_answer_in_the_shape_jaeger_writes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Jaeger v2's gateway marshals with jsonpb: empty ``parentSpanId`` on roots, empty resource and scope objects,
+    numeric kind and status code, 64-bit times as strings (its GetTrace snapshot has this shape)."""
+    trace_id, root, child = "00000000000000960000000000000a0b", "00000000000000b4", "00000000000000b5"
+    spans = [
+        {"traceId": trace_id, "spanId": root, "parentSpanId": "", "name": "GET /book", "kind": 2,
+         "startTimeUnixNano": "1700000000000000000", "endTimeUnixNano": "1700000000900000000", "status": {"code": 2}},
+        {"traceId": trace_id, "spanId": child, "parentSpanId": root, "name": "SELECT", "kind": 3,
+         "startTimeUnixNano": "1700000000100000000", "endTimeUnixNano": "1700000000200000000", "status": {}},
+    ]  # fmt: skip
+    path = tmp_path / "v3.json"
+    path.write_text(json.dumps({"result": {"resourceSpans": [{"resource": {}, "scopeSpans": [
+        {"scope": {}, "spans": spans}]}]}}), encoding="utf-8")  # fmt: skip
+    (trace,) = load_any(path)
+    assert [(s.name, s.kind, s.parent_span_id, s.status_code) for s in trace.spans] == [
+        ("GET /book", "SERVER", None, "ERROR"),
+        ("SELECT", "CLIENT", root, "UNSET"),
+    ]
+    assert main(["show", trace_id, "--source", str(path)]) == 0
+    assert capsys.readouterr().out.splitlines()[1].startswith("✗ GET /book")
