@@ -47,12 +47,16 @@ def record(store: Path, program: Path, env: Mapping[str, str] | None = None) -> 
     return traces[0]
 
 
-_RANDOM_ID = re.compile(r"(run-)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_RANDOM_ID = re.compile(
+    r"(run-)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"  # uuid4 (LangChain ids, tool call ids)
+    r'|(?<="run_id":")[0-9a-f]{32}(?=")'  # our run id, copied into derived attributes (OpenInference metadata)
+    r'|(?<="llamaindex.run_id":")[A-Za-z0-9]{10}(?=")'  # LlamaIndex's random run tag, in a workflow's start state
+)
 STATE_HASHES = frozenset({"agent_trace.state.hash", "agent_trace.state.previous_hash"})
 
 
 def without_random_ids(value: object) -> object:
-    """``value`` with uuid4s (LangChain's message and run ids, drawn at random in every run) replaced by ``<id>``."""
+    """``value`` with ids drawn at random in every run (uuid4s, run ids) replaced by ``<id>``."""
     return _RANDOM_ID.sub("<id>", value) if isinstance(value, str) else value
 
 

@@ -52,16 +52,18 @@ def _replay(recorded: Recorded, program: Path, **kwargs: Any) -> ReplayResult:
 
 
 def _check_exact(recorded: Recorded, program: Path, served: int) -> None:
+    runs = recorded.tool_runs()
     result = _replay(recorded, program)
     assert result.status == "passed", result.detail
     assert result.trace is not None
     assert tree(result.trace) == tree(recorded.trace)
     assert (result.served, result.live) == (served, 0)
-    assert recorded.tool_runs() == 1  # the recorded run's; the replay's tool was served
+    assert recorded.tool_runs() == runs  # the tool was served: its body did not run
 
 
-def _check_override(recorded: Recorded, program: Path, tool: str, value: object, final: str) -> str:
-    """Override the tool's span; returns the replayed run's final answer (the last LLM span's output)."""
+def _check_override(recorded: Recorded, program: Path, tool: str, value: object) -> None:
+    """Override the tool's span: the replayed tool returns ``value`` and the final answer says it."""
+    runs = recorded.tool_runs()
     span = _tool_span(recorded.trace, tool)
     result = _replay(recorded, program, override={span.span_id: value}, allow_live=True)
     assert result.status == "passed", result.detail
@@ -69,11 +71,10 @@ def _check_override(recorded: Recorded, program: Path, tool: str, value: object,
     assert result.trace is not None
     replayed = _tool_span(result.trace, tool)
     assert str(value) in str(replayed.attributes.get("gen_ai.tool.call.result"))
-    assert recorded.tool_runs() == 1
+    assert recorded.tool_runs() == runs
     answer = _final_answer(result.trace)
-    assert answer != _final_answer(recorded.trace)
-    assert final in answer
-    return answer
+    assert str(value) in answer
+    assert str(value) not in _final_answer(recorded.trace)
 
 
 def _final_answer(trace: Trace) -> str:
@@ -81,16 +82,24 @@ def _final_answer(trace: Trace) -> str:
     return str(max(llm, key=lambda s: s.end_ns).attributes["gen_ai.output.messages"])
 
 
-def _check_missing(recorded: Recorded, program: Path, tool: str) -> None:
-    missing = _without(recorded.trace, _tool_span(recorded.trace, tool))
-    diverged = _replay(recorded, program, trace=missing)
+def _with_arguments(trace: Trace, tool: str, arguments: str) -> Trace:
+    """``trace`` as if its tool span had recorded other arguments."""
+    span = _tool_span(trace, tool)
+    other = replace(span, attributes={**span.attributes, "gen_ai.tool.call.arguments": arguments})
+    return Trace(trace.trace_id, tuple(other if s is span else s for s in trace.spans))
+
+
+def _check_unrecorded(recorded: Recorded, program: Path, changed: Trace, diverged_at: str) -> None:
+    """A replay of ``changed`` (a recording lacking the call made) diverges there; with ``allow_live`` it runs."""
+    runs = recorded.tool_runs()
+    diverged = _replay(recorded, program, trace=changed)
     assert diverged.status == "diverged", diverged.detail
-    assert str(diverged.diverged_at).startswith(f"span execute_tool {tool} (#1): expected no such call (0 recorded)")
-    assert recorded.tool_runs() == 1
-    live = _replay(recorded, program, trace=missing, allow_live=True)
+    assert str(diverged.diverged_at).startswith(diverged_at), diverged.diverged_at
+    assert recorded.tool_runs() == runs
+    live = _replay(recorded, program, trace=changed, allow_live=True)
     assert live.status == "passed", live.detail
     assert live.live >= 1
-    assert recorded.tool_runs() == 2  # allowed live, the body ran
+    assert recorded.tool_runs() == runs + 1  # allowed live, the body ran
 
 
 # -- OpenAI Agents SDK --------------------------------------------------------------------------------------------
@@ -129,22 +138,50 @@ def test_agents_sdk_replays_exactly_and_uploads_nothing(agents_recorded: tuple[R
 
 
 def test_agents_sdk_tool_override_changes_the_answer(agents_recorded: tuple[Recorded, Any]) -> None:
-    _check_override(agents_recorded[0], AGENTS_PROGRAM, "get_weather", "snowing in Paris", "snowing in Paris")
+    _check_override(agents_recorded[0], AGENTS_PROGRAM, "get_weather", "snowing in Paris")
 
 
 def test_agents_sdk_tool_call_with_other_arguments_is_not_served(agents_recorded: tuple[Recorded, Any]) -> None:
-    """The recorded result belongs to the recorded arguments: a call with others diverges (names both)."""
+    """The recorded result belongs to the recorded arguments: a call with others diverges (naming both)."""
     recorded = agents_recorded[0]
-    span = _tool_span(recorded.trace, "get_weather")
-    other = replace(span, attributes={**span.attributes, "gen_ai.tool.call.arguments": '{"city": "Rome"}'})
-    trace = Trace(recorded.trace.trace_id, tuple(other if s is span else s for s in recorded.trace.spans))
-    result = _replay(recorded, AGENTS_PROGRAM, trace=trace)
-    assert result.status == "diverged", result.detail
-    assert result.diverged_at == (
+    changed = _with_arguments(recorded.trace, "get_weather", '{"city": "Rome"}')
+    expected = (
         'span execute_tool get_weather (#1): expected get_weather({"city": "Rome"}), got get_weather({"city": "Paris"})'
     )
-    assert recorded.tool_runs() == 1
+    _check_unrecorded(recorded, AGENTS_PROGRAM, changed, expected)
 
 
 def test_agents_sdk_unrecorded_tool_call_diverges(agents_recorded: tuple[Recorded, Any]) -> None:
-    _check_missing(agents_recorded[0], AGENTS_PROGRAM, "get_weather")
+    recorded = agents_recorded[0]
+    missing = _without(recorded.trace, _tool_span(recorded.trace, "get_weather"))
+    _check_unrecorded(recorded, AGENTS_PROGRAM, missing, "span execute_tool get_weather (#1): expected no such call")
+
+
+# -- LlamaIndex ---------------------------------------------------------------------------------------------------
+
+LLAMA_PROGRAM = PROGRAMS / "llama_index_agent.py"
+
+
+@pytest.fixture(scope="module")
+def llama_recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recorded]:
+    pytest.importorskip("llama_index.core")
+    tmp = tmp_path_factory.mktemp("llama")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TOOL_CALLS_FILE", str(tmp / "calls.txt"))
+        yield Recorded(record(tmp / "store", LLAMA_PROGRAM), [], tmp / "calls.txt")
+
+
+def test_llama_index_replays_exactly(llama_recorded: Recorded) -> None:
+    _check_exact(llama_recorded, LLAMA_PROGRAM, served=1)  # the model is in-process (not HTTP): only the tool
+
+
+def test_llama_index_tool_override_changes_the_answer(llama_recorded: Recorded) -> None:
+    _check_override(llama_recorded, LLAMA_PROGRAM, "get_weather", "snowing in Paris")
+
+
+def test_llama_index_tool_call_with_other_arguments_is_not_served(llama_recorded: Recorded) -> None:
+    changed = _with_arguments(llama_recorded.trace, "get_weather", '{"city":"Rome"}')
+    expected = (
+        'span execute_tool get_weather (#1): expected get_weather({"city":"Rome"}), got get_weather({"city":"Paris"})'
+    )
+    _check_unrecorded(llama_recorded, LLAMA_PROGRAM, changed, expected)
