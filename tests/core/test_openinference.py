@@ -193,6 +193,12 @@ def test_span_kind_table(attributes: dict[str, Any], kind: str) -> None:
     assert span_kind(attributes) == kind
 
 
+def test_a_span_outside_runs_without_genai_structure_gets_nothing() -> None:
+    attributes: dict[str, Any] = {"http.request.method": "GET", "url.full": "http://x/"}
+    OpenInferenceView(ON)(_ended("GET"), attributes)
+    assert attributes == {"http.request.method": "GET", "url.full": "http://x/"}
+
+
 def test_what_a_span_already_says_is_kept() -> None:
     attributes: dict[str, Any] = {
         OI.OPENINFERENCE_SPAN_KIND: "LLM",

@@ -3,8 +3,9 @@
 An export-thread `Enricher` (``processor/_enrich.py`` installs it unless ``OTEL_AGENT_TRACE_OPENINFERENCE=false``).
 It adds, never overwriting what a span already carries (an OpenInference instrumentor's own attributes win):
 
-- ``openinference.span.kind`` on every span (`span_kind`: LLM, EMBEDDING, RETRIEVER, TOOL, AGENT from
-  ``gen_ai.operation.name``; CHAIN for steps, decisions and other spans of an agent run; UNKNOWN outside runs), and
+- ``openinference.span.kind`` on every span of an agent run or GenAI operation (`span_kind`: LLM, EMBEDDING,
+  RETRIEVER, TOOL, AGENT from ``gen_ai.operation.name``; CHAIN for steps, decisions and the other spans of a run;
+  nothing on other spans, which viewers show as UNKNOWN either way and which stay exported as they are), and
   ``agent_trace.openinference.derived`` when the kind is ours (so our readers do not map these copies back);
 - ``session.id``/``user.id`` from our correlation ids, ``agent.name``, ``metadata`` (small JSON: run id, step index
   and name, action type, agent, decision options and choice) and ``tag.tags``;
@@ -239,7 +240,10 @@ class OpenInferenceView:
     def __call__(self, span: ReadableSpan, attributes: dict[str, Any]) -> None:
         kind = attributes.get(OI.OPENINFERENCE_SPAN_KIND)
         if not isinstance(kind, str) or not kind:
-            kind = attributes[OI.OPENINFERENCE_SPAN_KIND] = span_kind(attributes)
+            kind = span_kind(attributes)
+            if kind == _Kind.UNKNOWN.value:
+                return  # no GenAI or agent structure, outside runs: what a viewer shows without a kind; span kept as is
+            attributes[OI.OPENINFERENCE_SPAN_KIND] = kind
             attributes[OI.OPENINFERENCE_DERIVED] = True  # a reader of OpenInference traces leaves this span as is
         small: dict[str, Any] = {}
         session = attributes.get(A.SESSION_ID, attributes.get(G.GEN_AI_CONVERSATION_ID))
