@@ -1,10 +1,10 @@
 """The logs signal of ``init()``: a ``LoggerProvider`` on the span exporters' choice, and log correlation.
 
 - `setup_logs` gives the ``gen_ai.client.inference.operation.details`` events of the content modes somewhere to go:
-  with ``set_global``, an SDK ``LoggerProvider`` already global gets our exporters added (as a global SDK
-  ``TracerProvider`` gets our span processors); otherwise one is built with the tracer provider's resource
-  (redacted), made global if ``set_global`` and none is set yet. Its batch processors share ``init()``'s shutdown
-  deadline.
+  with ``set_global``, an SDK ``LoggerProvider`` of the user's already global receives them (nothing is added to
+  it, as for a global ``MeterProvider``); otherwise one is built on the span exporters' choice with the tracer
+  provider's resource (redacted), made global if ``set_global`` and none is set yet. Its batch processors share
+  ``init()``'s shutdown deadline.
 - `enable_log_correlation` puts ``otelTraceID``, ``otelSpanID``, ``otelTraceSampled`` and ``otelServiceName`` on
   every Python ``logging`` record (the names ``opentelemetry-instrumentation-logging`` uses, so its formats work),
   through a record factory: O(1) per record, never raises. Switch: ``OTEL_AGENT_TRACE_LOG_CORRELATION``.
@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -91,19 +92,23 @@ def setup_logs(
     Raises:
         ConfigurationError: an OTLP setting cannot be used (as for the span exporters).
     """
-    exporters = build_log_exporters(
-        names, endpoint=endpoint, protocol=protocol, headers=headers, store_dir=store_dir, timeout=timeout
-    )
     current = _logs.get_logger_provider()
-    provider: LoggerProvider | None = current if set_global and isinstance(current, LoggerProvider) else None
-    if provider is None and exporters:
-        provider = LoggerProvider(resource=_redacted_resource(resource, settings) if redact else resource)
-        if set_global and _is_unset(current):
-            _logs.set_logger_provider(provider)
-    export_ms = (timeout or 5.0) * 1000.0
-    for exporter in exporters:
-        assert provider is not None  # built above whenever there are exporters
-        provider.add_log_record_processor(_BoundedBatchLogRecordProcessor(exporter, clock, export_ms))
+    provider: LoggerProvider | None = None
+    if set_global and isinstance(current, LoggerProvider) and current not in _built:
+        provider = current
+    else:
+        exporters = build_log_exporters(
+            names, endpoint=endpoint, protocol=protocol, headers=headers, store_dir=store_dir, timeout=timeout
+        )
+        if exporters:
+            provider = LoggerProvider(resource=_redacted_resource(resource, settings) if redact else resource)
+            _built.add(provider)
+            for exporter in exporters:
+                provider.add_log_record_processor(
+                    _BoundedBatchLogRecordProcessor(exporter, clock, (timeout or 5.0) * 1000.0)
+                )
+            if set_global and _is_unset(current):
+                _logs.set_logger_provider(provider)
     use_logger_provider(provider)
     if provider is None and settings.mode.events:
         logger.warning(
@@ -112,6 +117,10 @@ def setup_logs(
             settings.mode.value,
         )
     return provider
+
+
+_built: weakref.WeakSet[LoggerProvider] = weakref.WeakSet()
+"""Logger providers ``init()`` built: a later ``init()`` builds its own (its store may be another directory)."""
 
 
 def _is_unset(provider: _logs.LoggerProvider) -> bool:

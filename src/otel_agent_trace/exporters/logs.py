@@ -1,9 +1,11 @@
 """Log record exporters on the same choice as the span exporters: the file store, OTLP (gRPC/HTTP), console.
 
-The file store writes OTLP-JSON lines to ``<store>/logs-YYYY-MM-DD.jsonl`` beside the ``traces-*.jsonl`` files, with
-the trace store's writer (`append_line`: one ``os.write`` under an exclusive ``flock``, rolled back on a partial
-write), so the log lines are as safe as the span lines. They hold the ``gen_ai.client.inference.operation.details``
-events of the content modes (docs/content.md) and whatever else reaches the ``LoggerProvider``.
+The file store writes OTLP-JSON lines to ``<store>/logs-YYYY-MM-DD.ndjson`` beside the ``traces-*.jsonl`` files,
+with the trace store's writer (`append_line`: one ``os.write`` under an exclusive ``flock``, rolled back on a
+partial write), so the log lines are as safe as the span lines. The suffix is ``.ndjson`` (JSON lines too, as for
+the metrics) so that the trace readers, which load every ``*.json``/``*.jsonl`` file of a store, skip them. They
+hold the ``gen_ai.client.inference.operation.details`` events of the content modes (docs/content.md) and whatever
+else reaches the ``LoggerProvider``.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ from .otlp_json import _hex_ids
 logger = logging.getLogger("otel_agent_trace")
 
 LOGS_FILE_PREFIX = "logs-"
-"""Log files of the store are ``logs-YYYY-MM-DD[.N].jsonl``."""
+LOGS_FILE_SUFFIX = ".ndjson"
+"""Log files of the store are ``logs-YYYY-MM-DD[.N].ndjson``."""
 
 
 def logs_to_otlp_json(batch: Sequence[ReadableLogRecord]) -> dict[str, Any]:
@@ -42,9 +45,9 @@ def logs_to_otlp_json(batch: Sequence[ReadableLogRecord]) -> dict[str, Any]:
 
 
 class FileLogExporter(LogRecordExporter):
-    """Appends each batch of log records as one OTLP-JSON line to ``<directory>/logs-YYYY-MM-DD.jsonl``.
+    """Appends each batch of log records as one OTLP-JSON line to ``<directory>/logs-YYYY-MM-DD.ndjson``.
 
-    Rotated like the trace files (``logs-YYYY-MM-DD.N.jsonl`` past ``max_file_bytes``). A batch that cannot be
+    Rotated like the trace files (``logs-YYYY-MM-DD.N.ndjson`` past ``max_file_bytes``). A batch that cannot be
     written is reported as FAILURE and logged once per outage; the next batch is tried again.
     """
 
@@ -57,10 +60,10 @@ class FileLogExporter(LogRecordExporter):
 
     def _path(self) -> Path:
         day = time.strftime("%Y-%m-%d", time.gmtime())
-        path, index = self.directory / f"{LOGS_FILE_PREFIX}{day}.jsonl", 0
+        path, index = self.directory / f"{LOGS_FILE_PREFIX}{day}{LOGS_FILE_SUFFIX}", 0
         while path.exists() and path.stat().st_size >= self.max_file_bytes:
             index += 1
-            path = self.directory / f"{LOGS_FILE_PREFIX}{day}.{index}.jsonl"
+            path = self.directory / f"{LOGS_FILE_PREFIX}{day}.{index}{LOGS_FILE_SUFFIX}"
         return path
 
     def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
