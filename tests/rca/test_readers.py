@@ -270,3 +270,43 @@ def test_jaeger_v3_answer_in_the_shape_jaeger_writes(tmp_path: Path, capsys: pyt
     ]
     assert main(["show", trace_id, "--source", str(path)]) == 0
     assert capsys.readouterr().out.splitlines()[1].startswith("✗ GET /book")
+
+
+_SPAN = {"traceId": "ab" * 16, "spanId": "cd" * 8, "name": "s", "startTimeUnixNano": "1", "endTimeUnixNano": "2"}
+_JAEGER_SPAN = {"traceID": "ab" * 16, "spanID": "cd" * 8, "operationName": "s", "startTime": 1, "duration": 1}
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"resourceSpans": [{"scopeSpans": [{"spans": [{**_SPAN, "links": 5}]}]}]},
+        {"resourceSpans": [{"scopeSpans": [{"spans": [{**_SPAN, "links": [5]}]}]}]},
+        {"resourceSpans": [{"scopeSpans": [{"spans": [{**_SPAN, "links": [{"spanId": "ef" * 8}]}]}]}]},
+        {"resourceSpans": [{"scopeSpans": [{"spans": [{**_SPAN, "links": [{**_SPAN, "attributes": 3}]}]}]}]},
+        {"data": [{"spans": [{**_JAEGER_SPAN, "references": 5}]}]},
+    ],
+    ids=["links-not-a-list", "link-not-an-object", "link-without-trace-id", "link-attributes-not-a-list", "refs"],
+)
+def test_malformed_links_are_a_format_error(tmp_path: Path, document: dict[str, Any]) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(TraceFormatError, match=str(path)):
+        load_any(path)
+
+
+def test_odd_jaeger_references_are_kept_as_links(tmp_path: Path) -> None:
+    refs = [
+        {"refType": "FOLLOWS_FROM", "traceID": "ab" * 16, "spanID": "01" * 8},  # same trace, not the parent
+        {"refType": "CHILD_OF", "traceID": "ef" * 16, "spanID": "02" * 8},  # another trace: a link, not the parent
+        {"refType": "CHILD_OF", "spanID": "03" * 8},  # no trace id: this trace, the parent
+        {"spanID": ""},  # nothing to link to: skipped
+        "junk",
+    ]
+    path = tmp_path / "j.json"
+    path.write_text(json.dumps({"data": [{"spans": [{**_JAEGER_SPAN, "references": refs}]}]}), encoding="utf-8")
+    ((span,),) = (t.spans for t in load_any(path))
+    assert span.parent_span_id == "03" * 8
+    assert [(lk.trace_id, lk.span_id, lk.attributes["opentracing.ref_type"]) for lk in span.links] == [
+        ("ab" * 16, "01" * 8, "follows_from"),
+        ("ef" * 16, "02" * 8, "child_of"),
+    ]

@@ -8,6 +8,10 @@ from typing import Any
 from ._records import AttributeValue, Span, SpanEvent, SpanLink
 from .loaders import MALFORMED, TraceFormatError
 
+REF_TYPE = "opentracing.ref_type"
+"""The link attribute that keeps a Jaeger reference's type (``child_of``/``follows_from``), as the collector's Jaeger
+translator names it."""
+
 _SPECIAL_TAGS = frozenset(
     {"span.kind", "otel.status_code", "otel.status_description", "otel.scope.name", "otel.library.name", "error"}
 )
@@ -153,5 +157,5 @@ def _parent_and_links(refs: Any, trace_id: str, where: str) -> tuple[str | None,
         if parent is None and kind == "CHILD_OF" and ref_trace == trace_id:
             parent = span_id
             continue
-        links.append(SpanLink(ref_trace, span_id, {"opentracing.ref_type": kind.lower()}))
+        links.append(SpanLink(ref_trace, span_id, {REF_TYPE: kind.lower()}))
     return parent, links

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ._records import AttributeValue, Span, SpanLink, Trace
+from .jaeger import REF_TYPE
 from .loaders import ANNOTATION_SUFFIX, TraceFormatError, trace_files
 
 _OTLP_KIND = {
@@ -115,10 +116,6 @@ def _tag(key: str, value: AttributeValue) -> dict[str, Any]:
         # Jaeger tags are scalars: a list is kept as the JSON text Jaeger's UI shows (and our reader leaves as is)
         return {"key": key, "type": "string", "value": json.dumps(value, default=str, ensure_ascii=False)}
     return {"key": key, "type": "string", "value": str(value)}
-
-
-REF_TYPE = "opentracing.ref_type"
-"""The link attribute naming the Jaeger reference type (``child_of`` / ``follows_from``), as OTel's translator."""
 
 
 def _ref_type(link: SpanLink) -> str:
