@@ -18,6 +18,7 @@ import pytest
 
 from otel_agent_trace.model import Span, Trace
 from otel_agent_trace.rca.replay import ReplayResult, replay
+from tests.instrumentation._servers import JSONHandler, serving
 
 from .conftest import PROGRAMS, record, tree
 
@@ -185,3 +186,49 @@ def test_llama_index_tool_call_with_other_arguments_is_not_served(llama_recorded
         'span execute_tool get_weather (#1): expected get_weather({"city":"Rome"}), got get_weather({"city":"Paris"})'
     )
     _check_unrecorded(llama_recorded, LLAMA_PROGRAM, changed, expected)
+
+
+# -- smolagents ---------------------------------------------------------------------------------------------------
+
+SMOL_PROGRAM = PROGRAMS / "smolagents_agent.py"
+
+
+@pytest.fixture(scope="module")
+def smol_recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recorded]:
+    pytest.importorskip("smolagents")
+    from tests.instrumentation.smolagents.conftest import ScriptedServer, tool_call_reply
+
+    class SmolEcho(JSONHandler):
+        """Chat completions asking for ``get_weather``, then for ``final_answer`` with what it returned."""
+
+        def do_POST(self) -> None:
+            body: dict[str, Any] = self.read_json()
+            self.server.requests.append(body)  # type: ignore[attr-defined]
+            messages = [m for m in body.get("messages", []) if m.get("role") == "user"]
+            texts = [part.get("text", "") for m in messages for part in m["content"]]
+            seen = [t.removeprefix("Observation:\n") for t in texts if t.startswith("Observation:")]
+            if seen:
+                self.send_json(200, tool_call_reply("final_answer", {"answer": f"The weather: {seen[-1]}"}, "call_2"))
+            else:
+                self.send_json(200, tool_call_reply("get_weather", {"city": "Paris"}, "call_1"))
+
+    tmp = tmp_path_factory.mktemp("smol")
+    server = ScriptedServer()
+    server.RequestHandlerClass = SmolEcho
+    with serving(server), pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MOCK_OPENAI_URL", server.base_url)
+        mp.setenv("TOOL_CALLS_FILE", str(tmp / "calls.txt"))
+        yield Recorded(record(tmp / "store", SMOL_PROGRAM), server.requests, tmp / "calls.txt")
+
+
+def test_smolagents_replays_exactly(smol_recorded: Recorded) -> None:
+    _check_exact(smol_recorded, SMOL_PROGRAM, served=4)  # two model calls, get_weather and final_answer
+
+
+def test_smolagents_tool_override_changes_the_answer(smol_recorded: Recorded) -> None:
+    _check_override(smol_recorded, SMOL_PROGRAM, "get_weather", "snowing in Paris")
+
+
+def test_smolagents_unrecorded_tool_call_diverges(smol_recorded: Recorded) -> None:
+    missing = _without(smol_recorded.trace, _tool_span(smol_recorded.trace, "get_weather"))
+    _check_unrecorded(smol_recorded, SMOL_PROGRAM, missing, "span execute_tool get_weather (#1): expected no such call")
