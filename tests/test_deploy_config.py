@@ -196,8 +196,9 @@ def test_grafana_provisions_tempo(compose: dict[str, Any]) -> None:
 # --- Pinned versions and the keys they accept -------------------------------------------------------------------
 # The image pins and where each version was established (the releases current when this was written, 2026-12).
 PINNED_IMAGES = {
-    # open-telemetry/opentelemetry-collector-contrib "[chore] Prepare release 0.155.0" (PR #49298)
-    "otel-collector": "otel/opentelemetry-collector-contrib:0.155.0",
+    # the contrib modules' newest minor release on the Go module proxy is v0.165 (healthcheckextension v0.165.0/.1;
+    # core batchprocessor v0.165.0, so the batch processor is still shipped)
+    "otel-collector": "otel/opentelemetry-collector-contrib:0.165.0",
     # jaegertracing/jaeger release v2.21.0 (issue #9554: images on Docker Hub and Quay, 2026-09-15)
     "jaeger": "jaegertracing/jaeger:2.21.0",
     # grafana/tempo 3.0.3 (the 3.x line: Tempo 3.0 release notes and upgrade guide)
