@@ -81,8 +81,9 @@ def request_attributes(kwargs: Mapping[str, Any], *, stream: bool) -> Attributes
         GEN_AI_OPERATION_NAME: CHAT,
         GEN_AI_PROVIDER_NAME: PROVIDER,
         AGENT_STEP_ACTION_TYPE: LLM_CALL,
-        GEN_AI_REQUEST_STREAM: stream,
     }
+    if stream:  # the convention: set if and only if the request streams
+        attributes[GEN_AI_REQUEST_STREAM] = True
     model = kwargs.get("model")
     if isinstance(model, str):
         attributes[GEN_AI_REQUEST_MODEL] = model

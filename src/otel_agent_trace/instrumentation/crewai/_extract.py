@@ -174,8 +174,9 @@ def llm_request_attributes(llm: Any) -> tuple[Attributes, str | None]:
         G.GEN_AI_PROVIDER_NAME: llm_provider(llm),
         A.AGENT_STEP_ACTION_TYPE: A.AgentStepActionTypeValues.LLM_CALL.value,
         A.LLM_USAGE_SOURCE: "framework",
-        G.GEN_AI_REQUEST_STREAM: getattr(llm, "stream", None) is True,
     }
+    if getattr(llm, "stream", None) is True:  # the convention: set if and only if the request streams
+        attributes[G.GEN_AI_REQUEST_STREAM] = True
     if isinstance(model, str) and model:
         attributes[G.GEN_AI_REQUEST_MODEL] = model
     else:

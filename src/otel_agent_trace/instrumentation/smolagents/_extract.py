@@ -158,8 +158,9 @@ def chat_attributes(
     attributes: Attributes = {
         G.GEN_AI_OPERATION_NAME: CHAT,
         A.AGENT_STEP_ACTION_TYPE: A.AgentStepActionTypeValues.LLM_CALL.value,
-        G.GEN_AI_REQUEST_STREAM: stream,
     }
+    if stream:  # the convention: set if and only if the request streams
+        attributes[G.GEN_AI_REQUEST_STREAM] = True
     provider = provider_name(model)
     if provider is not None:
         attributes[G.GEN_AI_PROVIDER_NAME] = provider
