@@ -381,3 +381,26 @@ def test_grafana_provisioning_uses_known_keys() -> None:
         assert set(document) <= {"apiVersion", "datasources", "deleteDatasources", "prune"}
         for datasource in document["datasources"]:
             assert set(datasource) <= GRAFANA_DATASOURCE_KEYS, (path.name, set(datasource) - GRAFANA_DATASOURCE_KEYS)
+
+
+# Component types collector-config.yaml may use, with the module that ships each in collector-contrib 0.165
+# (each at v0.165.x in the Go module index, except the two core exporters, whose modules the index does not list;
+# `otlp_grpc` is the otlpexporter's type name since collector 0.144, `otlp` its deprecated alias).
+_CONTRIB = "github.com/open-telemetry/opentelemetry-collector-contrib"
+COLLECTOR_0_165_COMPONENTS = {
+    ("receivers", "otlp"): "go.opentelemetry.io/collector/receiver/otlpreceiver",
+    ("processors", "memory_limiter"): "go.opentelemetry.io/collector/processor/memorylimiterprocessor",
+    ("processors", "batch"): "go.opentelemetry.io/collector/processor/batchprocessor",
+    ("exporters", "otlp_grpc"): "go.opentelemetry.io/collector/exporter/otlpexporter",
+    ("exporters", "debug"): "go.opentelemetry.io/collector/exporter/debugexporter",
+    ("exporters", "file"): f"{_CONTRIB}/exporter/fileexporter",
+    (
+        "extensions",
+        "health_check",
+    ): f"{_CONTRIB}/extension/healthcheckextension",
+}
+
+
+def test_collector_uses_only_components_the_pinned_release_ships(collector: dict[str, Any]) -> None:
+    used = {(kind, cid.split("/", 1)[0]) for kind in COMPONENT_KINDS for cid in collector.get(kind) or {}}
+    assert used <= set(COLLECTOR_0_165_COMPONENTS), used - set(COLLECTOR_0_165_COMPONENTS)
