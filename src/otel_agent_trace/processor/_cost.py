@@ -80,16 +80,16 @@ class CallCost:
 
 
 def _count(value: Any) -> int | None:
-    """``value`` if it is a plausible token count (an int, not a bool, 0 <= n <= 10**12), else ``None``."""
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _MAX_TOKENS:
-        return int(value)
+    """``value`` if it is a plausible token count (an int, 0 <= n <= 10**12), else ``None``."""
+    if type(value) is int and 0 <= value <= _MAX_TOKENS:  # exact type: a hostile subclass is no count
+        return value
     return None
 
 
 def llm_usage(attributes: Mapping[str, Any]) -> Usage | None:
     """The usage of an LLM call span; ``None`` for no valid token count, or an agent or tool span (their own totals)."""
     operation = attributes.get(G.GEN_AI_OPERATION_NAME)
-    if isinstance(operation, str) and operation in _NOT_LLM_OPERATIONS:
+    if type(operation) is str and operation in _NOT_LLM_OPERATIONS:
         return None
     input_tokens = _count(attributes.get(G.GEN_AI_USAGE_INPUT_TOKENS))
     output_tokens = _count(attributes.get(G.GEN_AI_USAGE_OUTPUT_TOKENS))
@@ -105,7 +105,7 @@ def llm_usage(attributes: Mapping[str, Any]) -> Usage | None:
 
 def clean_text(value: Any) -> str | None:
     """``value`` stripped if it is a short non-empty string (a name), else ``None``."""
-    return value.strip() or None if isinstance(value, str) and len(value) <= 256 else None
+    return value.strip() or None if type(value) is str and len(value) <= 256 else None
 
 
 def call_model(attributes: Mapping[str, Any]) -> tuple[str | None, str | None]:
@@ -116,6 +116,12 @@ def call_model(attributes: Mapping[str, Any]) -> tuple[str | None, str | None]:
     provider = clean_text(attributes.get(G.GEN_AI_PROVIDER_NAME)) or clean_text(attributes.get(G.GEN_AI_SYSTEM))
     model = clean_text(attributes.get(G.GEN_AI_RESPONSE_MODEL)) or clean_text(attributes.get(G.GEN_AI_REQUEST_MODEL))
     return provider, model
+
+
+def _models(attributes: Mapping[str, Any]) -> list[str]:
+    """The response's model (the exact version billed), then the requested one if it differs."""
+    models = [clean_text(attributes.get(G.GEN_AI_RESPONSE_MODEL)), clean_text(attributes.get(G.GEN_AI_REQUEST_MODEL))]
+    return list(dict.fromkeys(m for m in models if m is not None))
 
 
 class Pricer:
@@ -180,12 +186,15 @@ class Pricer:
         prices = self._prices()
         if prices is None:
             return CallCost(C.CostStatusValues.NO_PRICE_DATA)
-        provider, model = call_model(attributes)
-        if model is None:
-            return CallCost(C.CostStatusValues.UNKNOWN_MODEL)
         if usage.cache_read_tokens + usage.cache_write_tokens > usage.input_tokens:
             return CallCost(C.CostStatusValues.INVALID_USAGE)
-        provider_id = self._provider_id(prices, provider, model)
+        provider = call_model(attributes)[0]
+        provider_id: str | C.CostStatusValues | None = C.CostStatusValues.UNKNOWN_MODEL
+        model = ""
+        for model in _models(attributes):  # the exact version billed, else the model asked for
+            provider_id = self._provider_id(prices, provider, model)
+            if provider_id is not C.CostStatusValues.UNKNOWN_MODEL:
+                break
         if isinstance(provider_id, C.CostStatusValues):
             return CallCost(provider_id)
         try:
@@ -227,6 +236,6 @@ def _timestamp(start_ns: int | None) -> datetime:
 def _price_context(attributes: Mapping[str, Any]) -> dict[str, str] | None:
     """The service tier OpenAI reported (flex and priority calls are priced at their own rates)."""
     tier = attributes.get(_SERVICE_TIER)
-    if isinstance(tier, str) and 0 < len(tier) <= 32:  # genai-prices applies it only where the provider has tiers
+    if type(tier) is str and 0 < len(tier) <= 32:  # genai-prices applies it only where the provider has tiers
         return {"service_tier": tier}
     return None

@@ -159,8 +159,9 @@ class CostRollup:
             if parent_id is not None and delta:
                 self._propagate(parent_id, delta)
         operation = attributes.get(G.GEN_AI_OPERATION_NAME)
-        if operation == _INVOKE_AGENT or parent_id is None:
-            self._write(span, attributes, subtotal, agent=operation == _INVOKE_AGENT)
+        agent = type(operation) is str and operation == _INVOKE_AGENT
+        if agent or parent_id is None:
+            self._write(span, attributes, subtotal, agent=agent)
 
     def _own(self, span: ReadableSpan, attributes: dict[str, Any]) -> Totals | None:
         """The span's own LLM call (priced and marked when pricing is on), ``None`` if it is no LLM call."""
@@ -282,6 +283,8 @@ def _lost_spans() -> int:
 
 def _amount(value: Any) -> Decimal | None:
     """A finite non-negative USD amount, as a Decimal; ``None`` for anything else (bools, strings, NaN)."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0:
-        return Decimal(repr(float(value)))
+    if type(value) is int and 0 <= value < 10**12:  # exact types, as for token counts; no float() of a huge int
+        return Decimal(value)
+    if type(value) is float and math.isfinite(value) and 0 <= value < 1e12:
+        return Decimal(repr(value))
     return None
