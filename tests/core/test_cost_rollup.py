@@ -301,10 +301,12 @@ def test_concurrent_runs_on_application_threads_stay_apart(server: MockOpenAISer
     tracer = provider.get_tracer("t")
 
     def run(i: int) -> None:
-        with openai.OpenAI(api_key="sk-test", base_url=server.base_url, max_retries=0) as c:
-            with tracer.start_as_current_span(f"invoke_agent a{i}", attributes=AGENT):
-                for _ in range(i % 3 + 1):
-                    c.chat.completions.create(model="gpt-4o-mini", messages=ask)
+        with (
+            openai.OpenAI(api_key="sk-test", base_url=server.base_url, max_retries=0) as c,
+            tracer.start_as_current_span(f"invoke_agent a{i}", attributes=AGENT),
+        ):
+            for _ in range(i % 3 + 1):
+                c.chat.completions.create(model="gpt-4o-mini", messages=ask)
 
     try:
         threads = [threading.Thread(target=run, args=(i,)) for i in range(6)]
