@@ -6,6 +6,7 @@ Names only, no logic. ``python -m otel_agent_trace.cli semconv`` prints the refe
 from __future__ import annotations
 
 from .agent import *  # noqa: F403
+from .cost import *  # noqa: F403
 from .decision import *  # noqa: F403
 from .error import *  # noqa: F403
 from .evaluation import *  # noqa: F403
