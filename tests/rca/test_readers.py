@@ -310,3 +310,18 @@ def test_odd_jaeger_references_are_kept_as_links(tmp_path: Path) -> None:
         ("ab" * 16, "01" * 8, "follows_from"),
         ("ef" * 16, "02" * 8, "child_of"),
     ]
+
+
+def test_a_64_bit_jaeger_trace_id_and_spectrum_of_a_server(  # type: ignore[no-untyped-def]
+    backends: str, run, capsys: pytest.CaptureFixture[str]
+) -> None:
+    short = "00f067aa0ba902b7"
+    span = {**_JAEGER_SPAN, "traceID": short, "spanID": "0102030405060708"}
+    document = {"data": [{"traceID": short, "spans": [span]}]}
+    _Backend.routes[f"/jaeger1/api/traces/{short}"] = json.dumps(document).encode()
+    (trace,) = load_any(f"{backends}/jaeger1", trace_id=short)
+    assert trace.trace_id == short.rjust(32, "0")
+    assert main(["show", short, "--source", f"{backends}/jaeger1"]) == 0
+    assert capsys.readouterr().out.startswith(f"trace {trace.trace_id}")
+    assert main(["rca", "--spectrum", "--source", f"{backends}/jaeger2"]) == 2
+    assert "cannot be listed" in capsys.readouterr().err

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from otel_agent_trace.model import LoadReport, Trace, TraceFormatError, find_trace, load_any, load_selected
+from otel_agent_trace.model import LoadReport, Trace, TraceFormatError, find_trace, load_selected
 from otel_agent_trace.rca import analyze, render_html, render_text, spectrum_analysis
 from otel_agent_trace.rca.annotate import strip_annotation
 from otel_agent_trace.rca.judge import JUDGE_API_KEY_ENV, JUDGE_BASE_URL_ENV, OpenAIJudge
@@ -130,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
         if args.spectrum:
             if args.format == "html":
                 raise TraceFormatError("--spectrum reports as text or json, not html")
-            traces = load_any(source, timeout=args.timeout, report=loaded)
+            _, traces = load_selected(source, [], args.timeout, loaded)
             _warn_skipped(loaded)
             result = spectrum_analysis(traces, formula=args.formula, top=args.top)
             if args.format == "json":

@@ -343,9 +343,15 @@ def load_traces(source: str | Path, report: LoadReport | None = None) -> list[Tr
 
 
 def find_trace(traces: Iterable[Trace], trace_id: str) -> Trace:
-    """The trace whose id is ``trace_id`` or starts with it (at least 6 hex digits)."""
+    """The trace whose id is ``trace_id`` or starts with it (at least 6 hex digits).
+
+    A 16-digit id (Jaeger's 64-bit ids, left-padded with zeros to 32 by the readers) matches its padded form.
+    """
     wanted = trace_id.lower()
-    matches = [t for t in traces if t.trace_id == wanted or (len(wanted) >= 6 and t.trace_id.startswith(wanted))]
+    padded = wanted.rjust(32, "0")
+    matches = [
+        t for t in traces if t.trace_id in (wanted, padded) or (len(wanted) >= 6 and t.trace_id.startswith(wanted))
+    ]
     if not matches:
         raise TraceFormatError(f"trace {trace_id} not found")
     if len(matches) > 1:
