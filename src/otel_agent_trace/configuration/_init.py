@@ -249,7 +249,7 @@ def init(
         _beside_global[0] = provider
     set_settings(settings)
     set_default_tracer_provider(provider)
-    setup_logs(
+    logs = setup_logs(
         names,
         resource=provider.resource,
         settings=settings,
@@ -262,6 +262,8 @@ def init(
         redact=redact,
         set_global=set_global,
     )
+    if logs is not None:
+        provider.add_span_processor(logs)
     if correlate:
         enable_log_correlation(str(provider.resource.attributes.get("service.name", "")))
     if set_global and isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):

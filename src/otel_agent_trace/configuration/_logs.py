@@ -4,7 +4,8 @@
   with ``set_global``, an SDK ``LoggerProvider`` of the user's already global receives them (nothing is added to
   it, as for a global ``MeterProvider``); otherwise one is built on the span exporters' choice with the tracer
   provider's resource (redacted), made global if ``set_global`` and none is set yet. Its batch processors share
-  ``init()``'s shutdown deadline.
+  ``init()``'s shutdown deadline, and it is flushed and shut down with the tracer provider, after our span
+  processors (`LogsWithTraces`): the events of the last spans are emitted while the spans are flushed at exit.
 - `enable_log_correlation` puts ``otelTraceID``, ``otelSpanID``, ``otelTraceSampled`` and ``otelServiceName`` on
   every Python ``logging`` record (the names ``opentelemetry-instrumentation-logging`` uses, so its formats work),
   through a record factory: O(1) per record, never raises. Switch: ``OTEL_AGENT_TRACE_LOG_CORRELATION``.
@@ -26,6 +27,7 @@ from opentelemetry import _logs
 from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, LogRecordExporter
 from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import SpanProcessor
 from opentelemetry.trace import get_current_span
 
 from otel_agent_trace._internal.redact import Redactor
@@ -86,8 +88,10 @@ def setup_logs(
     timeout: float | None = None,
     redact: bool = True,
     set_global: bool = True,
-) -> _logs.LoggerProvider | None:
-    """Set up the logs signal for the exporters ``names``; the provider the events go to (None: nothing to set up).
+) -> LogsWithTraces | None:
+    """Set up the logs signal for the exporters ``names``: the span processor to add last to the tracer provider.
+
+    ``None`` when there is no SDK logger provider to flush (no log exporter, none of the user's).
 
     Raises:
         ConfigurationError: an OTLP setting cannot be used (as for the span exporters).
@@ -101,7 +105,9 @@ def setup_logs(
             names, endpoint=endpoint, protocol=protocol, headers=headers, store_dir=store_dir, timeout=timeout
         )
         if exporters:
-            provider = LoggerProvider(resource=_redacted_resource(resource, settings) if redact else resource)
+            provider = LoggerProvider(
+                resource=_redacted_resource(resource, settings) if redact else resource, shutdown_on_exit=False
+            )
             _built.add(provider)
             for exporter in exporters:
                 provider.add_log_record_processor(
@@ -116,7 +122,30 @@ def setup_logs(
             "LoggerProvider: the events are not recorded",
             settings.mode.value,
         )
-    return provider
+    return None if provider is None else LogsWithTraces(provider, owned=provider in _built)
+
+
+class LogsWithTraces(SpanProcessor):
+    """Flushes (and, if ours, shuts down) a logger provider with the tracer provider it is added to, last.
+
+    The tracer provider shuts its processors down in order: ours export their last spans first, whose events reach
+    the logger provider before it closes (its own exit hook would run before the tracer provider's and drop them).
+    """
+
+    def __init__(self, provider: LoggerProvider, *, owned: bool) -> None:
+        self.provider = provider
+        self.owned = owned
+
+    def shutdown(self) -> None:
+        """Flush the logs; shut the provider down if ``init()`` built it."""
+        if self.owned:
+            self.provider.shutdown()
+        else:
+            self.provider.force_flush()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        """Flush the logs too, so that ``TracerProvider.force_flush()`` also writes the events."""
+        return self.provider.force_flush(timeout_millis)
 
 
 _built: weakref.WeakSet[LoggerProvider] = weakref.WeakSet()
