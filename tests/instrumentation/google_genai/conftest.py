@@ -101,7 +101,8 @@ class _Handler(JSONHandler):
             # the first turn asks for the tool, the turn after the tool's result answers in text
             contents = body.get("contents", [])
             answered = any("functionResponse" in p for c in contents for p in c.get("parts", []))
-            self.send_json(200, TEXT_RESPONSE if answered else function_call_response())
+            city = "Atlantis" if "atlantis" in model else "Paris"
+            self.send_json(200, TEXT_RESPONSE if answered else function_call_response(args={"city": city}))
         else:
             self.send_json(200, TEXT_RESPONSE)
 

@@ -147,7 +147,7 @@ def test_content_capture_setting_read_at_call_time(
     ]
 
 
-def test_automatic_function_calling_one_span_per_model_request(
+def test_automatic_function_calling_model_tool_model(
     client: genai.Client, exporter: InMemorySpanExporter, provider: TracerProvider
 ) -> None:
     calls: list[str] = []
@@ -155,7 +155,7 @@ def test_automatic_function_calling_one_span_per_model_request(
     def get_weather(city: str) -> str:
         """Weather of a city."""
         calls.append(city)
-        with trace.get_tracer("app", tracer_provider=provider).start_as_current_span("execute_tool get_weather"):
+        with trace.get_tracer("app", tracer_provider=provider).start_as_current_span("lookup"):
             return "18C"
 
     response = client.models.generate_content(
@@ -168,15 +168,52 @@ def test_automatic_function_calling_one_span_per_model_request(
     # model turn, the tool run between the turns (not inside an LLM span), model turn
     assert [s.name for s in spans] == [
         "generate_content gemini-tool",
+        "lookup",
         "execute_tool get_weather",
         "generate_content gemini-tool",
     ]
-    assert spans[1].parent is None
-    first, _, second = (_attrs(s) for s in spans)
-    assert first["agent_trace.llm.tool_call.names"] == ("get_weather",)
-    assert first["agent_trace.llm.tool_call.ids"] == ("fc_1",)
-    assert "agent_trace.llm.tool_call.names" not in second
-    assert first["gen_ai.usage.input_tokens"] + second["gen_ai.usage.input_tokens"] == 30 + 12
+    first, lookup, tool, second = spans
+    assert tool.parent is None and first.parent is None and second.parent is None
+    assert lookup.parent is not None and lookup.parent.span_id == tool.context.span_id  # the tool's work nests
+    assert first.end_time <= tool.start_time and tool.end_time <= second.start_time
+    tool_attrs = _attrs(tool)
+    assert tool_attrs["gen_ai.operation.name"] == "execute_tool"
+    assert tool_attrs["gen_ai.tool.name"] == "get_weather"
+    assert tool_attrs["gen_ai.tool.description"] == "Weather of a city."
+    assert tool_attrs["agent_trace.step.action_type"] == "tool_call"
+    assert tool_attrs["agent_trace.tool.status"] == "ok"
+    assert "gen_ai.tool.call.arguments" not in tool_attrs  # content capture is off
+    first_attrs, second_attrs = _attrs(first), _attrs(second)
+    assert first_attrs["agent_trace.llm.tool_call.names"] == ("get_weather",)
+    assert first_attrs["agent_trace.llm.tool_call.ids"] == ("fc_1",)
+    assert "agent_trace.llm.tool_call.names" not in second_attrs
+    assert first_attrs["gen_ai.usage.input_tokens"] + second_attrs["gen_ai.usage.input_tokens"] == 30 + 12
+
+
+@pytest.mark.parametrize("instrument_kwargs", [{"capture_content": True}])
+def test_automatic_function_calling_tool_content_and_failure(
+    client: genai.Client, exporter: InMemorySpanExporter
+) -> None:
+    def get_weather(city: str) -> dict[str, str]:
+        """Weather of a city."""
+        if city == "Atlantis":
+            raise LookupError("no such city")
+        return {"temp": "18C"}
+
+    config = types.GenerateContentConfig(tools=[get_weather])
+    client.models.generate_content(model="gemini-tool", contents="Weather in Paris?", config=config)
+    tool = next(s for s in finished(exporter) if s.name == "execute_tool get_weather")
+    assert json.loads(_attrs(tool)["gen_ai.tool.call.arguments"]) == {"city": "Paris"}
+    assert json.loads(_attrs(tool)["gen_ai.tool.call.result"]) == {"temp": "18C"}
+
+    exporter.clear()
+    # the SDK answers the model with {"error": ...}; the program goes on, the tool span says it failed
+    response = client.models.generate_content(model="gemini-tool-atlantis", contents="Atlantis?", config=config)
+    assert response.text == "Paris is the capital of France."
+    tool = next(s for s in finished(exporter) if s.name == "execute_tool get_weather")
+    assert tool.status.status_code is StatusCode.ERROR
+    assert _attrs(tool)["agent_trace.tool.status"] == "error"
+    assert _attrs(tool)["error.type"] == "google.genai.errors.FunctionInvocationError"
 
 
 def test_chat_send_message_one_span(client: genai.Client, exporter: InMemorySpanExporter) -> None:
@@ -383,3 +420,22 @@ def test_uninstrument_restores(
     client = make_client(mock_server)
     client.models.generate_content(model=MODEL, contents="hi")
     assert finished(exporter) == []
+
+
+async def test_async_automatic_function_calling(
+    mock_server: MockServer, instrumentor: GoogleGenAIInstrumentor, exporter: InMemorySpanExporter
+) -> None:
+    async def get_weather(city: str) -> str:
+        """Weather of a city."""
+        return "18C"
+
+    client = make_client(mock_server)
+    chat = client.aio.chats.create(model="gemini-tool", config=types.GenerateContentConfig(tools=[get_weather]))
+    response = await chat.send_message("Weather in Paris?")
+
+    assert response.text == "Paris is the capital of France."
+    assert [s.name for s in finished(exporter)] == [
+        "generate_content gemini-tool",
+        "execute_tool get_weather",
+        "generate_content gemini-tool",
+    ]

@@ -3,7 +3,8 @@
 One ``generate_content {model}`` CLIENT span per model request of ``client.models.generate_content`` /
 ``generate_content_stream`` and their ``client.aio.models`` twins (``client.chats`` sessions go through them), and
 one ``embeddings {model}`` span per ``embed_content``. Automatic function calling sends one request per model
-turn: each is its own span.
+turn: each is its own span, and each run of one of your Python functions between two turns is an
+``execute_tool {name}`` span.
 
 Usage::
 
@@ -35,18 +36,22 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Collection
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry.instrumentation.utils import unwrap
 from wrapt import wrap_function_wrapper
 
 from otel_agent_trace.instrumentation._base import AgentInstrumentor
 
+if TYPE_CHECKING:
+    from ._wrappers import Config
+
 __all__ = ["GoogleGenAIInstrumentor"]
 
 _instruments = ("google-genai >= 1.0, < 4",)
 
 _MODELS_MODULE = "google.genai.models"
+_TOOLS_MODULE = "google.genai._extra_utils"
 
 
 class GoogleGenAIInstrumentor(AgentInstrumentor):
@@ -75,7 +80,7 @@ class GoogleGenAIInstrumentor(AgentInstrumentor):
         from ._wrappers import AsyncCallWrapper, AsyncStreamWrapper, CallWrapper, Config, StreamWrapper
 
         config = Config(self._tracer(kwargs), self._capture_content(kwargs), bool(kwargs.get("capture_http", False)))
-        self._targets: list[tuple[type, str]] = []
+        self._targets: list[tuple[Any, str]] = []
         for cls_name, methods, wrapper in (
             ("Models", ("_generate_content", "generate_content"), CallWrapper(config, GENERATE_CONTENT)),
             ("Models", ("_generate_content_stream", "generate_content_stream"), StreamWrapper(config)),
@@ -92,6 +97,18 @@ class GoogleGenAIInstrumentor(AgentInstrumentor):
             if method is not None:
                 wrap_function_wrapper(cls, method, wrapper)
                 self._targets.append((cls, method))
+        self.when_imported(_TOOLS_MODULE, lambda tools_module: self._wrap_tools(tools_module, config))
+
+    def _wrap_tools(self, tools_module: ModuleType, config: Config) -> None:
+        from ._tools import AsyncToolWrapper, ToolWrapper
+
+        for function, wrapper in (
+            ("invoke_function_from_dict_args", ToolWrapper(config)),
+            ("invoke_function_from_dict_args_async", AsyncToolWrapper(config)),
+        ):
+            if callable(getattr(tools_module, function, None)):
+                wrap_function_wrapper(tools_module, function, wrapper)
+                self._targets.append((tools_module, function))
 
     def _unpatch(self, **kwargs: Any) -> None:
         for cls, method in getattr(self, "_targets", ()):
