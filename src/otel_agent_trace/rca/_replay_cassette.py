@@ -44,6 +44,7 @@ FRAMEWORK_TOOLS = {
     f"{API_SCOPE}.OpenAIAgentsInstrumentor": "openai_agents:",
     f"{API_SCOPE}.LlamaIndexInstrumentor": "llama_index:",
     f"{API_SCOPE}.SmolagentsInstrumentor": "smolagents:",
+    f"{API_SCOPE}.CrewAIInstrumentor": "crewai:",
 }
 """Instrumentation scopes whose ``execute_tool`` spans a replay serves (replay/_tools.py), and the prefix of their
 cassette names (numbered apart from the manual API's tools of the same name)."""
@@ -259,8 +260,8 @@ def build_cassette(
         if span.span_id not in occurrences:
             raise OverrideError(
                 f"span {span_id} ({span.name}) cannot be overridden: only the outputs of decorated tool_call and "
-                "agent_step functions of the manual API, LangChain, OpenAI Agents SDK, LlamaIndex and smolagents "
-                "tools, and LLM spans with a recorded response, are replaced"
+                "agent_step functions of the manual API, LangChain, OpenAI Agents SDK, LlamaIndex, smolagents "
+                "and CrewAI tools, and LLM spans with a recorded response, are replaced"
             )
         kind, name, index = occurrences[span.span_id]
         overrides.append(

@@ -18,6 +18,7 @@ from typing import Any
 
 from otel_agent_trace._internal.replay import ReplayStop, set_replay_server
 
+from ._crewai import install_crewai
 from ._http import install_http
 from ._langchain import install_langchain
 from ._llama_index import install_llama_index
@@ -81,6 +82,7 @@ def run_replay(cassette: dict[str, Any], program: str, store: Path) -> tuple[int
     install_openai_agents(server)
     install_llama_index(server)
     install_smolagents(server)
+    install_crewai(server)
     guard_sockets(server)
     providers: list[Any] = []
     _redirect_init(store, providers)

@@ -49,6 +49,14 @@ def _exception(entry: dict[str, Any]) -> Exception:
     return RecordedToolError(f"{name}: {message}")
 
 
+def _args_hash(entry: dict[str, Any]) -> str | None:
+    """The recorded call's arguments fingerprint: the manual API's, else that of a framework tool's arguments text."""
+    digest = entry.get("args_hash")
+    if digest is None and isinstance(entry.get("args_full"), str):
+        digest = entry["args_hash"] = arguments_hash(entry["args_full"])
+    return digest if isinstance(digest, str) else None
+
+
 class CassetteServer:
     """Implements `otel_agent_trace._internal.replay.ReplayServer` over a cassette (thread-safe)."""
 
@@ -57,10 +65,6 @@ class CassetteServer:
         self.tools: dict[str, list[dict[str, Any]]] = dict(cassette.get("tools", {}))
         self.pool_http: list[dict[str, Any]] = list(cassette.get("pool_http", ()))
         self.pool_tools: dict[str, list[dict[str, Any]]] = dict(cassette.get("pool_tools", {}))
-        for entries in (*self.tools.values(), *self.pool_tools.values()):
-            for entry in entries:  # a framework tool's recorded arguments text: fingerprinted as the call's will be
-                if entry.get("args_hash") is None and isinstance(entry.get("args_full"), str):
-                    entry["args_hash"] = arguments_hash(entry["args_full"])
         self.allow_live = bool(cassette.get("allow_live", False))
         self.overrides = {(o["kind"], o["name"], int(o["index"])): o for o in cassette.get("overrides", ())}
         self.cursor = 0
@@ -116,12 +120,12 @@ class CassetteServer:
         digest = arguments_hash(arguments) if arguments is not None else None
         if index < len(recorded):
             entry = recorded[index]
-            if digest is None or entry.get("args_hash") in (None, digest):
+            if digest is None or _args_hash(entry) in (None, digest):
                 return entry
         if digest is None:
             return None
         for entry in (*recorded, *self.pool_tools.get(name, [])):
-            if entry.get("args_hash") == digest and not entry.get("problem"):
+            if _args_hash(entry) == digest and not entry.get("problem"):
                 return entry
         return None
 

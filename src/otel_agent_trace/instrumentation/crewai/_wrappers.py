@@ -30,6 +30,7 @@ from otel_agent_trace._internal.context import (
     use_tool,
 )
 from otel_agent_trace._internal.errors import handle_internal_errors
+from otel_agent_trace._internal.replay import mark_result_kind
 from otel_agent_trace._internal.serialize import safe_json_dumps
 from otel_agent_trace._internal.tracing import error_event_attributes, record_failure
 from otel_agent_trace.instrumentation.crewai import _extract as X
@@ -410,6 +411,7 @@ class _ToolCall:
                 span.set_attribute(T.TOOL_STATUS, "ok")
             if self.capture:
                 span.set_attribute(G.GEN_AI_TOOL_CALL_RESULT, safe_json_dumps(result))
+                mark_result_kind(span, result)
         _end(self.span, self.stack)
 
     def fail(self, exc: BaseException) -> None:
