@@ -169,3 +169,44 @@ def test_settings_read_the_switch(monkeypatch: pytest.MonkeyPatch) -> None:
     assert Settings.from_env().cost is False
     monkeypatch.delenv("OTEL_AGENT_TRACE_COST")
     assert Settings.from_env().cost is True
+
+
+def test_show_prints_the_run_cost_and_each_call_cost(
+    tmp_path: Any, openai_server: MockOpenAIServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from otel_agent_trace import agent_run
+    from otel_agent_trace._internal.tracing import set_default_tracer_provider
+    from otel_agent_trace.cli import main
+    from otel_agent_trace.configuration import init
+    from otel_agent_trace.model import load_traces
+
+    provider = init(exporters="file", store_dir=tmp_path, instrumentors="none", set_global=False, metrics=False)
+    set_default_tracer_provider(provider)
+    inst = OpenAIInstrumentor()
+    inst.instrument(tracer_provider=provider)
+    try:
+        with (
+            openai.OpenAI(api_key="sk-test", base_url=openai_server.base_url, max_retries=0) as client,
+            agent_run("shopper"),
+        ):
+            client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+            client.chat.completions.create(model="acme-frontier-9", messages=[{"role": "user", "content": "hi"}])
+    finally:
+        inst.uninstrument()
+        set_default_tracer_provider(None)
+        provider.shutdown()  # type: ignore[attr-defined]
+    (trace,) = load_traces(tmp_path)
+    (root,) = trace.roots
+    run_cost = root.attributes[C.TOTAL_COST]
+    assert main(["show", "--source", str(tmp_path)]) == 0
+    listing = capsys.readouterr().out
+    assert "COST" in listing.splitlines()[0]
+    assert f"${run_cost:.8f}".rstrip("0") in listing
+    assert main(["show", trace.trace_id, "--source", str(tmp_path)]) == 0
+    tree = capsys.readouterr().out.splitlines()
+    assert tree[0].endswith("in 2 LLM calls)")
+    assert "total=$" in tree[1] and "2 LLM calls, 38+20 tokens (partial: unpriced_calls)" in tree[1]
+    (priced,) = [s for s in trace.spans if s.name == "chat gpt-4o-mini"]
+    call_cost = f"cost=${priced.attributes[C.LLM_COST_TOTAL]:.8f}".rstrip("0")
+    assert any("chat gpt-4o-mini" in line and call_cost in line for line in tree)
+    assert any("chat acme-frontier-9" in line and "cost=unknown model" in line for line in tree)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import time
 from typing import Any, TextIO
 
 from otel_agent_trace.model import LoadReport, Span, Trace, TraceFormatError, load_selected
 from otel_agent_trace.semconv import agent as A
+from otel_agent_trace.semconv import cost as C
 from otel_agent_trace.semconv import decision as D
 from otel_agent_trace.semconv import gen_ai as G
 
@@ -79,19 +81,24 @@ def print_list(traces: list[Trace], out: TextIO, limit: int) -> None:
     if not traces:
         out.write("no traces found\n")
         return
-    out.write(f"{'TRACE ID':32}  {'STARTED (UTC)':19}  {'DURATION':>9}  {'SPANS':>5}  STATUS  ROOT\n")
+    out.write(f"{'TRACE ID':32}  {'STARTED (UTC)':19}  {'DURATION':>9}  {'SPANS':>5}  STATUS  {'COST':>11}  ROOT\n")
     for t in list(reversed(traces))[:limit]:
         started = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t.start_ns / 1e9))
         root = t.roots[0].name if t.roots else "?"
         status = "ERROR" if t.has_error else "ok"
+        cost = _trace_cost(t)
+        usd = "-" if cost is None else _usd(cost[0])
         out.write(
-            f"{t.trace_id:32}  {started:19}  {_ms(t.end_ns - t.start_ns):>9}  {len(t.spans):>5}  {status:6}  {root}\n"
+            f"{t.trace_id:32}  {started:19}  {_ms(t.end_ns - t.start_ns):>9}  {len(t.spans):>5}  {status:6}  "
+            f"{usd:>11}  {root}\n"
         )
 
 
 def _describe(span: Span, all_attributes: bool) -> str:
     keys = sorted(span.attributes) if all_attributes else [k for k in _KEY_ATTRIBUTES if k in span.attributes]
     parts = [f"{k.removeprefix('agent_trace.')}={_short(span.attributes[k])}" for k in keys]
+    if not all_attributes and (cost := _cost_note(span.attributes)):
+        parts.append(cost)
     return (" [" + ", ".join(parts) + "]") if parts else ""
 
 
@@ -102,7 +109,9 @@ def _short(value: Any) -> str:
 
 def print_tree(trace: Trace, out: TextIO, *, all_attributes: bool = False) -> None:
     """The trace as an indented tree: offset from the trace start, duration, status, name, key attributes."""
-    out.write(f"trace {trace.trace_id}  ({len(trace.spans)} spans, {_ms(trace.end_ns - trace.start_ns)})\n")
+    cost = _trace_cost(trace)
+    spent = f", {_usd(cost[0])} in {cost[1]} LLM call{'s' if cost[1] != 1 else ''}" if cost is not None else ""
+    out.write(f"trace {trace.trace_id}  ({len(trace.spans)} spans, {_ms(trace.end_ns - trace.start_ns)}{spent})\n")
     for depth, span in trace.walk():
         status = "ERROR" if span.is_error else "ok"
         mark = "✗" if span.is_error else "•"
@@ -113,3 +122,52 @@ def print_tree(trace: Trace, out: TextIO, *, all_attributes: bool = False) -> No
         out.write(line + "\n")
         if span.is_error and span.status_message:
             out.write(f"{'  ' * depth}    ! {span.status_message}\n")
+
+
+# -- cost (docs/cost.md) ---------------------------------------------------------------------------------------------
+
+
+def _number(value: Any) -> float | None:
+    """A finite number as a float (a stored file can hold anything: bools, huge ints, strings are no amount)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, int) and abs(value) > 2**53:
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def _usd(amount: float) -> str:
+    """``$0.00001725``: up to 8 decimals, small LLM costs stay readable without an exponent."""
+    text = f"{amount:.8f}".rstrip("0").rstrip(".")
+    return f"${text}"
+
+
+def _trace_cost(trace: Trace) -> tuple[float, int] | None:
+    """(cost in USD, LLM calls) of the trace's runs, from the totals on its root spans; ``None`` if none has one."""
+    found = [
+        (_number(r.attributes.get(C.TOTAL_COST)), _number(r.attributes.get(C.TOTAL_LLM_CALLS))) for r in trace.roots
+    ]
+    priced = [(cost, calls or 0) for cost, calls in found if cost is not None]
+    if not priced:
+        return None
+    return sum(cost for cost, _ in priced), int(sum(calls for _, calls in priced))
+
+
+def _cost_note(attributes: Any) -> str:
+    """``cost=$…`` on an LLM span (or why it has none), ``total=$… in N LLM calls`` on an agent or root span."""
+    total, calls = _number(attributes.get(C.TOTAL_COST)), _number(attributes.get(C.TOTAL_LLM_CALLS))
+    if calls is not None:
+        tokens = (
+            f"{_short(attributes.get(C.TOTAL_INPUT_TOKENS))}+{_short(attributes.get(C.TOTAL_OUTPUT_TOKENS))} tokens"
+        )
+        note = f"total={_usd(total) + ' in ' if total is not None else ''}{int(calls)} LLM calls, {tokens}"
+        if attributes.get(C.TOTAL_PARTIAL) is True:
+            note += f" (partial: {_short(attributes.get(C.TOTAL_PARTIAL_REASONS))})"
+        return note
+    cost = _number(attributes.get(C.LLM_COST_TOTAL))
+    if cost is not None:
+        return f"cost={_usd(cost)}"
+    status = attributes.get(C.COST_STATUS)
+    if isinstance(status, str) and status != C.CostStatusValues.PRICED.value:
+        return f"cost={status.replace('_', ' ')}"
+    return ""
