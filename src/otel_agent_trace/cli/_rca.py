@@ -18,8 +18,8 @@ from otel_agent_trace.rca.report import RcaReport
 from otel_agent_trace.rca.spectrum import FORMULAS
 from otel_agent_trace.rca.verify import verify
 
-from . import _annotation
 from . import _baseline as baseline
+from ._export import add_annotation_arguments, write_annotation
 
 _ANALYZE_PARAMETERS = frozenset(inspect.signature(analyze).parameters)
 
@@ -101,7 +101,7 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
         action="store_true",
         help="let calls the recording does not hold run for real during a replay (else the replay stops: diverged)",
     )
-    _annotation.add_arguments(parser)
+    add_annotation_arguments(parser)
     parser.set_defaults(func=run)
 
 
@@ -165,7 +165,7 @@ def run(args: argparse.Namespace) -> int:
     report = analyze(trace, **options)
     if args.verify:
         report = _verified(report, trace, passing, args)
-    if not _annotation.write(args, trace, report, source):
+    if not write_annotation(args, trace, report, source):
         return 2
     note = baseline.describe(len(passing), baseline.agent_label(trace), disabled=args.no_baseline)
     if args.format == "json":
