@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Final
 
 REPLAY_RESULT_KIND: Final = "agent_trace.replay.result_kind"
-"""On a ``tool_call`` span: how its ``gen_ai.tool.call.result`` decodes: ``str`` (the text itself) or ``json``."""
+"""On a ``tool_call`` or a framework tool span: how its ``gen_ai.tool.call.result`` decodes: ``str`` or ``json``."""
 REPLAY_ARGUMENTS_HASH: Final = "agent_trace.replay.arguments_hash"
 """On a ``tool_call`` span: SHA-256 (first 16 hex digits) of its serialized arguments, taken before redaction."""
 
