@@ -87,7 +87,7 @@ def print_list(traces: list[Trace], out: TextIO, limit: int) -> None:
         root = t.roots[0].name if t.roots else "?"
         status = "ERROR" if t.has_error else "ok"
         cost = _trace_cost(t)
-        usd = "-" if cost is None else _usd(cost[0])
+        usd = "-" if cost is None else cost[0]
         out.write(
             f"{t.trace_id:32}  {started:19}  {_ms(t.end_ns - t.start_ns):>9}  {len(t.spans):>5}  {status:6}  "
             f"{usd:>11}  {root}\n"
@@ -110,7 +110,7 @@ def _short(value: Any) -> str:
 def print_tree(trace: Trace, out: TextIO, *, all_attributes: bool = False) -> None:
     """The trace as an indented tree: offset from the trace start, duration, status, name, key attributes."""
     cost = _trace_cost(trace)
-    spent = f", {_usd(cost[0])} in {cost[1]} LLM call{'s' if cost[1] != 1 else ''}" if cost is not None else ""
+    spent = f", {cost[0]} in {_calls(cost[1])}" if cost is not None else ""
     out.write(f"trace {trace.trace_id}  ({len(trace.spans)} spans, {_ms(trace.end_ns - trace.start_ns)}{spent})\n")
     for depth, span in trace.walk():
         status = "ERROR" if span.is_error else "ok"
@@ -142,25 +142,44 @@ def _usd(amount: float) -> str:
     return f"${text}"
 
 
-def _trace_cost(trace: Trace) -> tuple[float, int] | None:
-    """(cost in USD, LLM calls) of the trace's runs, from the totals on its root spans; ``None`` if none has one."""
-    found = [
-        (_number(r.attributes.get(C.TOTAL_COST)), _number(r.attributes.get(C.TOTAL_LLM_CALLS))) for r in trace.roots
-    ]
-    priced = [(cost, calls or 0) for cost, calls in found if cost is not None]
-    if not priced:
+def _calls(n: int) -> str:
+    return f"{n} LLM call{'' if n == 1 else 's'}"
+
+
+def _total(attributes: Any) -> str | None:
+    """The cost total of an agent or root span: ``$0.0172``, ``>=$0.0172`` (partial) or ``unknown`` (none priced).
+
+    ``None`` when the span has no cost total.
+    """
+    total = _number(attributes.get(C.TOTAL_COST))
+    if total is None:
         return None
-    return sum(cost for cost, _ in priced), int(sum(calls for _, calls in priced))
+    calls, unpriced = _number(attributes.get(C.TOTAL_LLM_CALLS)), _number(attributes.get(C.TOTAL_UNPRICED_LLM_CALLS))
+    if calls and unpriced == calls:
+        return "unknown"
+    return (">=" if attributes.get(C.TOTAL_PARTIAL) is True else "") + _usd(total)
+
+
+def _trace_cost(trace: Trace) -> tuple[str, int] | None:
+    """(cost, LLM calls) of the trace's run, from the totals on its root span; ``None`` if it has none."""
+    if len(trace.roots) != 1:
+        return None
+    attributes = trace.roots[0].attributes
+    total = _total(attributes)
+    if total is None:
+        return None
+    return total, int(_number(attributes.get(C.TOTAL_LLM_CALLS)) or 0)
 
 
 def _cost_note(attributes: Any) -> str:
     """``cost=$…`` on an LLM span (or why it has none), ``total=$… in N LLM calls`` on an agent or root span."""
-    total, calls = _number(attributes.get(C.TOTAL_COST)), _number(attributes.get(C.TOTAL_LLM_CALLS))
+    calls = _number(attributes.get(C.TOTAL_LLM_CALLS))
     if calls is not None:
-        tokens = (
-            f"{_short(attributes.get(C.TOTAL_INPUT_TOKENS))}+{_short(attributes.get(C.TOTAL_OUTPUT_TOKENS))} tokens"
+        total = _total(attributes)
+        used = attributes.get(C.TOTAL_INPUT_TOKENS), attributes.get(C.TOTAL_OUTPUT_TOKENS)
+        note = (
+            f"total={total + ' in ' if total else ''}{_calls(int(calls))}, {_short(used[0])}+{_short(used[1])} tokens"
         )
-        note = f"total={_usd(total) + ' in ' if total is not None else ''}{int(calls)} LLM calls, {tokens}"
         if attributes.get(C.TOTAL_PARTIAL) is True:
             note += f" (partial: {_short(attributes.get(C.TOTAL_PARTIAL_REASONS))})"
         return note
