@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from otel_agent_trace.model import Span, Trace
+from otel_agent_trace.rca._replay_cassette import OverrideError, build_cassette
 from otel_agent_trace.rca.replay import ReplayResult, replay
 from tests.instrumentation._servers import JSONHandler, serving
 
@@ -136,6 +137,21 @@ def test_agents_sdk_replays_exactly_and_uploads_nothing(agents_recorded: tuple[R
     uploads = len(mock.ingested)
     _check_exact(recorded, AGENTS_PROGRAM, served=3)  # two model calls, one tool
     assert len(mock.ingested) == uploads  # the replay did not
+
+
+def test_agents_sdk_cassette_keys_tools_by_framework_and_maps_overrides(agents_recorded: tuple[Recorded, Any]) -> None:
+    trace = agents_recorded[0].trace
+    span = _tool_span(trace, "get_weather")
+    cassette = build_cassette(trace, override={span.span_id: "x"})
+    (entry,) = cassette["tools"]["openai_agents:get_weather"]
+    assert list(cassette["tools"]) == ["openai_agents:get_weather"]  # numbered apart from other frameworks' tools
+    assert (entry["kind"], entry["result"], entry["args_full"]) == ("str", "sunny in Paris", '{"city": "Paris"}')
+    assert cassette["overrides"] == [
+        {"span_id": span.span_id, "kind": "tool", "name": "openai_agents:get_weather", "index": 0, "value": "x"}
+    ]
+    agent = next(s for s in trace.spans if s.name == "invoke_agent Assistant")
+    with pytest.raises(OverrideError, match="cannot be overridden"):
+        build_cassette(trace, override={agent.span_id: "x"})
 
 
 def test_agents_sdk_tool_override_changes_the_answer(agents_recorded: tuple[Recorded, Any]) -> None:
