@@ -326,3 +326,30 @@ def test_semconv_strings_are_openinference_s() -> None:
     theirs = {e.value for e in trace.OpenInferenceSpanKindValues}
     assert {e.value for e in OI.OpenInferenceSpanKindValues} <= theirs
     assert {e.value for e in OI.OpenInferenceMimeTypeValues} == {e.value for e in trace.OpenInferenceMimeTypeValues}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="model/openinference.py maps OpenInference attributes back onto our own spans until it skips spans "
+    "marked agent_trace.openinference.derived (the hunk is in the openinference helper's report; drop this mark then)",
+)
+def test_our_store_reads_back_without_the_openinference_mapping(tmp_path: Any) -> None:
+    from otel_agent_trace._internal.settings import set_settings
+    from otel_agent_trace._internal.tracing import set_default_tracer_provider
+    from otel_agent_trace.configuration import init
+    from otel_agent_trace.model import load_spans
+
+    provider = init(
+        "t", exporters="file", store_dir=tmp_path, capture_content=True, instrumentors="none", set_global=False
+    )
+    try:
+        _agent()
+    finally:
+        provider.shutdown()
+        set_default_tracer_provider(None)
+        set_settings(None)
+    spans = {s.name: s for s in load_spans(tmp_path)}
+    assert spans["execute_tool get_rate"].attributes[OI.OPENINFERENCE_DERIVED] is True
+    for name in ("execute_tool get_rate", "decision tier", "invoke_agent booker"):
+        attributes = spans[name].attributes
+        assert A.AGENT_STEP_INPUT not in attributes and A.AGENT_STEP_NAME not in attributes, name
