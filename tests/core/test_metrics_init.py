@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 import textwrap
@@ -181,3 +182,37 @@ def test_global_sdk_meter_provider_is_used() -> None:
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120)
     assert "gen_ai.client.operation.duration" in json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_opentelemetry_instrument_writes_metrics_through_our_distro(tmp_path: Path) -> None:
+    app = tmp_path / "app.py"
+    app.write_text(
+        textwrap.dedent(
+            """
+            from otel_agent_trace import agent_run, tool_call
+            with agent_run("cli-agent"):
+                with tool_call("lookup"):
+                    pass
+            """
+        )
+    )
+    env = {
+        **os.environ,
+        "OTEL_PYTHON_DISTRO": "agent_trace",
+        "OTEL_PYTHON_CONFIGURATOR": "agent_trace",
+        "OTEL_AGENT_TRACE_STORE_DIR": str(tmp_path / "store"),
+        "OTEL_SERVICE_NAME": "instrumented-app",
+    }
+    env.pop("OTEL_METRICS_EXPORTER", None)
+    instrument = Path(sys.executable).parent / "opentelemetry-instrument"
+    result = subprocess.run(
+        [str(instrument), sys.executable, str(app)], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    (metrics_file,) = (tmp_path / "store").glob("metrics-*.ndjson")  # written at exit
+    request = json_format.ParseDict(
+        json.loads(metrics_file.read_text().splitlines()[-1]), ExportMetricsServiceRequest()
+    )
+    assert {"gen_ai.invoke_agent.duration", "gen_ai.execute_tool.duration"} <= _metric_names(request)
+    resource = {kv.key: kv.value.string_value for kv in request.resource_metrics[0].resource.attributes}
+    assert resource["service.name"] == "instrumented-app"
