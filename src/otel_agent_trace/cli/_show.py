@@ -177,9 +177,10 @@ def _cost_note(attributes: Any) -> str:
     if calls is not None:
         total = _total(attributes)
         used = attributes.get(C.TOTAL_INPUT_TOKENS), attributes.get(C.TOTAL_OUTPUT_TOKENS)
-        note = (
-            f"total={total + ' in ' if total else ''}{_calls(int(calls))}, {_short(used[0])}+{_short(used[1])} tokens"
-        )
+        spent = ""
+        if total is not None:
+            spent = f"total{'' if total.startswith('>') else '='}{total} in "
+        note = f"{spent or 'total='}{_calls(int(calls))}, {_short(used[0])}+{_short(used[1])} tokens"
         if attributes.get(C.TOTAL_PARTIAL) is True:
             note += f" (partial: {_short(attributes.get(C.TOTAL_PARTIAL_REASONS))})"
         return note
