@@ -125,6 +125,15 @@ PEERS: tuple[Peer, ...] = (
         ("opentelemetry.instrumentation.anthropic",),
         reads_suppression_key=False,
     ),
+    Peer(
+        "OpenTelemetry botocore",
+        "opentelemetry-instrumentation-botocore",
+        "bedrock",
+        "opentelemetry.instrumentation.botocore",
+        "BotocoreInstrumentor",
+        ("opentelemetry.instrumentation.botocore",),  # its Bedrock spans: ...botocore.bedrock-runtime
+        reads_suppression_key=True,  # it wraps the same BaseClient._make_api_call, so either order meets ours
+    ),
 )
 _BY_LIBRARY: dict[str, tuple[Peer, ...]] = {}
 for _peer in PEERS:
