@@ -94,13 +94,15 @@ def _attr_problems(attr: Attr, attributes: Mapping[str, Any], facts: set[Fact]) 
 
 def _value_problems(attr: Attr, attributes: Mapping[str, Any], label: str) -> list[str]:
     value = attributes[attr.key]
-    if attr.level is Level.OPT_IN:  # structured values, recorded as JSON strings on spans
-        try:
+    if attr.level is Level.OPT_IN:
+        shape = _SHAPES.get(attr.key)
+        if shape is None:  # type "any": a plain string (a tool's text result) is a value too
+            return []
+        try:  # a schema-shaped value, recorded as a JSON string on spans
             parsed = json.loads(str(value))
         except ValueError:
             return [f"{label} is not JSON: {str(value)[:80]!r}"]
-        shape = _SHAPES.get(attr.key)
-        return [f"{label}: {problem}" for problem in shape(parsed)] if shape is not None else []
+        return [f"{label}: {problem}" for problem in shape(parsed)]
     if not _typed(value, attr.type):
         return [f"{label} = {value!r}, not a {attr.type}"]
     if attr.values is not None and value not in attr.values:
@@ -119,8 +121,9 @@ def _tool_definitions_shape(value: Any) -> list[str]:
     ]
 
 
-def _messages_shape(value: Any) -> list[str]:
-    """Input/output messages JSON Schema: an array of objects with a ``role`` and a ``parts`` array of typed parts."""
+def _messages_shape(value: Any, *, output: bool = False) -> list[str]:
+    """Input/output messages JSON Schemas: an array of objects with a ``role`` and a ``parts`` array of typed
+    parts; an output message also has its ``finish_reason``."""
     if not isinstance(value, list):
         return ["not an array"]
     problems = []
@@ -130,11 +133,27 @@ def _messages_shape(value: Any) -> list[str]:
             problems.append(f"message {i} lacks a role and parts: {message!r}"[:200])
         elif not all(isinstance(part, dict) and isinstance(part.get("type"), str) for part in parts):
             problems.append(f"message {i} has a part without a type"[:200])
+        elif output and not isinstance(message.get("finish_reason"), str):
+            problems.append(f"output message {i} has no finish_reason")
     return problems
+
+
+def _output_messages_shape(value: Any) -> list[str]:
+    return _messages_shape(value, output=True)
+
+
+def _parts_shape(value: Any) -> list[str]:
+    """System instructions JSON Schema: an array of typed parts."""
+    if not isinstance(value, list):
+        return ["not an array"]
+    return [
+        f"part {i} has no type" for i, part in enumerate(value) if not isinstance(part, dict) or not part.get("type")
+    ]
 
 
 _SHAPES = {
     "gen_ai.tool.definitions": _tool_definitions_shape,
+    "gen_ai.system_instructions": _parts_shape,
     "gen_ai.input.messages": _messages_shape,
-    "gen_ai.output.messages": _messages_shape,
+    "gen_ai.output.messages": _output_messages_shape,
 }

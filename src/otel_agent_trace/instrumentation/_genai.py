@@ -224,6 +224,64 @@ class ChatChunkCollector:
         return output
 
 
+def responses_content_parts(content: Any) -> list[dict[str, Any]]:
+    """Parts of a Responses API (or chat) ``content``: text, refusals, images; anything else as a generic part."""
+    if content is None:
+        return []
+    if isinstance(content, str):
+        return [text_part(content)]
+    parts: list[dict[str, Any]] = []
+    if isinstance(content, SEQUENCE):
+        for item in content:
+            kind = get(item, "type")
+            if kind in ("text", "input_text", "output_text", "refusal"):
+                parts.append(text_part(get(item, "text") if kind != "refusal" else get(item, "refusal")))
+            elif kind == "image_url":
+                parts.append({"type": "uri", "modality": "image", "uri": get(get(item, "image_url"), "url")})
+            elif kind == "input_image":
+                parts.append({"type": "uri", "modality": "image", "uri": get(item, "image_url")})
+            else:
+                parts.append({"type": str(kind), "content": to_jsonable(item)})
+    return parts
+
+
+def responses_input_messages(items: Any) -> list[dict[str, Any]]:
+    """A Responses API ``input`` (a string or a list of items) as GenAI input messages."""
+    if isinstance(items, str):
+        return [{"role": "user", "parts": [text_part(items)]}]
+    messages: list[dict[str, Any]] = []
+    for item in items if isinstance(items, SEQUENCE) else ():
+        kind = get(item, "type")
+        if kind == "function_call":
+            part = tool_call_part(get(item, "call_id"), get(item, "name"), get(item, "arguments"))
+            messages.append({"role": "assistant", "parts": [part]})
+        elif kind == "function_call_output":
+            part = {"type": "tool_call_response", "id": get(item, "call_id"), "response": get(item, "output")}
+            messages.append({"role": "tool", "parts": [part]})
+        elif kind in (None, "message"):
+            messages.append({"role": get(item, "role"), "parts": responses_content_parts(get(item, "content"))})
+        else:
+            messages.append({"role": "user", "parts": [{"type": str(kind), "content": to_jsonable(item)}]})
+    return messages
+
+
+def responses_output_parts(output: Any) -> list[dict[str, Any]]:
+    """The parts of a Responses API ``output`` list: messages' content, tool calls, reasoning summaries."""
+    parts: list[dict[str, Any]] = []
+    for item in output if isinstance(output, SEQUENCE) else ():
+        kind = get(item, "type")
+        if kind == "function_call":
+            parts.append(tool_call_part(get(item, "call_id"), get(item, "name"), get(item, "arguments")))
+        elif kind == "message":
+            parts.extend(responses_content_parts(get(item, "content")))
+        elif kind == "reasoning":
+            for summary in get(item, "summary") or ():
+                parts.append({"type": "reasoning", "content": get(summary, "text")})
+        elif kind is not None:
+            parts.append({"type": str(kind), "content": to_jsonable(item)})
+    return parts
+
+
 LITELLM_PROVIDER_NAMES: dict[str, str] = {
     "openai": "openai",
     "text-completion-openai": "openai",
@@ -321,6 +379,16 @@ def chat_tool_definition(tool: Any) -> dict[str, Any]:
         custom = get(tool, "custom")
         return tool_definition(kind, get(custom, "name"), get(custom, "description"), format=get(custom, "format"))
     return tool_definition(kind, get(tool, "name"))
+
+
+def responses_tool_definition(tool: Any) -> dict[str, Any]:
+    """The definition of a Responses API tool (flat ``function``/``custom`` tools, built-ins by their type)."""
+    kind = get(tool, "type")
+    if kind == "function":
+        return tool_definition(kind, get(tool, "name"), get(tool, "description"), parameters=get(tool, "parameters"))
+    if kind == "custom":
+        return tool_definition(kind, get(tool, "name"), get(tool, "description"), format=get(tool, "format"))
+    return tool_definition(kind, get(tool, "name") or get(tool, "server_label"))
 
 
 def tool_definitions_json(tools: Any, definition: Callable[[Any], dict[str, Any]]) -> str | None:

@@ -8,26 +8,28 @@ is on.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS, SERVER_PORT
 from opentelemetry.util.types import AttributeValue
 
-from otel_agent_trace._internal.serialize import dumps, to_jsonable
+from otel_agent_trace._internal.serialize import dumps
 from otel_agent_trace.instrumentation._genai import (
     chat_input_message,
     chat_tool_definition,
     id_and_model_attributes,
     requested_tool_call_attributes,
-    tool_definition,
+    responses_input_messages,
+    responses_output_parts,
+    responses_tool_definition,
     tool_definitions_json,
 )
 from otel_agent_trace.instrumentation._genai import chat_tool_call_parts as _chat_tool_call_parts
 from otel_agent_trace.instrumentation._genai import get as _get
 from otel_agent_trace.instrumentation._genai import is_number as _number
+from otel_agent_trace.instrumentation._genai import responses_content_parts as content_parts
 from otel_agent_trace.instrumentation._genai import text_part as _text_part
-from otel_agent_trace.instrumentation._genai import tool_call_part as _tool_call_part
 from otel_agent_trace.semconv.agent import AGENT_STEP_ACTION_TYPE
 from otel_agent_trace.semconv.gen_ai import (
     GEN_AI_EMBEDDINGS_DIMENSION_COUNT,
@@ -149,16 +151,6 @@ def _penalties(kwargs: Mapping[str, Any], attributes: Attributes) -> None:
         attributes[GEN_AI_REQUEST_PRESENCE_PENALTY] = value
 
 
-def _responses_tool_definition(tool: Any) -> dict[str, Any]:
-    """The definition of a Responses API tool (flat ``function``/``custom`` tools, built-ins by their type)."""
-    kind = _get(tool, "type")
-    if kind == "function":
-        return tool_definition(kind, _get(tool, "name"), _get(tool, "description"), parameters=_get(tool, "parameters"))
-    if kind == "custom":
-        return tool_definition(kind, _get(tool, "name"), _get(tool, "description"), format=_get(tool, "format"))
-    return tool_definition(kind, _get(tool, "name") or _get(tool, "server_label"))
-
-
 def chat_request_attributes(kwargs: Mapping[str, Any], attributes: Attributes, capture: bool) -> None:
     """Request attributes of ``chat.completions.create``."""
     _openai_request_attributes(kwargs, attributes, OpenaiApiTypeValues.CHAT_COMPLETIONS.value)
@@ -180,7 +172,7 @@ def chat_request_attributes(kwargs: Mapping[str, Any], attributes: Attributes, c
     if capture:
         messages = kwargs.get("messages")
         if isinstance(messages, (list, tuple)):  # never consume a generator the SDK still has to read
-            attributes[GEN_AI_INPUT_MESSAGES] = dumps([chat_input_message(m, _content_parts) for m in messages])
+            attributes[GEN_AI_INPUT_MESSAGES] = dumps([chat_input_message(m, content_parts) for m in messages])
         definitions = tool_definitions_json(kwargs.get("tools"), chat_tool_definition)
         if definitions is not None:
             attributes[GEN_AI_TOOL_DEFINITIONS] = definitions
@@ -193,7 +185,7 @@ def responses_request_attributes(kwargs: Mapping[str, Any], attributes: Attribut
     text_format = kwargs.get("text_format")  # parse(text_format=Model) asks for JSON
     _output_type_attribute(_get(_get(kwargs.get("text"), "format"), "type"), isinstance(text_format, type), attributes)
     if capture:
-        definitions = tool_definitions_json(kwargs.get("tools"), _responses_tool_definition)
+        definitions = tool_definitions_json(kwargs.get("tools"), responses_tool_definition)
         if definitions is not None:
             attributes[GEN_AI_TOOL_DEFINITIONS] = definitions
         instructions = kwargs.get("instructions")
@@ -203,7 +195,7 @@ def responses_request_attributes(kwargs: Mapping[str, Any], attributes: Attribut
         if isinstance(items, str):
             attributes[GEN_AI_INPUT_MESSAGES] = dumps([{"role": "user", "parts": [_text_part(items)]}])
         elif isinstance(items, (list, tuple)):
-            attributes[GEN_AI_INPUT_MESSAGES] = dumps(_responses_input_messages(items))
+            attributes[GEN_AI_INPUT_MESSAGES] = dumps(responses_input_messages(items))
 
 
 def embeddings_request_attributes(kwargs: Mapping[str, Any], attributes: Attributes, capture: bool) -> None:
@@ -217,45 +209,6 @@ def embeddings_request_attributes(kwargs: Mapping[str, Any], attributes: Attribu
 
 
 # --- content: GenAI semconv message format (role + parts) ---------------------------------------------------
-
-
-def _content_parts(content: Any) -> list[dict[str, Any]]:
-    if content is None:
-        return []
-    if isinstance(content, str):
-        return [_text_part(content)]
-    parts: list[dict[str, Any]] = []
-    if isinstance(content, Iterable):
-        for item in content:
-            kind = _get(item, "type")
-            if kind in ("text", "input_text", "output_text", "refusal"):
-                text = _get(item, "text") if kind != "refusal" else _get(item, "refusal")
-                parts.append(_text_part(text))
-            elif kind == "image_url":
-                image = _get(item, "image_url")
-                parts.append({"type": "uri", "modality": "image", "uri": _get(image, "url")})
-            elif kind == "input_image":
-                parts.append({"type": "uri", "modality": "image", "uri": _get(item, "image_url")})
-            else:
-                parts.append({"type": str(kind), "content": to_jsonable(item)})
-    return parts
-
-
-def _responses_input_messages(items: Iterable[Any]) -> list[dict[str, Any]]:
-    messages: list[dict[str, Any]] = []
-    for item in items:
-        kind = _get(item, "type")
-        if kind == "function_call":
-            part = _tool_call_part(_get(item, "call_id"), _get(item, "name"), _get(item, "arguments"))
-            messages.append({"role": "assistant", "parts": [part]})
-        elif kind == "function_call_output":
-            part = {"type": "tool_call_response", "id": _get(item, "call_id"), "response": _get(item, "output")}
-            messages.append({"role": "tool", "parts": [part]})
-        elif kind in (None, "message"):
-            messages.append({"role": _get(item, "role"), "parts": _content_parts(_get(item, "content"))})
-        else:
-            messages.append({"role": "user", "parts": [{"type": str(kind), "content": to_jsonable(item)}]})
-    return messages
 
 
 # --- responses ------------------------------------------------------------------------------------------------
@@ -305,7 +258,7 @@ def chat_response_attributes(result: Any, attributes: Attributes, capture: bool)
                 ids.append(str(call.id))
                 names.append(str(getattr(function, "name", "")))
         if capture:
-            parts = _content_parts(message.content)
+            parts = content_parts(message.content)
             refusal = getattr(message, "refusal", None)
             if refusal:
                 parts.append(_text_part(refusal))
@@ -337,18 +290,13 @@ def responses_response_attributes(result: Any, attributes: Attributes, capture: 
     ids: list[str] = []
     names: list[str] = []
     parts: list[dict[str, Any]] = []
-    for item in getattr(result, "output", None) or ():
-        kind = getattr(item, "type", None)
-        if kind == "function_call":
+    output = getattr(result, "output", None) or ()
+    for item in output:
+        if getattr(item, "type", None) == "function_call":
             ids.append(str(item.call_id))
             names.append(str(item.name))
-            if capture:
-                parts.append(_tool_call_part(item.call_id, item.name, item.arguments))
-        elif capture and kind == "message":
-            parts.extend(_content_parts(getattr(item, "content", None)))
-        elif capture and kind == "reasoning":
-            for summary in getattr(item, "summary", None) or ():
-                parts.append({"type": "reasoning", "content": getattr(summary, "text", None)})
+    if capture:
+        parts = responses_output_parts(output)
     reason = responses_finish_reason(result, bool(ids))
     attributes[GEN_AI_RESPONSE_FINISH_REASONS] = (reason,)
     requested_tool_call_attributes(ids, names, attributes)

@@ -7,7 +7,19 @@ from typing import Any
 
 from opentelemetry.util.types import AttributeValue
 
-from otel_agent_trace._internal.serialize import safe_json_dumps, to_jsonable
+from otel_agent_trace._internal.serialize import safe_json_dumps
+from otel_agent_trace.instrumentation._genai import (
+    SEQUENCE,
+    chat_content_parts,
+    chat_input_message,
+    chat_tool_call_parts,
+    get,
+    responses_input_messages,
+    responses_output_parts,
+    responses_tool_definition,
+    text_part,
+    tool_definitions_json,
+)
 from otel_agent_trace.semconv.agent import (
     AGENT_HANDOFFS,
     AGENT_STEP_ACTION_TYPE,
@@ -34,15 +46,20 @@ from otel_agent_trace.semconv.gen_ai import (
     GEN_AI_RESPONSE_FINISH_REASONS,
     GEN_AI_RESPONSE_ID,
     GEN_AI_RESPONSE_MODEL,
+    GEN_AI_SYSTEM_INSTRUCTIONS,
     GEN_AI_TOOL_CALL_ARGUMENTS,
     GEN_AI_TOOL_CALL_RESULT,
+    GEN_AI_TOOL_DEFINITIONS,
     GEN_AI_TOOL_NAME,
     GEN_AI_TOOL_TYPE,
     GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
     GEN_AI_USAGE_INPUT_TOKENS,
     GEN_AI_USAGE_OUTPUT_TOKENS,
+    OPENAI_API_TYPE,
+    OPENAI_RESPONSE_SERVICE_TIER,
     GenAiOperationNameValues,
     GenAiToolTypeValues,
+    OpenaiApiTypeValues,
 )
 from otel_agent_trace.semconv.mcp import MCP_METHOD_NAME, McpMethodNameValues
 
@@ -99,6 +116,8 @@ def start_attributes(kind: str, data: Any) -> Pairs:
     elif kind in ("generation", "response"):
         yield GEN_AI_OPERATION_NAME, CHAT
         yield GEN_AI_PROVIDER_NAME, PROVIDER
+        api = OpenaiApiTypeValues.RESPONSES if kind == "response" else OpenaiApiTypeValues.CHAT_COMPLETIONS
+        yield OPENAI_API_TYPE, api.value
         yield AGENT_STEP_ACTION_TYPE, AgentStepActionTypeValues.LLM_CALL.value
         if kind == "generation" and data.model:
             yield GEN_AI_REQUEST_MODEL, str(data.model)
@@ -181,29 +200,49 @@ def _response_attributes(data: Any, capture: bool) -> Pairs:
         rid = getattr(response, "id", None)
         if isinstance(rid, str):
             yield GEN_AI_RESPONSE_ID, rid
+        tier = getattr(response, "service_tier", None)
+        if isinstance(tier, str) and tier:
+            yield OPENAI_RESPONSE_SERVICE_TIER, tier
         names: list[str] = []
         ids: list[str] = []
         for item in getattr(response, "output", None) or ():
             if getattr(item, "type", None) == "function_call":
                 names.append(str(item.name))
                 ids.append(str(item.call_id))
-        yield GEN_AI_RESPONSE_FINISH_REASONS, (_finish_reason(response, bool(names)),)
+        reason = _finish_reason(response, bool(names))
+        yield GEN_AI_RESPONSE_FINISH_REASONS, (reason,)
         if names:
             yield LLM_TOOL_CALL_NAMES, tuple(names)
             yield LLM_TOOL_CALL_IDS, tuple(ids)
         if capture:
-            yield GEN_AI_OUTPUT_MESSAGES, safe_json_dumps(to_jsonable(getattr(response, "output", None)))
+            yield from _response_content(response, reason)
     usage = data.usage if data.usage is not None else getattr(response, "usage", None)
     if usage is not None:
         yield from _usage(usage)
     if capture and data.input is not None:
-        yield GEN_AI_INPUT_MESSAGES, safe_json_dumps(data.input)
+        yield GEN_AI_INPUT_MESSAGES, safe_json_dumps(responses_input_messages(data.input))
 
 
-def request_attributes(kwargs: Any) -> Pairs:
-    """The requested model and sampling parameters of the Responses API request the SDK built."""
+def _response_content(response: Any, reason: str) -> Pairs:
+    """The output of a ``Response`` as GenAI output messages."""
+    parts = responses_output_parts(getattr(response, "output", None))
+    yield GEN_AI_OUTPUT_MESSAGES, safe_json_dumps([{"role": "assistant", "parts": parts, "finish_reason": reason}])
+
+
+def request_attributes(kwargs: Any, capture: bool = False) -> Pairs:
+    """The requested model and sampling parameters of the Responses API request the SDK built.
+
+    With content capture, its instructions and tool definitions too.
+    """
     if not isinstance(kwargs, Mapping):
         return
+    if capture:
+        instructions = kwargs.get("instructions")
+        if isinstance(instructions, str) and instructions:
+            yield GEN_AI_SYSTEM_INSTRUCTIONS, safe_json_dumps([text_part(instructions)])
+        definitions = tool_definitions_json(kwargs.get("tools"), responses_tool_definition)
+        if definitions is not None:
+            yield GEN_AI_TOOL_DEFINITIONS, definitions
     model = kwargs.get("model")
     if isinstance(model, str) and model:
         yield GEN_AI_REQUEST_MODEL, model
@@ -259,7 +298,20 @@ def _generation_attributes(data: Any, capture: bool) -> Pairs:
         yield from _usage(data.usage)
     yield from _chat_tool_calls(data.output)
     if capture:
-        if data.input is not None:
-            yield GEN_AI_INPUT_MESSAGES, safe_json_dumps(data.input)
-        if data.output is not None:
-            yield GEN_AI_OUTPUT_MESSAGES, safe_json_dumps(data.output)
+        if isinstance(data.input, SEQUENCE):
+            messages = [chat_input_message(m, chat_content_parts) for m in data.input]
+            yield GEN_AI_INPUT_MESSAGES, safe_json_dumps(messages)
+        if isinstance(data.output, SEQUENCE):
+            yield GEN_AI_OUTPUT_MESSAGES, safe_json_dumps([_chat_output_message(m) for m in data.output])
+
+
+def _chat_output_message(message: Any) -> dict[str, Any]:
+    """An assistant message of a generation span (Chat Completions format) as a GenAI output message.
+
+    The span data has no finish reason: like a completed ``Response``, the message stopped to call tools if it
+    asked for any, else it stopped.
+    """
+    calls = chat_tool_call_parts(get(message, "tool_calls"))
+    parts = chat_content_parts(get(message, "content")) + calls
+    reason = "tool_calls" if calls else "stop"
+    return {"role": get(message, "role") or "assistant", "parts": parts, "finish_reason": reason}

@@ -269,7 +269,7 @@ class OTelTracingProcessor(TracingProcessor):
         record = _open("response")
         if record is None:
             return
-        attributes = dict(_extract.request_attributes(kwargs))
+        attributes = dict(_extract.request_attributes(kwargs, self._capture_content()))
         record.span.set_attributes(attributes)
         model = attributes.get(GEN_AI_REQUEST_MODEL)
         if isinstance(model, str):
