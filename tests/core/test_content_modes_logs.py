@@ -129,6 +129,25 @@ def test_not_inference_spans_get_no_event() -> None:
     assert tool.attributes[gen_ai.GEN_AI_TOOL_CALL_ARGUMENTS] == '{"a": 1}'  # agent-level content stays on spans
 
 
+@pytest.mark.parametrize("mode", [ContentMode.EVENT_ONLY, ContentMode.SPAN_AND_EVENT])
+def test_hostile_values_neither_fail_nor_leak(mode: ContentMode, caplog: pytest.LogCaptureFixture) -> None:
+    direct = Direct(mode)
+    with caplog.at_level(logging.WARNING, logger="otel_agent_trace"):
+        with direct.provider.get_tracer("t").start_as_current_span("odd") as span:
+            span.set_attribute(gen_ai.GEN_AI_OPERATION_NAME, ["chat"])  # a list where a string belongs
+            span.set_attribute(gen_ai.GEN_AI_INPUT_MESSAGES, "x")
+        direct.chat("not json at all " + SECRET)  # content that is not JSON
+        direct.chat(
+            _messages("fine"), **{gen_ai.GEN_AI_OUTPUT_MESSAGES: ("a", SECRET), gen_ai.GEN_AI_TOOL_DEFINITIONS: 7}
+        )
+    assert "internal error" not in caplog.text
+    events = direct.events()
+    assert len(events) == 2  # the two chat spans, not the one with a list as its operation
+    assert events[0][gen_ai.GEN_AI_INPUT_MESSAGES].startswith("not json at all [REDACTED")  # kept as text
+    assert SECRET not in json.dumps(events, default=str)
+    assert events[1][gen_ai.GEN_AI_TOOL_DEFINITIONS] == 7
+
+
 def test_two_exporters_emit_one_event(tmp_path: Path) -> None:
     direct = Direct(ContentMode.EVENT_ONLY)
     second = InMemorySpanExporter()

@@ -63,7 +63,8 @@ _held = threading.local()
 
 def is_inference(attributes: Mapping[str, Any] | None) -> bool:
     """Whether a span with these attributes is a GenAI inference span."""
-    return bool(attributes) and attributes.get(gen_ai.GEN_AI_OPERATION_NAME) in INFERENCE_OPERATIONS  # type: ignore[union-attr]
+    operation = attributes.get(gen_ai.GEN_AI_OPERATION_NAME) if attributes else None
+    return isinstance(operation, str) and operation in INFERENCE_OPERATIONS
 
 
 def hold_event_content(span: ReadableSpan, attributes: dict[str, Any]) -> None:
