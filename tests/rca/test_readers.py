@@ -325,3 +325,28 @@ def test_a_64_bit_jaeger_trace_id_and_spectrum_of_a_server(  # type: ignore[no-u
     assert capsys.readouterr().out.startswith(f"trace {trace.trace_id}")
     assert main(["rca", "--spectrum", "--source", f"{backends}/jaeger2"]) == 2
     assert "cannot be listed" in capsys.readouterr().err
+
+
+def test_openinference_copies_we_derived_are_not_mapped_back(tmp_path: Path) -> None:
+    def span(span_id: str, attrs: dict[str, Any]) -> dict[str, Any]:
+        values = [
+            {"key": k, "value": {"boolValue": v} if isinstance(v, bool) else {"stringValue": v}}
+            for k, v in attrs.items()
+        ]
+        return {**_SPAN, "spanId": span_id, "name": f"s{span_id[-1]}", "attributes": values}
+
+    derived = {"openinference.span.kind": "TOOL", "input.value": "{}", "agent_trace.openinference.derived": True}
+    ours = span("00000000000000a1", derived)
+    theirs = span("00000000000000a2", {"openinference.span.kind": "TOOL", "input.value": "{}"})
+    path = tmp_path / "mixed.json"
+    path.write_text(json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [ours, theirs]}]}]}), encoding="utf-8")
+    (trace,) = load_any(path)
+    assert "gen_ai.tool.call.arguments" not in trace.by_id["00000000000000a1"].attributes
+    assert trace.by_id["00000000000000a2"].attributes["gen_ai.tool.call.arguments"] == "{}"
+    path.write_text(json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [ours]}]}]}), encoding="utf-8")
+    (only_ours,) = load_any(path)
+    assert dict(only_ours.spans[0].attributes).keys() == {
+        "openinference.span.kind",
+        "input.value",
+        "agent_trace.openinference.derived",
+    }

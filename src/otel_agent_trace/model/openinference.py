@@ -34,6 +34,7 @@ from otel_agent_trace.semconv import (
     SESSION_ID,
     USER_ID,
 )
+from otel_agent_trace.semconv.openinference import OPENINFERENCE_DERIVED
 
 from ._records import AttributeValue, Span
 
@@ -62,9 +63,18 @@ _ACTION = {
 _INDEXED = re.compile(r"^(llm\.(?:input|output)_messages|retrieval\.documents)\.(\d+)\.(.+)$")
 
 
+def _foreign(span: Span) -> bool:
+    """Whether the span's OpenInference attributes are an instrumentor's, not copies we derived from our own."""
+    return SPAN_KIND in span.attributes and span.attributes.get(OPENINFERENCE_DERIVED) is not True
+
+
 def is_openinference(spans: Iterable[Span]) -> bool:
-    """Whether any span carries ``openinference.span.kind``."""
-    return any(SPAN_KIND in s.attributes for s in spans)
+    """Whether any span carries ``openinference.span.kind`` written by an OpenInference instrumentor.
+
+    Our own spans carry OpenInference copies of their attributes too (marked ``agent_trace.openinference.derived``):
+    those are never mapped back.
+    """
+    return any(_foreign(s) for s in spans)
 
 
 def _indexed(attributes: Mapping[str, AttributeValue]) -> dict[str, list[dict[str, Any]]]:
@@ -84,9 +94,12 @@ def _json(value: Any) -> str:
 
 
 def from_openinference(span: Span) -> Span:
-    """The span with our attributes added from its OpenInference ones (unchanged if it has none)."""
+    """The span with our attributes added from its OpenInference ones.
+
+    Unchanged if it has none, or if they are copies we derived from our own (``agent_trace.openinference.derived``).
+    """
     attrs = span.attributes
-    kind = str(attrs.get(SPAN_KIND, "")).upper()
+    kind = str(attrs.get(SPAN_KIND, "")).upper() if _foreign(span) else ""
     if not kind:
         return span
     new: dict[str, AttributeValue] = {}
