@@ -20,6 +20,7 @@ VOLATILE = frozenset(
         "agent_trace.run.id",  # a fresh id per run
         "agent_trace.tool.latency_ms",  # wall time
         "gen_ai.response.time_to_first_chunk",  # wall time
+        "agent_trace.response.time_per_output_chunk",  # wall time
     }
 )
 """Attributes that differ between any two runs (ids, timings); everything else must be equal after a replay."""
