@@ -238,51 +238,47 @@ class OpenInferenceView:
         )
 
     def __call__(self, span: ReadableSpan, attributes: dict[str, Any]) -> None:
-        kind = attributes.get(OI.OPENINFERENCE_SPAN_KIND)
-        if not isinstance(kind, str) or not kind:
-            kind = span_kind(attributes)
-            if kind == _Kind.UNKNOWN.value:
-                return  # no GenAI or agent structure, outside runs: what a viewer shows without a kind; span kept as is
-            attributes[OI.OPENINFERENCE_SPAN_KIND] = kind
-            attributes[OI.OPENINFERENCE_DERIVED] = True  # a reader of OpenInference traces leaves this span as is
-        small: dict[str, Any] = {}
-        session = attributes.get(A.SESSION_ID, attributes.get(G.GEN_AI_CONVERSATION_ID))
-        if session is not None:
-            small[OI.OI_SESSION_ID] = session
-        if attributes.get(A.USER_ID) is not None:
-            small[OI.OI_USER_ID] = attributes[A.USER_ID]
-        if kind == _Kind.AGENT.value and attributes.get(G.GEN_AI_AGENT_NAME) is not None:
-            small[OI.OI_AGENT_NAME] = attributes[G.GEN_AI_AGENT_NAME]
-        meta = metadata(attributes)
-        if meta is not None:
-            small[OI.OI_METADATA] = meta
-        found_tags = tags(attributes)
-        if found_tags:
-            small[OI.OI_TAG_TAGS] = found_tags
-        for key, value in small.items():
-            attributes.setdefault(key, value)
-        if self.capture_content:
-            self._add_copies(span, kind, attributes)
-
-    def _add_copies(self, span: ReadableSpan, kind: str, attributes: dict[str, Any]) -> None:
-        copies = [item for item in content_io(kind, attributes) if item[0] not in attributes]
-        definitions = attributes.get(G.GEN_AI_TOOL_DEFINITIONS)
-        schemas: list[str] = []
-        if (
-            definitions is not None
-            and kind == _Kind.LLM.value
-            and not any(k.startswith(_TOOLS_PREFIX) for k in attributes)
-        ):
-            schemas = tool_schemas(definitions)
-        if not copies and not schemas:
-            return
+        given = attributes.get(OI.OPENINFERENCE_SPAN_KIND)
+        derived = not (isinstance(given, str) and given)  # else an OpenInference instrumentor's span: fill gaps only
+        kind = span_kind(attributes) if derived else str(given)
+        if kind == _Kind.UNKNOWN.value and derived:
+            return  # no GenAI or agent structure, outside runs: what a viewer shows without a kind; span kept as is
         room = self._room(span, attributes)
         notes: list[str] = []
-        for key, text, mime in copies:
-            mime_key = _MIME_KEY[key]
-            room = self._put(attributes, key, text, room - value_bytes(mime_key) - value_bytes(mime), notes)
-            if key in attributes:
-                attributes.setdefault(mime_key, mime)
+        if derived:
+            need = sum(map(value_bytes, (OI.OPENINFERENCE_SPAN_KIND, kind, OI.OPENINFERENCE_DERIVED, True)))
+            if need > room:  # a span at its budget: our own attributes keep it (and the note only if it fits too)
+                note = f"{OI.OPENINFERENCE_SPAN_KIND} (dropped)"
+                if (
+                    value_bytes(note) + 1 + (0 if A.TRUNCATED in attributes else value_bytes(A.TRUNCATED))
+                    <= room + _RESERVE
+                ):
+                    _note(attributes, [note])
+                return
+            attributes[OI.OPENINFERENCE_SPAN_KIND] = kind
+            attributes[OI.OPENINFERENCE_DERIVED] = True  # a reader of OpenInference traces leaves this span as is
+            room -= need
+        extras: list[tuple[str, Any]] = [  # in the order they get the room the budget leaves
+            (OI.OI_SESSION_ID, attributes.get(A.SESSION_ID, attributes.get(G.GEN_AI_CONVERSATION_ID))),
+            (OI.OI_USER_ID, attributes.get(A.USER_ID)),
+            (OI.OI_AGENT_NAME, attributes.get(G.GEN_AI_AGENT_NAME) if kind == _Kind.AGENT.value else None),
+        ]
+        if self.capture_content:
+            extras += [(key, (text, mime)) for key, text, mime in content_io(kind, attributes)]
+        extras += [(OI.OI_METADATA, metadata(attributes)), (OI.OI_TAG_TAGS, tags(attributes) or None)]
+        extras = [(key, value) for key, value in extras if value is not None and key not in attributes]
+        schemas = self._schemas(kind, attributes)
+        for key, value in extras:
+            if key in _MIME_KEY:
+                (text, mime), mime_key = value, _MIME_KEY[key]
+                mime_size = value_bytes(mime_key) + value_bytes(mime)
+                room = self._put(attributes, key, text, room - mime_size, notes)
+                if key in attributes:
+                    attributes.setdefault(mime_key, mime)
+                else:
+                    room += mime_size
+            else:
+                room = self._put(attributes, key, value, room, notes)
         kept = 0
         for i, schema in enumerate(schemas[:_MAX_TOOLS]):
             key = f"{OI.OI_LLM_TOOLS}.{i}.{OI.OI_TOOL_JSON_SCHEMA}"
@@ -295,13 +291,18 @@ class OpenInferenceView:
         if kept < len(schemas):
             notes.append(f"{OI.OI_LLM_TOOLS}: {len(schemas) - kept} of {len(schemas)} dropped")
         if notes:
-            previous = attributes.get(A.TRUNCATED)
-            if isinstance(previous, str):
-                previous = (previous,)
-            kept_notes = [e for e in previous if isinstance(e, str)] if isinstance(previous, (list, tuple)) else []
-            attributes[A.TRUNCATED] = (*kept_notes, *notes)
+            _note(attributes, notes)
 
-    def _put(self, attributes: dict[str, Any], key: str, text: str, room: int, notes: list[str]) -> int:
+    def _schemas(self, kind: str, attributes: Mapping[str, Any]) -> list[str]:
+        """``llm.tools`` entries to add: an LLM span's tool definitions (content on spans, none there yet)."""
+        definitions = attributes.get(G.GEN_AI_TOOL_DEFINITIONS)
+        if definitions is None or kind != _Kind.LLM.value or not self.capture_content:
+            return []
+        if any(key.startswith(_TOOLS_PREFIX) for key in attributes):
+            return []
+        return tool_schemas(definitions)
+
+    def _put(self, attributes: dict[str, Any], key: str, text: Any, room: int, notes: list[str]) -> int:
         """Add ``key`` within ``room`` bytes (cut to fit, or left out and listed); the room left."""
         size = value_bytes(key) + min(value_bytes(text), self.budget.max_attribute_bytes)
         if size <= room:
@@ -323,6 +324,15 @@ class OpenInferenceView:
         used += sum(value_bytes(e.name) + _mapping_at_cut(e.attributes or {}, limit) for e in span.events)
         used += sum(_mapping_at_cut(link.attributes or {}, limit) for link in span.links)
         return self.budget.max_span_bytes - _RESERVE - used
+
+
+def _note(attributes: dict[str, Any], notes: list[str]) -> None:
+    """Append ``notes`` to ``agent_trace.truncated`` (the budget merges its own entries after them)."""
+    previous = attributes.get(A.TRUNCATED)
+    if isinstance(previous, str):
+        previous = (previous,)
+    kept = [e for e in previous if isinstance(e, str)] if isinstance(previous, (list, tuple)) else []
+    attributes[A.TRUNCATED] = (*kept, *notes)
 
 
 def _mapping_at_cut(attributes: Mapping[str, Any], limit: int) -> int:
