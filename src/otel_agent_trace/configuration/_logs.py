@@ -200,17 +200,21 @@ def disable_log_correlation() -> None:
 
 
 def _correlating(previous: Callable[..., logging.LogRecord]) -> Callable[..., logging.LogRecord]:
+    last: list[tuple[Any, str, str, bool]] = [(None, "0", "0", False)]  # ids of the last span seen, formatted once
+
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = previous(*args, **kwargs)
         try:
             context = get_current_span().get_span_context()
-            if context.is_valid:
-                record.otelTraceID = format(context.trace_id, "032x")
-                record.otelSpanID = format(context.span_id, "016x")
-                record.otelTraceSampled = context.trace_flags.sampled
-            else:
-                record.otelTraceID = record.otelSpanID = "0"
-                record.otelTraceSampled = False
+            ids = last[0]
+            if ids[0] is not context:
+                if context.is_valid:
+                    trace_id, span_id = format(context.trace_id, "032x"), format(context.span_id, "016x")
+                    ids = (context, trace_id, span_id, context.trace_flags.sampled)
+                else:
+                    ids = (context, "0", "0", False)
+                last[0] = ids
+            _, record.otelTraceID, record.otelSpanID, record.otelTraceSampled = ids
             record.otelServiceName = _service[0]
         except Exception:  # noqa: BLE001 - correlation is best effort; the record is the application's
             pass
