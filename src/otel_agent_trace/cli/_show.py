@@ -81,7 +81,7 @@ def print_list(traces: list[Trace], out: TextIO, limit: int) -> None:
     if not traces:
         out.write("no traces found\n")
         return
-    out.write(f"{'TRACE ID':32}  {'STARTED (UTC)':19}  {'DURATION':>9}  {'SPANS':>5}  STATUS  {'COST':>11}  ROOT\n")
+    out.write(f"{'TRACE ID':32}  {'STARTED (UTC)':19}  {'DURATION':>9}  {'SPANS':>5}  STATUS  {'COST':>13}  ROOT\n")
     for t in list(reversed(traces))[:limit]:
         started = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t.start_ns / 1e9))
         root = t.roots[0].name if t.roots else "?"
@@ -90,7 +90,7 @@ def print_list(traces: list[Trace], out: TextIO, limit: int) -> None:
         usd = "-" if cost is None else cost[0]
         out.write(
             f"{t.trace_id:32}  {started:19}  {_ms(t.end_ns - t.start_ns):>9}  {len(t.spans):>5}  {status:6}  "
-            f"{usd:>11}  {root}\n"
+            f"{usd:>13}  {root}\n"
         )
 
 
