@@ -154,6 +154,28 @@ def test_agents_sdk_cassette_keys_tools_by_framework_and_maps_overrides(agents_r
         build_cassette(trace, override={agent.span_id: "x"})
 
 
+def test_agents_sdk_redacted_or_cut_tool_result_is_not_served(agents_recorded: tuple[Recorded, Any]) -> None:
+    """A replay that needs a recorded tool result the processor redacted, or cut for the budget, says so."""
+    recorded = agents_recorded[0]
+    span = _tool_span(recorded.trace, "get_weather")
+    redacted = replace(span, attributes={**span.attributes, "gen_ai.tool.call.result": "sunny, key [REDACTED:api_key]"})
+    cut = replace(span, attributes={**span.attributes, "agent_trace.truncated": ("gen_ai.tool.call.result",)})
+    problems = []
+    for changed in (redacted, cut):
+        trace = Trace(recorded.trace.trace_id, tuple(changed if s is span else s for s in recorded.trace.spans))
+        (entry,) = build_cassette(trace)["tools"]["openai_agents:get_weather"]
+        problems.append(entry["problem"])
+    assert problems == [
+        "span execute_tool get_weather (#1)'s recorded result has a redacted value; the replay needs it (see "
+        "redact_disable)",
+        "span execute_tool get_weather (#1)'s recording was truncated (its result exceeded max_attribute_bytes)",
+    ]
+    trace = Trace(recorded.trace.trace_id, tuple(redacted if s is span else s for s in recorded.trace.spans))
+    result = _replay(recorded, AGENTS_PROGRAM, trace=trace)
+    assert result.status == "error"
+    assert result.detail.startswith(problems[0])
+
+
 def test_agents_sdk_tool_override_changes_the_answer(agents_recorded: tuple[Recorded, Any]) -> None:
     _check_override(agents_recorded[0], AGENTS_PROGRAM, "get_weather", "snowing in Paris")
 
