@@ -112,6 +112,22 @@ def invoke_stream_events() -> list[bytes]:
     ]
 
 
+def titan_stream_events() -> list[bytes]:
+    chunk = _eventstream.chunk
+    return [
+        chunk({"outputText": "Hello", "index": 0, "totalOutputTextTokenCount": 1, "completionReason": None}),
+        chunk(
+            {
+                "outputText": " there.",
+                "index": 0,
+                "totalOutputTextTokenCount": 3,
+                "completionReason": "FINISH",
+                "amazon-bedrock-invocationMetrics": {"inputTokenCount": 5, "outputTokenCount": 3},
+            }
+        ),
+    ]
+
+
 class _Handler(JSONHandler):
     def _error(self, status: int, code: str, text: str) -> None:
         raw = json.dumps({"message": text}).encode()
@@ -161,7 +177,7 @@ class _Handler(JSONHandler):
                 events = [*events[:3], _eventstream.exception("modelStreamErrorException", "model broke")]
             self._eventstream(events)
         elif action == "invoke-with-response-stream":
-            self._eventstream(invoke_stream_events())
+            self._eventstream(titan_stream_events() if "titan" in model else invoke_stream_events())
         elif action == "invoke":
             if "titan-embed" in model:
                 self._raw({"embedding": [0.1, 0.2, 0.3], "inputTextTokenCount": 4})

@@ -33,6 +33,7 @@ def test_converse_span_shape(client: Any, exporter: InMemorySpanExporter, mock_s
         modelId=CLAUDE,
         messages=MESSAGES,
         inferenceConfig={"maxTokens": 256, "temperature": 0.2, "topP": 0.9, "stopSequences": ["END"]},
+        additionalModelRequestFields={"top_k": 40},
     )
 
     assert response["output"]["message"]["content"][0]["text"] == "Paris is the capital of France."
@@ -49,6 +50,7 @@ def test_converse_span_shape(client: Any, exporter: InMemorySpanExporter, mock_s
     assert attrs["gen_ai.request.temperature"] == 0.2
     assert attrs["gen_ai.request.top_p"] == 0.9
     assert attrs["gen_ai.request.stop_sequences"] == ("END",)
+    assert attrs["gen_ai.request.top_k"] == 40
     assert attrs["gen_ai.request.stream"] is False
     assert attrs["gen_ai.response.finish_reasons"] == ("end_turn",)
     assert attrs["gen_ai.usage.input_tokens"] == 12 + 100  # cache reads count as input (GenAI semconv)
@@ -268,6 +270,26 @@ def test_invoke_model_with_response_stream(client: Any, exporter: InMemorySpanEx
     assert attrs["gen_ai.response.finish_reasons"] == ("end_turn",)
     assert attrs["gen_ai.usage.input_tokens"] == 11
     assert attrs["gen_ai.usage.output_tokens"] == 4
+
+
+@pytest.mark.parametrize("instrument_kwargs", [{"capture_content": True}])
+def test_invoke_model_with_response_stream_titan(client: Any, exporter: InMemorySpanExporter) -> None:
+    body = {"inputText": "Say hello", "textGenerationConfig": {"maxTokenCount": 20}}
+    response = client.invoke_model_with_response_stream(modelId="amazon.titan-text-express-v1", body=json.dumps(body))
+    text = "".join(json.loads(event["chunk"]["bytes"])["outputText"] for event in response["body"])
+
+    assert text == "Hello there."
+    span = only_span(exporter)
+    assert span.name == "text_completion amazon.titan-text-express-v1"
+    attrs = _attrs(span)
+    assert attrs["gen_ai.request.max_tokens"] == 20
+    assert attrs["gen_ai.response.finish_reasons"] == ("FINISH",)
+    assert attrs["gen_ai.usage.input_tokens"] == 5  # from the last chunk's invocation metrics
+    assert attrs["gen_ai.usage.output_tokens"] == 3
+    assert json.loads(attrs["gen_ai.input.messages"]) == [
+        {"role": "user", "parts": [{"type": "text", "content": "Say hello"}]}
+    ]
+    assert json.loads(attrs["gen_ai.output.messages"])[0]["parts"] == [{"type": "text", "content": "Hello there."}]
 
 
 @pytest.mark.parametrize(("model", "code"), [("throttled", "ThrottlingException"), ("invalid", "ValidationException")])

@@ -25,6 +25,7 @@ from otel_agent_trace.semconv.gen_ai import (
     GEN_AI_REQUEST_MAX_TOKENS,
     GEN_AI_REQUEST_STOP_SEQUENCES,
     GEN_AI_REQUEST_TEMPERATURE,
+    GEN_AI_REQUEST_TOP_K,
     GEN_AI_REQUEST_TOP_P,
     GEN_AI_RESPONSE_FINISH_REASONS,
     GEN_AI_SYSTEM_INSTRUCTIONS,
@@ -63,6 +64,15 @@ def inference_attributes(config: Any, attributes: Attributes) -> None:
     value = get(config, "stopSequences")
     if isinstance(value, SEQUENCE) and all(isinstance(item, str) for item in value):
         attributes[GEN_AI_REQUEST_STOP_SEQUENCES] = tuple(value)
+
+
+def additional_fields_attributes(fields: Any, attributes: Attributes) -> None:
+    """``top_k`` from ``additionalModelRequestFields`` (Converse has no field of its own for it)."""
+    value = get(fields, "top_k")
+    if not is_int(value):
+        value = get(get(fields, "inferenceConfig"), "topK")  # Nova's spelling
+    if is_int(value):
+        attributes[GEN_AI_REQUEST_TOP_K] = value
 
 
 def usage_attributes(usage: Any, attributes: Attributes) -> None:

@@ -101,6 +101,7 @@ def _request_attributes(
     if operation in (CONVERSE, CONVERSE_STREAM):
         op_name = "chat"
         _converse.inference_attributes(params.get("inferenceConfig"), attributes)
+        _converse.additional_fields_attributes(params.get("additionalModelRequestFields"), attributes)
         if capture:
             _converse.content_request_attributes(params, attributes)
     else:
