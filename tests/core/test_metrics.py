@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +51,7 @@ class Meters:
         self.tracer = self.tracer_provider.get_tracer("test")
 
     def points(self) -> dict[str, list[Point]]:
+        self.processor.force_flush()  # the records are made off the application thread: drain them first
         out: dict[str, list[Point]] = {}
         data = self.reader.get_metrics_data()
         for rm in data.resource_metrics if data is not None else ():
@@ -208,3 +211,50 @@ def test_open_span_bookkeeping_is_bounded(meters: Meters, monkeypatch: pytest.Mo
     for parent in parents:
         parent.end()
     assert meters.processor._holds_llm == {}
+
+
+def test_records_are_made_by_the_worker_without_a_flush(meters: Meters) -> None:
+    meters.span("execute_tool t", {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "t"})
+    deadline = time.monotonic() + 20  # the worker drains every half second; a generous bound for a loaded machine
+    while meters.processor._pending and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not meters.processor._pending
+    data = meters.reader.get_metrics_data()  # no force_flush: what the worker recorded
+    assert data is not None
+    names = {m.name for rm in data.resource_metrics for sm in rm.scope_metrics for m in sm.metrics}
+    assert names == {"gen_ai.execute_tool.duration"}
+
+
+def test_a_full_queue_or_a_closed_processor_records_on_the_calling_thread(
+    meters: Meters, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(metrics_mod, "_QUEUE_LIMIT", 0)
+    meters.span("chat a", CHAT)
+    assert not meters.processor._pending
+    monkeypatch.setattr(metrics_mod, "_QUEUE_LIMIT", 8192)
+    meters.processor.shutdown()
+    meters.span("chat b", CHAT)
+    assert not meters.processor._pending
+    (duration,) = meters.points()["gen_ai.client.operation.duration"]
+    assert duration.count == 2  # nothing lost either way
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_records_its_own_spans_only(meters: Meters) -> None:
+    meters.processor._pending.append((meters.tracer.start_span("never ended"), True))  # queued in the parent
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its queue starts empty, its worker starts on first use, a flush does not hang
+        try:
+            os.close(read_end)
+            meters.span("chat child", CHAT)
+            counts = [p.count for p in meters.points().get("gen_ai.client.operation.duration", [])]
+            os.write(write_end, repr(counts).encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end) as pipe:
+        child = pipe.read()
+    os.waitpid(pid, 0)
+    assert child == "[1]"
+    meters.processor._pending.clear()

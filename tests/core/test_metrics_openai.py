@@ -32,6 +32,7 @@ class Setup:
         self.client = openai.OpenAI(api_key="sk-test", base_url=server.base_url, max_retries=0)
 
     def points(self) -> dict[str, list[HistogramDataPoint]]:
+        self.provider.force_flush()  # drains the queued records
         out: dict[str, list[HistogramDataPoint]] = {}
         data = self.reader.get_metrics_data()
         for rm in data.resource_metrics if data is not None else ():

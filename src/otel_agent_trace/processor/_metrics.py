@@ -11,15 +11,21 @@ server, usage, status, the stream timings) and records the convention's histogra
 
 One LLM call is counted once: a framework's LLM span that says its provider span carries the usage
 (``agent_trace.llm.usage_source=provider``), or that has another LLM span inside it, is not counted (the inner,
-provider span is). Work per span is O(1): a few dict reads, one lock-protected dict update, a few histogram records;
-the instruments are created once. Spans of suppressed instrumentation are never recording, so never seen here.
+provider span is). Spans of suppressed instrumentation are never recording, so never seen here.
+
+Cost on the application thread is O(1) and small: a dict read, one lock-protected dict update and a deque append
+per GenAI span. The histogram records (the SDK's, some microseconds each) run on a worker thread that drains the
+queue every half second, and on ``force_flush``/``shutdown`` before the meter provider exports; should the queue hold
+``_QUEUE_LIMIT`` spans (the worker stalled), the span is recorded on the calling thread instead, never dropped.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
-from collections import OrderedDict
+import weakref
+from collections import OrderedDict, deque
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -55,6 +61,7 @@ histograms; also used for the agent, tool and workflow durations (the convention
 
 LLM_OPERATIONS: Final = frozenset(("chat", "text_completion", "generate_content", "embeddings"))
 """``gen_ai.operation.name`` values whose spans are client calls to a model (counted in the client metrics)."""
+_RECORDED = LLM_OPERATIONS | {"invoke_agent", "execute_tool", "invoke_workflow"}
 
 _CLIENT_KEYS = (
     gen_ai.GEN_AI_OPERATION_NAME,
@@ -78,6 +85,8 @@ _TOOL_KEYS = (gen_ai.GEN_AI_OPERATION_NAME, gen_ai.GEN_AI_TOOL_NAME, gen_ai.GEN_
 _WORKFLOW_KEYS = (gen_ai.GEN_AI_OPERATION_NAME, gen_ai.GEN_AI_WORKFLOW_NAME)
 _OTHER_ERROR = "_OTHER"
 _MAX_OPEN = 65536
+_QUEUE_LIMIT = 8192
+_DRAIN_INTERVAL_S = 0.5
 _INPUT = gen_ai.GenAiTokenTypeValues.INPUT.value
 _OUTPUT = gen_ai.GenAiTokenTypeValues.OUTPUT.value
 
@@ -188,6 +197,19 @@ class GenAIMetrics:
         histogram.record((end - start) / 1e9, labels)
 
 
+def _after_fork(ref: weakref.ref[GenAIMetricsSpanProcessor]) -> None:
+    """In a forked child: fresh locks (the parent's threads may have held them) and an empty queue.
+
+    The queued spans are the parent's to record; the worker restarts on first use.
+    """
+    processor = ref()
+    if processor is not None:
+        processor._lock = threading.Lock()
+        processor._drain_lock = threading.Lock()
+        processor._pending.clear()
+        processor._worker_pid = 0
+
+
 class GenAIMetricsSpanProcessor(SpanProcessor):
     """Records the GenAI metrics of every ended span (`GenAIMetrics`); ``init()`` adds one to its tracer provider.
 
@@ -218,6 +240,13 @@ class GenAIMetricsSpanProcessor(SpanProcessor):
         self._lock = threading.Lock()
         self._holds_llm: OrderedDict[int, bool] = OrderedDict()
         """Open spans with an LLM span inside them (bounded: the oldest are forgotten beyond ``_MAX_OPEN``)."""
+        self._pending: deque[tuple[ReadableSpan, bool]] = deque()
+        self._wake = threading.Event()
+        self._drain_lock = threading.Lock()
+        self._worker_pid = 0
+        if hasattr(os, "register_at_fork"):
+            ref = weakref.ref(self)
+            os.register_at_fork(after_in_child=lambda: _after_fork(ref))
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         """Nothing to do at start."""
@@ -229,6 +258,8 @@ class GenAIMetricsSpanProcessor(SpanProcessor):
             if context is None:
                 return
             operation = (span.attributes or {}).get(gen_ai.GEN_AI_OPERATION_NAME)
+            if not isinstance(operation, str):
+                operation = ""
             is_llm = operation in LLM_OPERATIONS
             parent = span.parent
             with self._lock:
@@ -237,15 +268,53 @@ class GenAIMetricsSpanProcessor(SpanProcessor):
                     self._holds_llm[parent.span_id] = True
                     if len(self._holds_llm) > _MAX_OPEN:
                         self._holds_llm.popitem(last=False)
-            self.metrics.record(span, count_call=not holds_llm)
+            if operation not in _RECORDED:
+                return
+            if self._closed or len(self._pending) >= _QUEUE_LIMIT:
+                self.metrics.record(span, count_call=not holds_llm)  # no worker (any more): record here
+                return
+            if self._worker_pid != os.getpid():
+                self._start_worker()
+            self._pending.append((span, not holds_llm))
         except Exception:  # noqa: BLE001 - a processor hook must never raise into the application
             log_internal_error("GenAIMetricsSpanProcessor.on_end")
+
+    def _start_worker(self) -> None:
+        """Start the draining thread: on first use, and on first use in a forked child."""
+        with self._lock:
+            if self._worker_pid == os.getpid():
+                return
+            thread = threading.Thread(target=self._run, name="otel-agent-trace-metrics", daemon=True)
+            thread.start()
+            self._worker_pid = os.getpid()
+
+    def _run(self) -> None:
+        while not self._closed:
+            self._wake.wait(_DRAIN_INTERVAL_S)
+            self._wake.clear()
+            self.drain()
+
+    def drain(self) -> None:
+        """Record every queued span now (on the calling thread), and wait for the worker's ones; never raises."""
+        pending = self._pending
+        with self._drain_lock:  # a flush returns only once what the worker took is recorded too
+            while True:
+                try:
+                    span, count_call = pending.popleft()
+                except IndexError:
+                    return
+                try:
+                    self.metrics.record(span, count_call=count_call)
+                except Exception:  # noqa: BLE001 - one bad span must not stop the others
+                    log_internal_error("GenAIMetricsSpanProcessor.record")
 
     def shutdown(self) -> None:
         """Export what ``owned`` holds and shut it down, within ``shutdown_millis`` and the shared clock; once."""
         if self._closed:
             return
         self._closed = True
+        self._wake.set()
+        self.drain()
         owned = self.owned
         if owned is None:
             return
@@ -258,7 +327,8 @@ class GenAIMetricsSpanProcessor(SpanProcessor):
             log_internal_error("GenAIMetricsSpanProcessor.shutdown")
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
-        """Export what ``owned`` holds now (nothing to do for a provider of yours)."""
+        """Record the queued spans, then export what ``owned`` holds now (a provider of yours exports on its own)."""
+        self.drain()
         if self.owned is None or self._closed:
             return True
         try:
