@@ -15,6 +15,8 @@ from tests.instrumentation._side_venv import SideVenv
 
 PHOENIX_REQUIREMENT = "arize-phoenix==20.26.1"
 REQUIREMENTS = (PHOENIX_REQUIREMENT,)
+PHOENIX_PYTHON = (3, 11)
+"""Oldest Python that requirement installs on (its ``Requires-Python``)."""
 
 
 class ServerVenv(SideVenv):

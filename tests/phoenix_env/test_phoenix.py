@@ -5,7 +5,8 @@ use and reused while its requirement is unchanged), as a subprocess on free loca
 directory (sqlite). The spans are made in the project's environment, by the demo agent (the real ``openai`` SDK
 against the demo's local fake LLM, our OpenAI instrumentor, the manual API), exported with the OTLP HTTP exporter to
 Phoenix's ``/v1/traces``, and read back through Phoenix's REST API (``GET /v1/projects/{project}/spans``). When
-Phoenix cannot be installed (no registry, an unsupported Python), the test is skipped and says why.
+Phoenix cannot be installed (no registry; Python 3.10, which Phoenix 20 does not support), the test is
+skipped and says why.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 import os
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -24,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from tests.phoenix_env._venv import PHOENIX_REQUIREMENT, PHOENIX_VENV
+from tests.phoenix_env._venv import PHOENIX_PYTHON, PHOENIX_REQUIREMENT, PHOENIX_VENV
 
 PROJECT = "otel-agent-trace-phoenix-test"
 START_TIMEOUT_S = 120.0
@@ -45,6 +47,8 @@ def _get(url: str) -> Any:
 @pytest.fixture(scope="module")
 def phoenix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL of a Phoenix server started for this module (skips when Phoenix cannot be installed)."""
+    if sys.version_info < PHOENIX_PYTHON:
+        pytest.skip(f"{PHOENIX_REQUIREMENT} needs Python >= {'.'.join(map(str, PHOENIX_PYTHON))}")
     try:
         PHOENIX_VENV.ensure()
     except (AssertionError, OSError, subprocess.SubprocessError) as exc:
