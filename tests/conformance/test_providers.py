@@ -91,6 +91,7 @@ def test_litellm_completion(litellm_server: LiteLLMServer, recorded: Recorded, s
             messages=MESSAGES,
             tools=OPENAI_FORMAT_TOOLS,
             seed=3,
+            response_format={"type": "json_object"},
             api_base=litellm_server.api_base,
             api_key="sk-test",
             max_retries=0,
@@ -103,11 +104,12 @@ def test_litellm_completion(litellm_server: LiteLLMServer, recorded: Recorded, s
     finally:
         instrumentor.uninstrument()
     (span,) = recorded.operation("chat")
-    facts = CALLED | {Fact.SEED, Fact.TOOLS, Fact.MESSAGES, Fact.OUTPUT}
+    facts = CALLED | {Fact.SEED, Fact.OUTPUT_TYPE, Fact.TOOLS, Fact.MESSAGES, Fact.OUTPUT}
     facts |= {Fact.STREAM} if stream else {Fact.CONTENT}
     assert conformance_problems(span, INFERENCE, facts) == []
     attributes = span.attributes or {}
     assert attributes["gen_ai.provider.name"] == "openai"
+    assert attributes["gen_ai.output.type"] == "json"
     if not stream:
         assert json.loads(str(attributes["gen_ai.tool.definitions"])) == [
             {"type": "function", "name": "get_weather", "description": "Weather of a city.", "parameters": SCHEMA}

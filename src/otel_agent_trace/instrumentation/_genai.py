@@ -10,14 +10,12 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from otel_agent_trace._internal.serialize import MAX_ITEMS, safe_json_dumps, to_jsonable
+from otel_agent_trace._internal.serialize import to_jsonable
 from otel_agent_trace.semconv.agent import LLM_TOOL_CALL_IDS, LLM_TOOL_CALL_NAMES
 from otel_agent_trace.semconv.gen_ai import (
-    GEN_AI_INPUT_MESSAGES,
     GEN_AI_RESPONSE_FINISH_REASONS,
     GEN_AI_RESPONSE_ID,
     GEN_AI_RESPONSE_MODEL,
-    GEN_AI_TOOL_DEFINITIONS,
     GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
     GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
     GEN_AI_USAGE_INPUT_TOKENS,
@@ -349,70 +347,6 @@ def chat_content_parts(content: Any) -> list[dict[str, Any]]:
             else:
                 parts.append({"type": str(kind), "content": to_jsonable(item)})
     return parts
-
-
-def tool_definition(kind: Any, name: Any, description: Any = None, **schemas: Any) -> dict[str, Any]:
-    """One ``gen_ai.tool.definitions`` entry: ``type`` and ``name`` (required by the schema), then what is known.
-
-    A built-in tool without a name (``web_search``...) is named after its type; ``None`` fields are left out.
-    Schemas (``parameters``...) are kept as given: the one bounded JSON walk of `tool_definitions_json` reads them.
-    """
-    kind = kind if isinstance(kind, str) and kind else "function"
-    definition: dict[str, Any] = {"type": kind, "name": name if isinstance(name, str) and name else kind}
-    if isinstance(description, str):
-        definition["description"] = description
-    for key, value in schemas.items():
-        if value is not None:
-            definition[key] = value
-    return definition
-
-
-def chat_tool_definition(tool: Any) -> dict[str, Any]:
-    """The definition of an OpenAI-format chat tool (``{"type": "function", "function": {...}}``, ``custom``...)."""
-    kind = get(tool, "type") or "function"
-    if kind == "function":
-        function = get(tool, "function")
-        return tool_definition(
-            kind, get(function, "name"), get(function, "description"), parameters=get(function, "parameters")
-        )
-    if kind == "custom":
-        custom = get(tool, "custom")
-        return tool_definition(kind, get(custom, "name"), get(custom, "description"), format=get(custom, "format"))
-    return tool_definition(kind, get(tool, "name"))
-
-
-def responses_tool_definition(tool: Any) -> dict[str, Any]:
-    """The definition of a Responses API tool (flat ``function``/``custom`` tools, built-ins by their type)."""
-    kind = get(tool, "type")
-    if kind == "function":
-        return tool_definition(kind, get(tool, "name"), get(tool, "description"), parameters=get(tool, "parameters"))
-    if kind == "custom":
-        return tool_definition(kind, get(tool, "name"), get(tool, "description"), format=get(tool, "format"))
-    return tool_definition(kind, get(tool, "name") or get(tool, "server_label"))
-
-
-def tool_definitions_json(tools: Any, definition: Callable[[Any], dict[str, Any]]) -> str | None:
-    """``gen_ai.tool.definitions`` of a request's ``tools`` as JSON within the payload budget (``None``: no tools).
-
-    The GenAI convention makes this attribute opt-in: callers record it with content capture only. At most
-    ``MAX_ITEMS`` tools are looked at, each as a shallow entry, and one bounded walk writes the JSON, so the cost
-    on the application thread is bounded by the budget, not by the size of the tools' schemas.
-    """
-    if not isinstance(tools, SEQUENCE) or not tools:
-        return None
-    return safe_json_dumps([definition(tool) for tool in tools[:MAX_ITEMS]])
-
-
-def chat_request_content_attributes(kwargs: Mapping[str, Any], attributes: dict[str, Any]) -> None:
-    """Add ``gen_ai.input.messages`` and ``gen_ai.tool.definitions`` (JSON; system messages stay in the list)."""
-    messages = kwargs.get("messages")
-    if isinstance(messages, SEQUENCE):
-        attributes[GEN_AI_INPUT_MESSAGES] = safe_json_dumps(
-            [chat_input_message(message, chat_content_parts) for message in messages]
-        )
-    definitions = tool_definitions_json(kwargs.get("tools"), chat_tool_definition)
-    if definitions is not None:
-        attributes[GEN_AI_TOOL_DEFINITIONS] = definitions
 
 
 def openai_usage_attributes(usage: Any, attributes: dict[str, Any]) -> None:

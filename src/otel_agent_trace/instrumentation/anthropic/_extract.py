@@ -19,9 +19,10 @@ from opentelemetry.util.types import AttributeValue
 from otel_agent_trace._internal.serialize import safe_json_dumps, to_jsonable
 from otel_agent_trace.instrumentation._genai import SEQUENCE as _SEQUENCE
 from otel_agent_trace.instrumentation._genai import get as _get
-from otel_agent_trace.instrumentation._genai import id_and_model_attributes, tool_definition, tool_definitions_json
+from otel_agent_trace.instrumentation._genai import id_and_model_attributes
 from otel_agent_trace.instrumentation._genai import is_int as _int
 from otel_agent_trace.instrumentation._genai import is_number as _number
+from otel_agent_trace.instrumentation._genai_request import tool_definition, tool_definitions_json
 from otel_agent_trace.semconv.agent import AGENT_STEP_ACTION_TYPE, LLM_TOOL_CALL_IDS, LLM_TOOL_CALL_NAMES
 from otel_agent_trace.semconv.error import ERROR_CODE
 from otel_agent_trace.semconv.gen_ai import (

@@ -14,7 +14,6 @@ from opentelemetry.util.types import AttributeValue
 from otel_agent_trace._internal.serialize import safe_json_dumps
 from otel_agent_trace.instrumentation._genai import (
     SEQUENCE,
-    chat_request_content_attributes,
     get,
     is_int,
     is_number,
@@ -24,6 +23,7 @@ from otel_agent_trace.instrumentation._genai import (
     tool_call_part,
     url_server_attributes,
 )
+from otel_agent_trace.instrumentation._genai_request import chat_request_content_attributes
 from otel_agent_trace.semconv import agent as A
 from otel_agent_trace.semconv import gen_ai as G
 

@@ -50,7 +50,8 @@ from otel_agent_trace._internal.context import (
 )
 from otel_agent_trace._internal.errors import handle_internal_errors
 from otel_agent_trace.instrumentation._base import AgentInstrumentor
-from otel_agent_trace.instrumentation._genai import chat_request_content_attributes, url_server_attributes
+from otel_agent_trace.instrumentation._genai import url_server_attributes
+from otel_agent_trace.instrumentation._genai_request import chat_request_content_attributes
 from otel_agent_trace.instrumentation.litellm._extract import CHAT, request_attributes
 from otel_agent_trace.instrumentation.litellm._stream import LLMCall, wrap_stream
 

@@ -27,6 +27,7 @@ from otel_agent_trace.instrumentation._genai import (
 from otel_agent_trace.instrumentation._genai import get as _get
 from otel_agent_trace.instrumentation._genai import is_int as _int
 from otel_agent_trace.instrumentation._genai import is_number as _number
+from otel_agent_trace.instrumentation._genai_request import chat_request_settings
 from otel_agent_trace.semconv.agent import AGENT_STEP_ACTION_TYPE
 from otel_agent_trace.semconv.error import ERROR_CODE
 from otel_agent_trace.semconv.gen_ai import (
@@ -86,6 +87,7 @@ def request_attributes(kwargs: Mapping[str, Any], model: Any, provider: Any, *, 
         attributes[GEN_AI_REQUEST_STOP_SEQUENCES] = (value,)
     elif isinstance(value, _SEQUENCE) and all(isinstance(item, str) for item in value):
         attributes[GEN_AI_REQUEST_STOP_SEQUENCES] = tuple(value)
+    chat_request_settings(kwargs, attributes)
     return attributes
 
 

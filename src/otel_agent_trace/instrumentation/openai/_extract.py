@@ -17,19 +17,23 @@ from opentelemetry.util.types import AttributeValue
 from otel_agent_trace._internal.serialize import dumps
 from otel_agent_trace.instrumentation._genai import (
     chat_input_message,
-    chat_tool_definition,
     id_and_model_attributes,
     requested_tool_call_attributes,
     responses_input_messages,
     responses_output_parts,
-    responses_tool_definition,
-    tool_definitions_json,
 )
 from otel_agent_trace.instrumentation._genai import chat_tool_call_parts as _chat_tool_call_parts
 from otel_agent_trace.instrumentation._genai import get as _get
 from otel_agent_trace.instrumentation._genai import is_number as _number
 from otel_agent_trace.instrumentation._genai import responses_content_parts as content_parts
 from otel_agent_trace.instrumentation._genai import text_part as _text_part
+from otel_agent_trace.instrumentation._genai_request import (
+    chat_request_settings,
+    chat_tool_definition,
+    output_type,
+    responses_tool_definition,
+    tool_definitions_json,
+)
 from otel_agent_trace.semconv.agent import AGENT_STEP_ACTION_TYPE
 from otel_agent_trace.semconv.gen_ai import (
     GEN_AI_EMBEDDINGS_DIMENSION_COUNT,
@@ -38,12 +42,9 @@ from otel_agent_trace.semconv.gen_ai import (
     GEN_AI_OUTPUT_MESSAGES,
     GEN_AI_OUTPUT_TYPE,
     GEN_AI_PROVIDER_NAME,
-    GEN_AI_REQUEST_CHOICE_COUNT,
     GEN_AI_REQUEST_ENCODING_FORMATS,
-    GEN_AI_REQUEST_FREQUENCY_PENALTY,
     GEN_AI_REQUEST_MAX_TOKENS,
     GEN_AI_REQUEST_MODEL,
-    GEN_AI_REQUEST_PRESENCE_PENALTY,
     GEN_AI_REQUEST_SEED,
     GEN_AI_REQUEST_STOP_SEQUENCES,
     GEN_AI_REQUEST_STREAM,
@@ -129,38 +130,11 @@ def _openai_request_attributes(kwargs: Mapping[str, Any], attributes: Attributes
         attributes[OPENAI_REQUEST_SERVICE_TIER] = tier
 
 
-def _output_type(kind: Any, structured: bool) -> str | None:
-    """``gen_ai.output.type`` of a requested format type (``json_schema``/``json_object`` -> ``json``)."""
-    if structured or kind in ("json_schema", "json_object"):
-        return "json"
-    return "text" if kind == "text" else None
-
-
-def _output_type_attribute(kind: Any, structured: bool, attributes: Attributes) -> None:
-    output_type = _output_type(kind, structured)
-    if output_type is not None:
-        attributes[GEN_AI_OUTPUT_TYPE] = output_type
-
-
-def _penalties(kwargs: Mapping[str, Any], attributes: Attributes) -> None:
-    value = kwargs.get("frequency_penalty")
-    if _number(value):
-        attributes[GEN_AI_REQUEST_FREQUENCY_PENALTY] = value
-    value = kwargs.get("presence_penalty")
-    if _number(value):
-        attributes[GEN_AI_REQUEST_PRESENCE_PENALTY] = value
-
-
 def chat_request_attributes(kwargs: Mapping[str, Any], attributes: Attributes, capture: bool) -> None:
     """Request attributes of ``chat.completions.create``."""
     _openai_request_attributes(kwargs, attributes, OpenaiApiTypeValues.CHAT_COMPLETIONS.value)
     _sampling_attributes(kwargs, attributes, ("max_completion_tokens", "max_tokens"))
-    _penalties(kwargs, attributes)
-    choices = kwargs.get("n")
-    if isinstance(choices, int) and not isinstance(choices, bool) and choices != 1:
-        attributes[GEN_AI_REQUEST_CHOICE_COUNT] = choices
-    response_format = kwargs.get("response_format")
-    _output_type_attribute(_get(response_format, "type"), isinstance(response_format, type), attributes)
+    chat_request_settings(kwargs, attributes)
     seed = kwargs.get("seed")
     if isinstance(seed, int) and not isinstance(seed, bool):
         attributes[GEN_AI_REQUEST_SEED] = seed
@@ -183,7 +157,9 @@ def responses_request_attributes(kwargs: Mapping[str, Any], attributes: Attribut
     _openai_request_attributes(kwargs, attributes, OpenaiApiTypeValues.RESPONSES.value)
     _sampling_attributes(kwargs, attributes, ("max_output_tokens",))
     text_format = kwargs.get("text_format")  # parse(text_format=Model) asks for JSON
-    _output_type_attribute(_get(_get(kwargs.get("text"), "format"), "type"), isinstance(text_format, type), attributes)
+    requested = output_type(_get(_get(kwargs.get("text"), "format"), "type"), isinstance(text_format, type))
+    if requested is not None:
+        attributes[GEN_AI_OUTPUT_TYPE] = requested
     if capture:
         definitions = tool_definitions_json(kwargs.get("tools"), responses_tool_definition)
         if definitions is not None:

@@ -16,10 +16,9 @@ from otel_agent_trace.instrumentation._genai import (
     get,
     responses_input_messages,
     responses_output_parts,
-    responses_tool_definition,
     text_part,
-    tool_definitions_json,
 )
+from otel_agent_trace.instrumentation._genai_request import responses_tool_definition, tool_definitions_json
 from otel_agent_trace.semconv.agent import (
     AGENT_HANDOFFS,
     AGENT_STEP_ACTION_TYPE,
