@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from otel_agent_trace.model import Span, Trace
+from otel_agent_trace.rca import analyze, baseline_profile, verify
 from otel_agent_trace.rca._replay_cassette import OverrideError, build_cassette
 from otel_agent_trace.rca.replay import ReplayResult, replay
 from tests.instrumentation._servers import JSONHandler, serving
@@ -270,3 +271,25 @@ def test_smolagents_tool_override_changes_the_answer(smol_recorded: Recorded) ->
 def test_smolagents_unrecorded_tool_call_diverges(smol_recorded: Recorded) -> None:
     missing = _without(smol_recorded.trace, _tool_span(smol_recorded.trace, "get_weather"))
     _check_unrecorded(smol_recorded, SMOL_PROGRAM, missing, "span execute_tool get_weather (#1): expected no such call")
+
+
+def test_smolagents_verify_confirms_the_faulty_tool(smol_recorded: Recorded, tmp_path: Path) -> None:
+    """``rca --verify``'s verification on a run whose tool answered 100x too hot: replacing that tool span's output
+    by the passing run's makes the run pass (confirmed); the rest of the corrected run is served from the passing
+    run, with no request and no tool body run."""
+    failing = record(tmp_path / "store", SMOL_PROGRAM, {"WEATHER_FAULT": "1"})
+    passing = smol_recorded.trace
+    report = analyze(failing, baseline=baseline_profile([passing]))
+    before, runs = len(smol_recorded.requests), smol_recorded.tool_runs()
+    result = verify(report, failing, str(SMOL_PROGRAM), baseline=[passing])
+    assert result.control.reproduced, result.control
+    verdicts = {v.name: v for v in result.verdicts}
+    tool = verdicts.pop("execute_tool get_weather")
+    assert (tool.verdict, tool.value, tool.replay_status, tool.live) == (
+        "confirmed",
+        "sunny in Paris, 21 C",
+        "passed",
+        0,
+    )
+    assert all(v.verdict != "confirmed" for v in verdicts.values()), verdicts
+    assert (len(smol_recorded.requests), smol_recorded.tool_runs()) == (before, runs)

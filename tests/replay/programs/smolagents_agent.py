@@ -1,4 +1,8 @@
-"""The smolagents quick start with one tool: a ``ToolCallingAgent`` over ``OpenAIServerModel`` (``MOCK_OPENAI_URL``)."""
+"""The smolagents quick start with one tool: a ``ToolCallingAgent`` over ``OpenAIServerModel`` (``MOCK_OPENAI_URL``).
+
+``WEATHER_FAULT=1`` makes the tool answer 100x too hot; the answer's check (a manual-API step) then records
+the run's outcome as failed.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +22,13 @@ def get_weather(city: str) -> str:
         city: The city.
     """
     count_call("get_weather")
-    return f"sunny in {city}"
+    return f"sunny in {city}, {2100 if os.environ.get('WEATHER_FAULT') else 21} C"  # the fault: 100x too hot
+
+
+@oat.agent_step("check_answer")
+def check_answer(answer: str) -> bool:
+    """Whether the answer's temperatures are plausible (at most 60 C)."""
+    return all(int(word) <= 60 for word in answer.replace(",", " ").split() if word.isdigit())
 
 
 def main() -> None:
@@ -27,7 +37,11 @@ def main() -> None:
         model_id="gpt-mock", api_base=os.environ["MOCK_OPENAI_URL"], api_key="sk-test", client_kwargs={"max_retries": 0}
     )
     agent = ToolCallingAgent(tools=[get_weather], model=model, verbosity_level=-1)
-    print(agent.run("Weather in Paris?"))
+    with oat.agent_run("weather-assistant"):  # one trace: the agent's run, then the answer's check
+        answer = str(agent.run("Weather in Paris?"))
+        plausible = check_answer(answer)
+        oat.record_outcome(plausible, reason=None if plausible else "implausible temperature", actual=answer)
+    print(answer)
 
 
 if __name__ == "__main__":
