@@ -292,3 +292,29 @@ def test_event_mode_without_log_exporter_says_so(caplog: pytest.LogCaptureFixtur
     assert isinstance(_logs.get_logger_provider(), _logs.LoggerProvider)
     use_logger_provider(None)
     set_settings(None)
+
+
+@pytest.mark.parametrize("pipeline", ["EVENT_ONLY"], indirect=True)
+def test_framework_and_provider_spans_one_call_one_event(pipeline: Pipeline, server: MockOpenAIServer) -> None:
+    langchain_openai = pytest.importorskip("langchain_openai")
+    from otel_agent_trace.instrumentation.langchain import LangChainInstrumentor
+
+    inst = LangChainInstrumentor()
+    inst.instrument(tracer_provider=pipeline.provider)
+    try:
+        model = langchain_openai.ChatOpenAI(
+            model="gpt-4o-mini", api_key="sk-test", base_url=server.base_url, max_retries=0
+        )
+        model.invoke(PROMPT)
+    finally:
+        inst.uninstrument()
+    spans, logs = pipeline.flush()
+    chats = [s for s in spans if s["attributes"].get(gen_ai.GEN_AI_OPERATION_NAME) == "chat"]
+    assert len(chats) == 2  # LangChain's chat span around the openai SDK's
+    (inner,) = [s for s in chats if s["scope"] == "otel_agent_trace.OpenAIInstrumentor"]
+    (event,) = [r for r in logs if r.get("eventName") == EVENT]
+    assert event["spanId"] == inner["spanId"]
+    assert "[REDACTED" in json.dumps(event["attributes"][gen_ai.GEN_AI_INPUT_MESSAGES])
+    for span in chats:
+        assert not any(key in span["attributes"] for key in CONTENT)
+    assert SECRET not in json.dumps(spans) + json.dumps(logs)

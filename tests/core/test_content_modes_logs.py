@@ -148,6 +148,20 @@ def test_hostile_values_neither_fail_nor_leak(mode: ContentMode, caplog: pytest.
     assert events[1][gen_ai.GEN_AI_TOOL_DEFINITIONS] == 7
 
 
+def test_nested_inference_spans_one_event_for_the_innermost() -> None:
+    direct = Direct(ContentMode.SPAN_AND_EVENT)
+    tracer = direct.provider.get_tracer("t")
+    with tracer.start_as_current_span("chat outer") as outer:
+        outer.set_attribute(gen_ai.GEN_AI_OPERATION_NAME, "chat")
+        with tracer.start_as_current_span("chain middle"), tracer.start_as_current_span("chat inner") as inner:
+            inner.set_attribute(gen_ai.GEN_AI_OPERATION_NAME, "chat")
+    with tracer.start_as_current_span("chat alone") as alone:
+        alone.set_attribute(gen_ai.GEN_AI_OPERATION_NAME, "chat")
+    direct.provider.force_flush()
+    emitted = [r.log_record.span_id for r in direct.logs.get_finished_logs()]
+    assert emitted == [inner.get_span_context().span_id, alone.get_span_context().span_id]
+
+
 def test_two_exporters_emit_one_event(tmp_path: Path) -> None:
     direct = Direct(ContentMode.EVENT_ONLY)
     second = InMemorySpanExporter()

@@ -129,11 +129,24 @@ class ContentEventEmitter:
             )
         )
         self._loggers: dict[tuple[int, str, str | None], _logs.Logger] = {}
+        self._holds_inference: OrderedDict[int, bool] = OrderedDict()
+        """Spans (ids) with an inference span inside them, seen so far (children are exported before parents)."""
+        self._lock = threading.Lock()
 
     def __call__(self, span: ReadableSpan) -> None:
-        """Emit the event of ``span`` (the exported form) if it is an inference span not seen before."""
+        """Emit the event of ``span`` (the exported form) if it is an inference span not seen before.
+
+        One LLM call has one event, as in the GenAI metrics' "counted once" rule: a framework's LLM span marked
+        ``agent_trace.llm.usage_source = provider`` (our provider instrumentor records that call) has none, nor has
+        an inference span with another inside it.
+        """
         held = _take_held(span)
-        if not is_inference(span.attributes) or not _emitted.first((span.context.trace_id, span.context.span_id)):
+        inference = is_inference(span.attributes)
+        if not self._innermost(span, inference) or not inference:
+            return
+        if (span.attributes or {}).get(agent.LLM_USAGE_SOURCE) == "provider":  # the value the constant documents
+            return
+        if not _emitted.first((span.context.trace_id, span.context.span_id)):
             return
         attributes: dict[str, Any] = {
             key: value
@@ -153,6 +166,17 @@ class ContentEventEmitter:
             attributes=attributes,
         )
         self._logger(span).emit(record)
+
+    def _innermost(self, span: ReadableSpan, inference: bool) -> bool:
+        """Note ``span`` for its parent; False if an inference span was seen inside it."""
+        parent = span.parent
+        with self._lock:
+            holds = self._holds_inference.pop(span.context.span_id, False)
+            if (inference or holds) and parent is not None and not parent.is_remote:
+                self._holds_inference[parent.span_id] = True
+                if len(self._holds_inference) > _MAX_REMEMBERED:
+                    self._holds_inference.popitem(last=False)
+        return not holds
 
     def _redacted(self, content: dict[str, Any], original: ReadableSpan) -> dict[str, Any]:
         """``content`` (taken off ``original`` before redaction) redacted and in budget like span attributes."""
