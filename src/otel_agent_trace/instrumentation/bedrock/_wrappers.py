@@ -113,8 +113,8 @@ def _request_attributes(
             _invoke.content_request_attributes(family, body, attributes)
     attributes[GEN_AI_OPERATION_NAME] = op_name
     attributes[AGENT_STEP_ACTION_TYPE] = "embedding" if op_name == "embeddings" else "llm_call"
-    if op_name != "embeddings":
-        attributes[GEN_AI_REQUEST_STREAM] = operation in (CONVERSE_STREAM, INVOKE_STREAM)
+    if operation in (CONVERSE_STREAM, INVOKE_STREAM):  # set only on streamed requests (unset: not streamed)
+        attributes[GEN_AI_REQUEST_STREAM] = True
     url_server_attributes(getattr(getattr(instance, "meta", None), "endpoint_url", None), attributes)
     name = f"{op_name} {model_id}" if isinstance(model_id, str) and model_id else op_name
     return attributes, name, family

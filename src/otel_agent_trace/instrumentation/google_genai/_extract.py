@@ -84,8 +84,8 @@ def request_attributes(instance: Any, operation: str, kwargs: Mapping[str, Any],
         GEN_AI_PROVIDER_NAME: provider_name(instance),
         AGENT_STEP_ACTION_TYPE: LLM_CALL if operation == GENERATE_CONTENT else EMBEDDING,
     }
-    if operation == GENERATE_CONTENT:
-        attributes[GEN_AI_REQUEST_STREAM] = stream
+    if stream:  # set only on streamed requests (unset means not streamed)
+        attributes[GEN_AI_REQUEST_STREAM] = True
     model = kwargs.get("model")
     if isinstance(model, str):
         attributes[GEN_AI_REQUEST_MODEL] = model
