@@ -210,3 +210,27 @@ def test_show_prints_the_run_cost_and_each_call_cost(
     call_cost = f"cost=${priced.attributes[C.LLM_COST_TOTAL]:.8f}".rstrip("0")
     assert any("chat gpt-4o-mini" in line and call_cost in line for line in tree)
     assert any("chat acme-frontier-9" in line and "cost=unknown model" in line for line in tree)
+
+
+@pytest.mark.parametrize(
+    ("provider", "model", "database_provider"),
+    [
+        ("aws.bedrock", "us.anthropic.claude-3-5-haiku-20241022-v1:0", "aws"),
+        ("gcp.gemini", "gemini-2.0-flash", "google"),
+        ("gcp.vertex_ai", "gemini-1.5-pro-002", "google"),
+        ("mistral_ai", "mistral-large-latest", "mistral"),
+        ("x_ai", "grok-3", "x-ai"),  # the convention's underscore, the database's dash
+        (None, "claude-3-5-haiku-20241022", "anthropic"),  # no provider: the database infers it from the model
+    ],
+)
+def test_convention_provider_names_reach_the_database(provider: str | None, model: str, database_provider: str) -> None:
+    from otel_agent_trace.processor._cost import Pricer, Usage
+
+    attributes = {G.GEN_AI_REQUEST_MODEL: model, **({G.GEN_AI_PROVIDER_NAME: provider} if provider else {})}
+    got = Pricer().price(attributes, Usage(input_tokens=1000, output_tokens=100), None)
+    expected = genai_prices.calc_price(
+        genai_prices.Usage(input_tokens=1000, output_tokens=100), model, provider_id=database_provider
+    )
+    assert got.status is C.CostStatusValues.PRICED
+    assert got.total == expected.total_price
+    assert got.price_model == f"{database_provider}/{expected.model.id}"
