@@ -59,10 +59,10 @@ def conformance_problems(span: ReadableSpan, definition: SpanDefinition, facts: 
     if span.kind is not definition.kind:
         problems.append(f"span kind {span.kind.name}, the spec says {definition.kind.name}")
     deviation = DEVIATIONS.get(definition.id)
-    template = deviation.name if deviation is not None else definition.name
-    expected = _expected_name(template, attributes)
-    if span.name != expected:
-        problems.append(f"span name {span.name!r}, expected {expected!r} ({template})")
+    templates = deviation.names if deviation is not None else (definition.name,)
+    expected = [_expected_name(template, attributes) for template in templates]
+    if span.name not in expected:
+        problems.append(f"span name {span.name!r}, expected {' or '.join(map(repr, expected))} {templates}")
     operation = attributes.get("gen_ai.operation.name")
     if operation not in definition.operation:
         problems.append(f"gen_ai.operation.name {operation!r}, expected one of {sorted(definition.operation)}")

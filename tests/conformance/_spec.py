@@ -309,17 +309,18 @@ PLAN = SpanDefinition(
 
 @dataclass(frozen=True)
 class Deviation:
-    """A span name we knowingly choose over the spec's SHOULD, and why."""
+    """Span names we knowingly choose over the spec's SHOULD, and why."""
 
-    name: str
+    names: tuple[str, ...]
     reason: str
 
 
 DEVIATIONS: dict[str, Deviation] = {
     PLAN.id: Deviation(
-        "step {agent_trace.step.name}",
-        "a planning step is one step of its run: the step name tells steps apart in the tree and replay serves "
-        "steps by it; `plan {agent}` would give every planning step of an agent the same name",
+        ("step {agent_trace.step.name}", "step {agent_trace.step.index}"),
+        "a planning step is one step of its run, named like the others (the manual API by its name, smolagents by "
+        "its number): the name tells steps apart in the tree and replay serves steps by it; `plan {agent}` would "
+        "give every planning step of an agent the same name",
     ),
 }
 """Span names that are not the spec's (a SHOULD), by definition id."""
