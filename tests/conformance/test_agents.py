@@ -94,7 +94,7 @@ def test_langgraph_agent_takes_the_provider_of_its_model(server: TierServer, rec
     graph = StateGraph(MessagesState)
     graph.add_node("answer", answer)
     graph.add_edge(START, "answer")
-    compiled = graph.compile(name="support_agent")
+    compiled: Any = graph.compile(name="support_agent")
     instrumentor = LangChainInstrumentor()
     instrumentor.instrument(tracer_provider=recorded.provider, capture_content=False)
     try:
