@@ -276,6 +276,8 @@ class GenAIMetricsSpanProcessor(SpanProcessor):
             if self._worker_pid != os.getpid():
                 self._start_worker()
             self._pending.append((span, not holds_llm))
+            if self._closed:  # shut down meanwhile: its drain may have run before this append
+                self.drain()
         except Exception:  # noqa: BLE001 - a processor hook must never raise into the application
             log_internal_error("GenAIMetricsSpanProcessor.on_end")
 
