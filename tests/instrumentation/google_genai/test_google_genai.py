@@ -67,6 +67,22 @@ def test_generate_content_span_shape(
         assert key not in attrs
 
 
+def test_choice_count_penalties_and_output_type(client: genai.Client, exporter: InMemorySpanExporter) -> None:
+    config = types.GenerateContentConfig(
+        candidate_count=2, frequency_penalty=0.5, presence_penalty=-0.5, response_mime_type="application/json"
+    )
+    client.models.generate_content(model=MODEL, contents="hi", config=config)
+    client.models.generate_content(model=MODEL, contents="hi", config={"candidate_count": 1})
+
+    first, second = (_attrs(s) for s in finished(exporter))
+    assert first["gen_ai.request.choice.count"] == 2
+    assert first["gen_ai.request.frequency_penalty"] == 0.5
+    assert first["gen_ai.request.presence_penalty"] == -0.5
+    assert first["gen_ai.output.type"] == "json"
+    assert "gen_ai.request.choice.count" not in second  # 1 is the default: not recorded, as the spec asks
+    assert "gen_ai.output.type" not in second
+
+
 def test_dict_config_is_read(client: genai.Client, exporter: InMemorySpanExporter) -> None:
     client.models.generate_content(model=MODEL, contents="hi", config={"temperature": 1, "max_output_tokens": 5})
 

@@ -11,20 +11,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from opentelemetry.util.types import AttributeValue
-
-from otel_agent_trace._internal.serialize import safe_json_dumps, to_jsonable
+from otel_agent_trace._internal.serialize import safe_json_dumps
 from otel_agent_trace.instrumentation._genai import SEQUENCE, get, is_int, is_number, url_server_attributes
 from otel_agent_trace.semconv.agent import AGENT_STEP_ACTION_TYPE, LLM_TOOL_CALL_IDS, LLM_TOOL_CALL_NAMES
 from otel_agent_trace.semconv.error import ERROR_CODE
 from otel_agent_trace.semconv.gen_ai import (
     GEN_AI_EMBEDDINGS_DIMENSION_COUNT,
-    GEN_AI_INPUT_MESSAGES,
     GEN_AI_OPERATION_NAME,
     GEN_AI_OUTPUT_MESSAGES,
+    GEN_AI_OUTPUT_TYPE,
     GEN_AI_PROVIDER_NAME,
+    GEN_AI_REQUEST_CHOICE_COUNT,
+    GEN_AI_REQUEST_FREQUENCY_PENALTY,
     GEN_AI_REQUEST_MAX_TOKENS,
     GEN_AI_REQUEST_MODEL,
+    GEN_AI_REQUEST_PRESENCE_PENALTY,
     GEN_AI_REQUEST_SEED,
     GEN_AI_REQUEST_STOP_SEQUENCES,
     GEN_AI_REQUEST_STREAM,
@@ -34,15 +35,15 @@ from otel_agent_trace.semconv.gen_ai import (
     GEN_AI_RESPONSE_FINISH_REASONS,
     GEN_AI_RESPONSE_ID,
     GEN_AI_RESPONSE_MODEL,
-    GEN_AI_SYSTEM_INSTRUCTIONS,
-    GEN_AI_TOOL_DEFINITIONS,
     GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
     GEN_AI_USAGE_INPUT_TOKENS,
     GEN_AI_USAGE_OUTPUT_TOKENS,
     GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
 )
 
-Attributes = dict[str, AttributeValue]
+from ._content import Attributes, content_request_attributes, part
+
+__all__ = ["Attributes", "content_request_attributes", "part"]
 
 GENERATE_CONTENT = "generate_content"
 EMBEDDINGS = "embeddings"
@@ -97,8 +98,31 @@ def request_attributes(instance: Any, operation: str, kwargs: Mapping[str, Any],
     return attributes
 
 
+def _output_type(config: Any) -> str | None:
+    """``gen_ai.output.type`` of a requested output format (``response_mime_type``, ``response_modalities``)."""
+    mime = get(config, "response_mime_type")
+    if isinstance(mime, str) and mime:
+        return "json" if mime == "application/json" else "text" if mime.startswith("text/") else None
+    modalities = get(config, "response_modalities")
+    if isinstance(modalities, SEQUENCE) and len(modalities) == 1:
+        value = getattr(modalities[0], "value", modalities[0])
+        return {"TEXT": "text", "IMAGE": "image", "AUDIO": "speech"}.get(str(value).upper())
+    return None
+
+
 def _config_attributes(config: Any, attributes: Attributes) -> None:
-    for name, key in (("temperature", GEN_AI_REQUEST_TEMPERATURE), ("top_p", GEN_AI_REQUEST_TOP_P)):
+    value = get(config, "candidate_count")
+    if is_int(value) and value != 1:
+        attributes[GEN_AI_REQUEST_CHOICE_COUNT] = value
+    output_type = _output_type(config)
+    if output_type is not None:
+        attributes[GEN_AI_OUTPUT_TYPE] = output_type
+    for name, key in (
+        ("temperature", GEN_AI_REQUEST_TEMPERATURE),
+        ("top_p", GEN_AI_REQUEST_TOP_P),
+        ("frequency_penalty", GEN_AI_REQUEST_FREQUENCY_PENALTY),
+        ("presence_penalty", GEN_AI_REQUEST_PRESENCE_PENALTY),
+    ):
         value = get(config, name)
         if is_number(value):
             attributes[key] = float(value)
@@ -114,154 +138,6 @@ def _config_attributes(config: Any, attributes: Attributes) -> None:
     value = get(config, "stop_sequences")
     if isinstance(value, SEQUENCE) and all(isinstance(item, str) for item in value):
         attributes[GEN_AI_REQUEST_STOP_SEQUENCES] = tuple(value)
-
-
-# --- content (only called when content capture is on) -------------------------------------------------------
-
-
-def _modality(mime_type: Any) -> str:
-    if isinstance(mime_type, str) and "/" in mime_type:
-        kind = mime_type.split("/", 1)[0]
-        if kind in ("image", "video", "audio"):
-            return kind
-    return "document"
-
-
-def part(item: Any) -> dict[str, Any]:
-    """One ``Part`` (model, dict or str) as a GenAI semconv message part."""
-    if isinstance(item, str):
-        return {"type": "text", "content": item}
-    text = get(item, "text")
-    if isinstance(text, str):
-        if get(item, "thought") is True:
-            return {"type": "reasoning", "content": text}
-        return {"type": "text", "content": text}
-    call = get(item, "function_call")
-    if call is not None:
-        return {
-            "type": "tool_call",
-            "id": get(call, "id"),
-            "name": get(call, "name"),
-            "arguments": to_jsonable(get(call, "args")),
-        }
-    response = get(item, "function_response")
-    if response is not None:
-        return {
-            "type": "tool_call_response",
-            "id": get(response, "id"),
-            "response": to_jsonable(get(response, "response")),
-        }
-    data = get(item, "inline_data")
-    if data is not None:
-        mime_type = get(data, "mime_type")
-        return {"type": "blob", "modality": _modality(mime_type), "mime_type": mime_type}
-    data = get(item, "file_data")
-    if data is not None:
-        mime_type = get(data, "mime_type")
-        return {"type": "uri", "modality": _modality(mime_type), "mime_type": mime_type, "uri": get(data, "file_uri")}
-    code = get(item, "executable_code")
-    if code is not None:
-        return {"type": "executable_code", "language": to_jsonable(get(code, "language")), "code": get(code, "code")}
-    result = get(item, "code_execution_result")
-    if result is not None:
-        return {
-            "type": "code_execution_result",
-            "outcome": to_jsonable(get(result, "outcome")),
-            "output": get(result, "output"),
-        }
-    generic = to_jsonable(item)
-    return generic if isinstance(generic, dict) and "type" in generic else {"type": "unknown", "content": generic}
-
-
-def _role(role: Any, parts: list[dict[str, Any]]) -> Any:
-    if parts and all(p.get("type") == "tool_call_response" for p in parts):
-        return "tool"
-    if role == "model":
-        return "assistant"
-    return role if isinstance(role, str) else "user"
-
-
-def _message(content: Any) -> dict[str, Any]:
-    raw = get(content, "parts")
-    parts = [part(item) for item in raw] if isinstance(raw, SEQUENCE) else []
-    return {"role": _role(get(content, "role"), parts), "parts": parts}
-
-
-def _is_content(item: Any) -> bool:
-    return not isinstance(item, str) and get(item, "parts") is not None
-
-
-def input_messages(contents: Any) -> list[dict[str, Any]]:
-    """``contents`` (a str, a ``Content``, a ``Part``, or a list of them) as GenAI messages.
-
-    Loose parts and strings are gathered into one user message, as the SDK itself does.
-    """
-    if isinstance(contents, str) or not isinstance(contents, SEQUENCE):
-        contents = [contents]
-    messages: list[dict[str, Any]] = []
-    loose: list[dict[str, Any]] = []
-    for item in contents:
-        if _is_content(item):
-            if loose:
-                messages.append({"role": "user", "parts": loose})
-                loose = []
-            messages.append(_message(item))
-        elif item is not None:
-            loose.append(part(item))
-    if loose:
-        messages.append({"role": _role("user", loose), "parts": loose})
-    return messages
-
-
-def _tool_definitions(tools: Any) -> list[dict[str, Any]]:
-    definitions: list[dict[str, Any]] = []
-    for tool in tools:
-        if callable(tool) and not isinstance(tool, type):
-            doc = getattr(tool, "__doc__", None)
-            definitions.append(
-                {
-                    "type": "function",
-                    "name": getattr(tool, "__name__", type(tool).__name__),
-                    "description": doc.strip().split("\n", 1)[0] if isinstance(doc, str) and doc.strip() else None,
-                }
-            )
-            continue
-        declarations = get(tool, "function_declarations")
-        if isinstance(declarations, SEQUENCE):
-            for declaration in declarations:
-                parameters = get(declaration, "parameters")
-                if parameters is None:
-                    parameters = get(declaration, "parameters_json_schema")
-                definitions.append(
-                    {
-                        "type": "function",
-                        "name": get(declaration, "name"),
-                        "description": get(declaration, "description"),
-                        "parameters": to_jsonable(parameters),
-                    }
-                )
-            continue
-        fields = to_jsonable(tool)
-        kinds = [key for key, value in fields.items() if value is not None] if isinstance(fields, dict) else []
-        definitions.append({"type": kinds[0] if len(kinds) == 1 else "unknown"})
-    return definitions
-
-
-def content_request_attributes(kwargs: Mapping[str, Any], attributes: Attributes) -> None:
-    """Add ``gen_ai.input.messages``, ``gen_ai.system_instructions`` and ``gen_ai.tool.definitions`` (JSON)."""
-    contents = kwargs.get("contents")
-    if contents is not None:
-        attributes[GEN_AI_INPUT_MESSAGES] = safe_json_dumps(input_messages(contents))
-    config = kwargs.get("config")
-    if config is None:
-        return
-    system = get(config, "system_instruction")
-    if system is not None:
-        parts = [p for message in input_messages(system) for p in message["parts"]]
-        attributes[GEN_AI_SYSTEM_INSTRUCTIONS] = safe_json_dumps(parts)
-    tools = get(config, "tools")
-    if isinstance(tools, SEQUENCE) and tools:
-        attributes[GEN_AI_TOOL_DEFINITIONS] = safe_json_dumps(_tool_definitions(tools))
 
 
 # --- response ------------------------------------------------------------------------------------------------
