@@ -234,3 +234,29 @@ def test_convention_provider_names_reach_the_database(provider: str | None, mode
     assert got.status is C.CostStatusValues.PRICED
     assert got.total == expected.total_price
     assert got.price_model == f"{database_provider}/{expected.model.id}"
+
+
+def test_reasoning_tokens_are_priced_at_a_reasoning_rate_where_the_model_has_one() -> None:
+    from otel_agent_trace.processor._cost import Pricer, llm_usage
+
+    attributes = {
+        G.GEN_AI_OPERATION_NAME: "chat",
+        G.GEN_AI_PROVIDER_NAME: "perplexity",
+        G.GEN_AI_REQUEST_MODEL: "sonar-deep-research",
+        G.GEN_AI_USAGE_INPUT_TOKENS: 1000,
+        G.GEN_AI_USAGE_OUTPUT_TOKENS: 5000,
+        G.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: 4000,
+    }
+    usage = llm_usage(attributes)
+    assert usage is not None
+    got = Pricer().price(attributes, usage, None)
+    tokens = {"input_tokens": 1000, "output_tokens": 5000}
+    with_reasoning = genai_prices.calc_price(
+        genai_prices.Usage(**tokens, output_reasoning_tokens=4000), "sonar-deep-research", provider_id="perplexity"
+    )
+    plain = genai_prices.calc_price(genai_prices.Usage(**tokens), "sonar-deep-research", provider_id="perplexity")
+    assert with_reasoning.total_price != plain.total_price  # the model has a reasoning rate: the test can tell
+    assert got.total == with_reasoning.total_price
+    too_many = llm_usage({**attributes, G.GEN_AI_USAGE_OUTPUT_TOKENS: 10})  # more reasoning than output: no count
+    assert too_many is not None
+    assert Pricer().price(attributes, too_many, None).status is C.CostStatusValues.INVALID_USAGE

@@ -47,6 +47,8 @@ class Usage:
     output_tokens: int = 0
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
+    reasoning_tokens: int = 0
+    """Part of ``output_tokens`` (``gen_ai.usage.reasoning.output_tokens``): priced at a reasoning rate if any."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ def llm_usage(attributes: Mapping[str, Any]) -> Usage | None:
         output_tokens=output_tokens or 0,
         cache_read_tokens=_count(attributes.get(G.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS)) or 0,
         cache_write_tokens=_count(attributes.get(G.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS)) or 0,
+        reasoning_tokens=_count(attributes.get(G.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS)) or 0,
     )
 
 
@@ -186,7 +189,10 @@ class Pricer:
         prices = self._prices()
         if prices is None:
             return CallCost(C.CostStatusValues.NO_PRICE_DATA)
-        if usage.cache_read_tokens + usage.cache_write_tokens > usage.input_tokens:
+        if (
+            usage.cache_read_tokens + usage.cache_write_tokens > usage.input_tokens
+            or usage.reasoning_tokens > usage.output_tokens
+        ):
             return CallCost(C.CostStatusValues.INVALID_USAGE)
         provider = call_model(attributes)[0]
         provider_id: str | C.CostStatusValues | None = C.CostStatusValues.UNKNOWN_MODEL
@@ -204,6 +210,7 @@ class Pricer:
                     output_tokens=usage.output_tokens,
                     cache_read_tokens=usage.cache_read_tokens or None,
                     cache_write_tokens=usage.cache_write_tokens or None,
+                    output_reasoning_tokens=usage.reasoning_tokens or None,
                 ),
                 model,
                 provider_id=provider_id,
