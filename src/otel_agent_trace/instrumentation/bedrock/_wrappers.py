@@ -156,7 +156,7 @@ def _read_body(call: LLMCall, family: str | None, result: MutableMapping[str, An
 
         result["body"] = StreamingBody(io.BytesIO(data), len(data))
         headers = result.get("ResponseMetadata", {}).get("HTTPHeaders")
-        parsed = _invoke.parse_body(data)
+        parsed = _invoke.parse_body(data) if family is not None else None  # unknown family: headers only
         call.span.set_attributes(_invoke.response_attributes(family, parsed, headers, capture=call.capture))
     call.end()
 
