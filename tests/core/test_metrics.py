@@ -258,3 +258,25 @@ def test_a_forked_child_records_its_own_spans_only(meters: Meters) -> None:
     os.waitpid(pid, 0)
     assert child == "[1]"
     meters.processor._pending.clear()
+
+
+def test_a_peer_that_records_its_own_metrics_is_not_counted_again(meters: Meters) -> None:
+    peer = meters.tracer_provider.get_tracer("opentelemetry.instrumentation.openai_v2")
+    agent = {"gen_ai.operation.name": "invoke_agent"}
+    with (
+        meters.tracer.start_as_current_span("invoke_agent a", attributes=agent),
+        peer.start_as_current_span("chat gpt-4o-mini", attributes={**CHAT, "gen_ai.usage.input_tokens": 9}),
+    ):
+        pass
+    genai_util = meters.tracer_provider.get_tracer("opentelemetry.util.genai.handler")
+    with genai_util.start_as_current_span("chat x", attributes=CHAT):
+        pass
+    with meters.tracer_provider.get_tracer("openinference.instrumentation.openai").start_as_current_span(
+        "chat y", attributes=CHAT
+    ):
+        pass  # OpenInference records no metrics: its call is counted here
+    points = meters.points()
+    (duration,) = points["gen_ai.client.operation.duration"]
+    assert duration.count == 1
+    assert "gen_ai.client.token.usage" not in points
+    assert [p.count for p in points["gen_ai.invoke_agent.duration"]] == [1]

@@ -11,7 +11,9 @@ server, usage, status, the stream timings) and records the convention's histogra
 
 One LLM call is counted once: a framework's LLM span that says its provider span carries the usage
 (``agent_trace.llm.usage_source=provider``), or that has another LLM span inside it, is not counted (the inner,
-provider span is). Spans of suppressed instrumentation are never recording, so never seen here.
+provider span is); neither is the LLM span of a peer instrumentation that records these metrics itself
+(`PEER_SCOPES`, e.g. under ``OTEL_AGENT_TRACE_PEER_POLICY=theirs``). Spans of suppressed instrumentation are never
+recording, so never seen here.
 
 Cost on the application thread is O(1) and small: a dict read, one lock-protected dict update and a deque append
 per GenAI span. The histogram records (the SDK's, some microseconds each) run on a worker thread that drains the
@@ -62,6 +64,9 @@ histograms; also used for the agent, tool and workflow durations (the convention
 LLM_OPERATIONS: Final = frozenset(("chat", "text_completion", "generate_content", "embeddings"))
 """``gen_ai.operation.name`` values whose spans are client calls to a model (counted in the client metrics)."""
 _RECORDED = LLM_OPERATIONS | {"invoke_agent", "execute_tool", "invoke_workflow"}
+PEER_SCOPES: Final = ("opentelemetry.instrumentation.", "opentelemetry.util.genai")
+"""Instrumentation scopes (prefixes) of GenAI instrumentations that record the client metrics themselves
+(OpenTelemetry's openai-v2 and botocore, OpenLLMetry): their LLM spans are not counted a second time here."""
 
 _CLIENT_KEYS = (
     gen_ai.GEN_AI_OPERATION_NAME,
@@ -270,6 +275,9 @@ class GenAIMetricsSpanProcessor(SpanProcessor):
                         self._holds_llm.popitem(last=False)
             if operation not in _RECORDED:
                 return
+            if is_llm and not holds_llm:
+                scope = span.instrumentation_scope
+                holds_llm = scope is not None and scope.name.startswith(PEER_SCOPES)  # the peer counts its call
             if self._closed or len(self._pending) >= _QUEUE_LIMIT:
                 self.metrics.record(span, count_call=not holds_llm)  # no worker (any more): record here
                 return
