@@ -177,6 +177,21 @@ def test_langgraph_agent_counts_each_call_once(pipeline: Pipeline, server: MockO
     assert agent is next(s for s in spans if s.parent is None)  # the run's root: one set of totals
 
 
+def test_diagnose_mid_run_does_not_change_the_totals(pipeline: Pipeline, client: openai.OpenAI) -> None:
+    from otel_agent_trace import diagnose
+
+    with agent_run("self-checking"):
+        client.chat.completions.create(model="gpt-4o-mini", messages=ask)
+        pipeline.spans()  # the first call is exported: its cost is in the agent's entry
+        diagnose(failed=True)  # reads the open run through the same enrichers (the agent span as open copy)
+        diagnose(failed=True)
+        client.chat.completions.create(model="gpt-4o-mini", messages=ask)
+    spans = pipeline.spans()
+    agent = next(s for s in spans if s.name == "invoke_agent self-checking")
+    _assert_total(agent, _calls(spans))
+    assert agent.attributes[C.TOTAL_LLM_CALLS] == 2
+
+
 def test_cost_runs_on_the_export_thread(
     pipeline: Pipeline, client: openai.OpenAI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
