@@ -58,3 +58,22 @@ def test_smolagents_run_with_planning(server: ScriptedServer, recorded: Recorded
     assert (plan.attributes or {})["agent_trace.step.action_type"] == "planning"
     (tool,) = recorded.operation("execute_tool")
     assert conformance_problems(tool, EXECUTE_TOOL, {Fact.TOOL_CALL_ID, Fact.TOOL_DESCRIPTION, Fact.CONTENT}) == []
+
+
+async def test_llama_index_agent_names_its_llm_provider_at_start(recorded: Recorded) -> None:
+    from otel_agent_trace.instrumentation.llama_index import LlamaIndexInstrumentor
+    from tests.instrumentation.llama_index.test_llama_index import ANSWER, _agent, _react
+
+    instrumentor = LlamaIndexInstrumentor()
+    instrumentor.instrument(tracer_provider=recorded.provider, capture_content=False)
+    try:
+        result = await _agent([_react("add", {"a": 2, "b": 3}), ANSWER]).run(user_msg="what is 2+3?")
+    finally:
+        instrumentor.uninstrument()
+    assert "5" in str(result)
+    run = recorded.one("invoke_agent calc")
+    assert conformance_problems(run, INVOKE_AGENT, {Fact.AGENT_NAME, Fact.AGENT_DESCRIPTION}) == []
+    # A custom LLM class outside any llama_index.llms integration: the instrumentor's own name, as on its LLM spans.
+    assert (run.attributes or {})["gen_ai.provider.name"] == "llama_index"
+    for tool in recorded.operation("execute_tool"):
+        assert conformance_problems(tool, EXECUTE_TOOL, {Fact.TOOL_DESCRIPTION}) == []
