@@ -280,3 +280,22 @@ def test_a_peer_that_records_its_own_metrics_is_not_counted_again(meters: Meters
     assert duration.count == 1
     assert "gen_ai.client.token.usage" not in points
     assert [p.count for p in points["gen_ai.invoke_agent.duration"]] == [1]
+
+
+def test_exemplars_point_at_the_span_although_recorded_off_its_thread(meters: Meters) -> None:
+    with meters.tracer.start_as_current_span("chat e", attributes={**CHAT, "gen_ai.usage.input_tokens": 2}) as span:
+        span_id = span.get_span_context().span_id
+        trace_id = span.get_span_context().trace_id
+    meters.processor.force_flush()
+    data = meters.reader.get_metrics_data()
+    assert data is not None
+    exemplars = [
+        e
+        for rm in data.resource_metrics
+        for sm in rm.scope_metrics
+        for m in sm.metrics
+        for p in m.data.data_points
+        for e in getattr(p, "exemplars", ())
+    ]
+    assert len(exemplars) == 2  # duration and input tokens
+    assert {(e.span_id, e.trace_id) for e in exemplars} == {(span_id, trace_id)}

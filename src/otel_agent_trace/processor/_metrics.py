@@ -35,7 +35,7 @@ from opentelemetry.context import Context
 from opentelemetry.metrics import Histogram, MeterProvider
 from opentelemetry.sdk.metrics import MeterProvider as SdkMeterProvider
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
-from opentelemetry.trace import StatusCode
+from opentelemetry.trace import NonRecordingSpan, StatusCode, set_span_in_context
 
 from otel_agent_trace._internal.errors import log_internal_error
 from otel_agent_trace.semconv import agent, gen_ai, metrics
@@ -155,40 +155,42 @@ class GenAIMetrics:
         operation = attributes.get(gen_ai.GEN_AI_OPERATION_NAME)
         if not isinstance(operation, str):
             return
+        context = _exemplar_context(span)
         if operation in LLM_OPERATIONS:
             if count_call:
-                self._client(span, attributes)
+                self._client(span, attributes, context)
             return
         if operation == "invoke_agent":
-            self._duration(self.agent_duration, span, attributes, _AGENT_KEYS)
+            self._duration(self.agent_duration, span, attributes, context, _AGENT_KEYS)
         elif operation == "execute_tool":
-            self._duration(self.tool_duration, span, attributes, _TOOL_KEYS)
+            self._duration(self.tool_duration, span, attributes, context, _TOOL_KEYS)
         elif operation == "invoke_workflow":
-            self._duration(self.workflow_duration, span, attributes, _WORKFLOW_KEYS)
+            self._duration(self.workflow_duration, span, attributes, context, _WORKFLOW_KEYS)
 
-    def _client(self, span: ReadableSpan, attributes: Mapping[str, Any]) -> None:
+    def _client(self, span: ReadableSpan, attributes: Mapping[str, Any], context: Context | None) -> None:
         if attributes.get(agent.LLM_USAGE_SOURCE) == "provider":
             return  # the provider SDK's span inside this one is the call
         common = _pick(attributes, _CLIENT_KEYS)
-        self._duration(self.operation_duration, span, attributes, _CLIENT_KEYS, common)
+        self._duration(self.operation_duration, span, attributes, context, _CLIENT_KEYS, common)
         input_tokens = _tokens(attributes.get(gen_ai.GEN_AI_USAGE_INPUT_TOKENS))
         if input_tokens is not None:
-            self.token_usage.record(input_tokens, {**common, gen_ai.GEN_AI_TOKEN_TYPE: _INPUT})
+            self.token_usage.record(input_tokens, {**common, gen_ai.GEN_AI_TOKEN_TYPE: _INPUT}, context)
         output_tokens = _tokens(attributes.get(gen_ai.GEN_AI_USAGE_OUTPUT_TOKENS))
         if output_tokens is not None:
-            self.token_usage.record(output_tokens, {**common, gen_ai.GEN_AI_TOKEN_TYPE: _OUTPUT})
+            self.token_usage.record(output_tokens, {**common, gen_ai.GEN_AI_TOKEN_TYPE: _OUTPUT}, context)
         first = _seconds(attributes.get(gen_ai.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK))
         if first is not None:
-            self.time_to_first_chunk.record(first, common)
+            self.time_to_first_chunk.record(first, common, context)
         per_chunk = _seconds(attributes.get(metrics.RESPONSE_TIME_PER_OUTPUT_CHUNK))
         if per_chunk is not None:
-            self.time_per_output_chunk.record(per_chunk, common)
+            self.time_per_output_chunk.record(per_chunk, common, context)
 
     def _duration(
         self,
         histogram: Histogram,
         span: ReadableSpan,
         attributes: Mapping[str, Any],
+        context: Context | None,
         keys: tuple[str, ...],
         common: dict[str, Any] | None = None,
     ) -> None:
@@ -199,7 +201,13 @@ class GenAIMetrics:
         if span.status.status_code is StatusCode.ERROR:
             error = attributes.get(ERROR_TYPE)
             labels[ERROR_TYPE] = error if isinstance(error, str) and error else _OTHER_ERROR
-        histogram.record((end - start) / 1e9, labels)
+        histogram.record((end - start) / 1e9, labels, context)
+
+
+def _exemplar_context(span: ReadableSpan) -> Context | None:
+    """A context whose current span is ``span``, so that the SDK's exemplars point at it (recorded off its thread)."""
+    span_context = span.context
+    return set_span_in_context(NonRecordingSpan(span_context)) if span_context is not None else None
 
 
 def _after_fork(ref: weakref.ref[GenAIMetricsSpanProcessor]) -> None:
