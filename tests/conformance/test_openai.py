@@ -127,6 +127,7 @@ def test_responses_call_with_tools_and_instructions(server: TierServer, recorded
     attributes = span.attributes or {}
     assert attributes["openai.api.type"] == "responses"
     assert attributes["gen_ai.output.type"] == "text"
+    assert attributes["gen_ai.usage.reasoning.output_tokens"] == 0  # usage.output_tokens_details.reasoning_tokens
     definitions = json.loads(str(attributes["gen_ai.tool.definitions"]))
     assert definitions == [
         {

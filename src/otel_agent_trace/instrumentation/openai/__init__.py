@@ -16,11 +16,15 @@ Configuration (keyword arguments of ``instrument()``):
 
 Captured attributes (one CLIENT span ``"{operation} {model}"`` per call, e.g. ``chat gpt-4o-mini``):
 ``gen_ai.operation.name`` (``chat`` for chat completions and responses, ``embeddings``), ``gen_ai.provider.name``,
-``gen_ai.request.*`` (model, temperature, top_p, max_tokens, seed, stop_sequences, stream, encoding_formats),
-``gen_ai.response.id``/``model``/``finish_reasons``, ``gen_ai.usage.*``, ``server.address``/``port``,
-``agent_trace.step.action_type`` = ``llm_call``, ``agent_trace.llm.tool_call.names``/``ids`` (the tool calls the
-model asked for), ``gen_ai.response.time_to_first_chunk`` for streams; with content capture also
-``gen_ai.input.messages``, ``gen_ai.system_instructions`` and ``gen_ai.output.messages`` (GenAI semconv JSON).
+``gen_ai.request.*`` (model, temperature, top_p, max_tokens, seed, stop_sequences, stream, encoding_formats,
+choice.count, frequency/presence_penalty), ``gen_ai.output.type``, ``gen_ai.response.id``/``model``/
+``finish_reasons``, ``gen_ai.usage.*`` (reasoning tokens included), ``server.address``/``port``,
+``openai.api.type``, ``openai.request.service_tier`` (unless ``auto``), ``openai.response.service_tier`` and
+``openai.response.system_fingerprint`` (streams: from the chunks), ``agent_trace.step.action_type`` =
+``llm_call``, ``agent_trace.llm.tool_call.names``/``ids`` (the tool calls the model asked for),
+``gen_ai.response.time_to_first_chunk`` for streams; with content capture also ``gen_ai.input.messages``,
+``gen_ai.system_instructions``, ``gen_ai.tool.definitions`` and ``gen_ai.output.messages`` (GenAI semconv JSON).
+What the GenAI conventions require of these spans and when: ``docs/semconv.md``, "Conformance".
 Errors set status ERROR, ``error.type`` and ``agent_trace.error.code`` (provider code or HTTP status).
 """
 

@@ -57,6 +57,7 @@ from otel_agent_trace.semconv.gen_ai import (
     GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
     GEN_AI_USAGE_INPUT_TOKENS,
     GEN_AI_USAGE_OUTPUT_TOKENS,
+    GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
     OPENAI_API_TYPE,
     OPENAI_REQUEST_SERVICE_TIER,
     OPENAI_RESPONSE_SERVICE_TIER,
@@ -203,6 +204,10 @@ def _usage(usage: Any, attributes: Attributes, input_key: str, output_key: str) 
     cached = getattr(details, "cached_tokens", None)
     if isinstance(cached, int):
         attributes[GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = cached
+    details = getattr(usage, "completion_tokens_details", None) or getattr(usage, "output_tokens_details", None)
+    reasoning = getattr(details, "reasoning_tokens", None)
+    if isinstance(reasoning, int) and not isinstance(reasoning, bool):
+        attributes[GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = reasoning  # included in the output tokens
 
 
 def openai_response_attributes(result: Any, attributes: Attributes) -> None:
