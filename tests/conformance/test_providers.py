@@ -64,11 +64,11 @@ def test_anthropic_messages(anthropic_server: AnthropicServer, recorded: Recorde
                     for _ in events:
                         pass
             else:
-                client.messages.create(**kwargs, tools=ANTHROPIC_TOOLS)
+                client.messages.create(**kwargs, tools=ANTHROPIC_TOOLS, extra_body={"top_k": 5})
     finally:
         instrumentor.uninstrument()
     (span,) = recorded.operation("chat")
-    facts = CALLED | ({Fact.STREAM} if stream else {Fact.CONTENT, Fact.MESSAGES, Fact.OUTPUT})
+    facts = CALLED | ({Fact.STREAM} if stream else {Fact.TOP_K, Fact.CONTENT, Fact.MESSAGES, Fact.OUTPUT})
     facts |= {Fact.SYSTEM_INSTRUCTIONS, Fact.TOOLS}
     assert conformance_problems(span, INFERENCE, facts) == []
     attributes = span.attributes or {}
