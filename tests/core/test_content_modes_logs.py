@@ -426,3 +426,47 @@ def test_log_correlation_survives_a_hostile_current_span(monkeypatch: pytest.Mon
     monkeypatch.setattr(_logs, "get_current_span", hostile)
     record = logging.getLogger("test.hostile").makeRecord("n", logging.INFO, "f", 1, "msg", (), None)
     assert record.getMessage() == "msg"
+
+
+# -- bounded exit and flush with the events going to a collector that never answers --------------------------------
+
+_EXIT_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from opentelemetry import trace
+    from otel_agent_trace.configuration import init
+
+    provider = init("exit-events", exporters=sys.argv[1], endpoint=sys.argv[2], instrumentors="none",
+                    content_mode="SPAN_AND_EVENT", shutdown_timeout_millis=1000)
+    tracer = provider.get_tracer("t")
+    for i in range(50):
+        with tracer.start_as_current_span(f"chat m{i}") as span:
+            span.set_attribute("gen_ai.operation.name", "chat")
+            span.set_attribute("gen_ai.input.messages", '[{"role": "user", "parts": []}]')
+    print("FLUSHED", provider.force_flush(30000), flush=True)
+    """
+)
+
+
+def test_exit_and_flush_bounded_with_events_to_a_hung_collector() -> None:
+    exporter = "otlp_http"  # the gRPC log exporter is bounded by the same processor (and runs in the collector test)
+    from tests.core.test_exit import HungCollector, _startup_seconds
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+    env["OTEL_METRICS_EXPORTER"] = "none"  # the metrics' own flush bound is tests/core/test_metrics*'s concern
+    with HungCollector() as collector:
+        started = time.monotonic()
+        proc = subprocess.run(
+            [sys.executable, "-c", _EXIT_SCRIPT, exporter, collector.endpoint],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+            check=False,
+        )
+        elapsed = time.monotonic() - started
+    assert proc.returncode == 0, proc.stderr
+    assert "FLUSHED False" in proc.stdout, proc.stdout + proc.stderr
+    # flush (1 s budget per processor, as the span processors: spans + logs) + exit (1 s budget shared by all)
+    # + start-up, with the same margin as tests/core/test_exit.py
+    assert elapsed <= _startup_seconds() + 3.0 + 1.5, elapsed

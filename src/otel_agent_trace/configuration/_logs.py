@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable, Mapping
@@ -73,6 +74,19 @@ class _BoundedBatchLogRecordProcessor(BatchLogRecordProcessor):
             super().shutdown()  # type: ignore[no-untyped-call]
             return
         batch.shutdown(timeout_millis=remaining_ms)
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        """Flush within ``timeout_millis`` and the shutdown budget, like the span processors (the SDK's ignores it)."""
+        limit_s = max(0.0, min(timeout_millis / 1000, self._clock.total_s))
+        result: list[bool] = []
+        worker = threading.Thread(
+            target=lambda: result.append(super(_BoundedBatchLogRecordProcessor, self).force_flush(timeout_millis)),
+            name="otel-agent-trace-logs-flush",
+            daemon=True,
+        )
+        worker.start()
+        worker.join(limit_s)
+        return bool(result and result[0])
 
 
 def setup_logs(
