@@ -58,7 +58,7 @@ _MAX_REMEMBERED = 4096
 _MAX_LOGGERS = 64
 
 _held = threading.local()
-"""Per export thread: ``(span_id, trace_id, content)`` taken off the span being transformed, for its observer."""
+"""Per export thread: ``(span_id, trace_id, content, span)``: content taken off the span being transformed."""
 
 
 def is_inference(attributes: Mapping[str, Any] | None) -> bool:
