@@ -29,6 +29,7 @@ import pytest
 from tests.phoenix_env._venv import PHOENIX_PYTHON, PHOENIX_REQUIREMENT, PHOENIX_VENV
 
 PROJECT = "otel-agent-trace-phoenix-test"
+LANGGRAPH_PROJECT = "otel-agent-trace-phoenix-langgraph"
 START_TIMEOUT_S = 120.0
 INGEST_TIMEOUT_S = 60.0
 
@@ -101,52 +102,65 @@ def _wait_ready(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
     pytest.fail(f"Phoenix did not answer /healthz within {START_TIMEOUT_S:.0f} s:\n{log.read_text()[-4000:]}")
 
 
-def _send_demo_runs(base: str) -> tuple[int, str]:
-    """Two runs of the demo agent (one passing, one failing) exported to Phoenix; (span count, the answer text)."""
-    import openai
+@contextlib.contextmanager
+def _exporting(base: str, project: str) -> Iterator[tuple[Any, Any]]:
+    """(tracer provider, what it sent) of an ``init()`` exporting to Phoenix's OTLP HTTP endpoint into ``project``."""
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
     from otel_agent_trace._internal.settings import set_settings
+    from otel_agent_trace._internal.tracing import set_default_tracer_provider
     from otel_agent_trace.configuration import init
-    from otel_agent_trace.demo._agent import NoOptionsError, run_agent
-    from otel_agent_trace.demo._fake_llm import FakeLLM
-    from otel_agent_trace.instrumentation.openai import OpenAIInstrumentor
 
     provider = init(
-        "phoenix-demo",
+        "phoenix-test",
         exporters="otlp_http",
         endpoint=f"{base}/v1/traces",
         capture_content=True,
         instrumentors="none",
         set_global=False,
-        resource_attributes={"openinference.project.name": PROJECT},
+        resource_attributes={"openinference.project.name": project},
         metrics=False,  # Phoenix takes traces only
     )
-    counted = InMemorySpanExporter()
-    provider.add_span_processor(SimpleSpanProcessor(counted))  # what was sent, to know when Phoenix has it all
-    instrumentor = OpenAIInstrumentor()
-    instrumentor.instrument(tracer_provider=provider)
+    sent = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(sent))  # what was sent, to know when Phoenix has it all
     try:
-        with FakeLLM() as llm:
-            client = openai.OpenAI(base_url=llm.base_url, api_key="sk-demo-not-a-real-key-0000000000", max_retries=0)
-            answer = run_agent(client, budget_eur=200.0, faulty_rate=False, session_id="phx-pass")
-            with contextlib.suppress(NoOptionsError):
-                run_agent(client, budget_eur=160.0, faulty_rate=True, session_id="phx-fail")
+        yield provider, sent
     finally:
-        instrumentor.uninstrument()
         provider.shutdown()
+        set_default_tracer_provider(None)
         set_settings(None)
-    return len(counted.get_finished_spans()), answer
 
 
-def _spans(base: str, expected: int) -> list[dict[str, Any]]:
-    """Every span of the project, once Phoenix has ingested ``expected`` of them."""
+def _send_demo_runs(base: str) -> tuple[int, str]:
+    """Two runs of the demo agent (one passing, one failing) exported to Phoenix; (span count, the answer text)."""
+    import openai
+
+    from otel_agent_trace.demo._agent import NoOptionsError, run_agent
+    from otel_agent_trace.demo._fake_llm import FakeLLM
+    from otel_agent_trace.instrumentation.openai import OpenAIInstrumentor
+
+    with _exporting(base, PROJECT) as (provider, sent):
+        instrumentor = OpenAIInstrumentor()
+        instrumentor.instrument(tracer_provider=provider)
+        try:
+            with FakeLLM() as llm:
+                client = openai.OpenAI(base_url=llm.base_url, api_key="sk-demo-not-a-real-key-00000000", max_retries=0)
+                answer = run_agent(client, budget_eur=200.0, faulty_rate=False, session_id="phx-pass")
+                with contextlib.suppress(NoOptionsError):
+                    run_agent(client, budget_eur=160.0, faulty_rate=True, session_id="phx-fail")
+        finally:
+            instrumentor.uninstrument()
+    return len(sent.get_finished_spans()), answer
+
+
+def _spans(base: str, expected: int, project: str = PROJECT) -> list[dict[str, Any]]:
+    """Every span of ``project``, once Phoenix has ingested ``expected`` of them."""
     deadline = time.monotonic() + INGEST_TIMEOUT_S
     spans: list[dict[str, Any]] = []
     while time.monotonic() < deadline:
         with contextlib.suppress(urllib.error.HTTPError):  # 404 until the first span created the project
-            spans = _get(f"{base}/v1/projects/{PROJECT}/spans?limit=1000")["data"]
+            spans = _get(f"{base}/v1/projects/{project}/spans?limit=1000")["data"]
             if len(spans) >= expected:
                 return spans
         time.sleep(0.25)
@@ -187,3 +201,32 @@ def test_demo_agent_renders_with_kinds_io_and_sessions_in_phoenix(phoenix: str) 
     assert planning, "the planning call offered a tool: llm.tools is shown"
     schema = json.loads(planning[0]["attributes"]["llm.tools.0.tool.json_schema"])
     assert schema["function"]["name"] == "get_exchange_rate"
+
+
+def test_zero_code_langgraph_run_renders_in_phoenix(phoenix: str) -> None:
+    """A LangGraph ReAct run under our LangChain instrumentor: framework chains, routing and tools get kind and I/O."""
+    from otel_agent_trace.api import agent_session
+    from otel_agent_trace.instrumentation.langchain import LangChainInstrumentor
+    from tests.instrumentation.langchain.graphs import add, react_graph, tool_calling_model
+
+    with _exporting(phoenix, LANGGRAPH_PROJECT) as (provider, sent):
+        instrumentor = LangChainInstrumentor()
+        instrumentor.instrument(tracer_provider=provider)
+        try:
+            with agent_session("phx-langgraph", user_id="u-9"):
+                react_graph(tool_calling_model(), [add]).invoke({"messages": [("user", "what is 1 + 2?")]})
+        finally:
+            instrumentor.uninstrument()
+    spans = _spans(phoenix, len(sent.get_finished_spans()), LANGGRAPH_PROJECT)
+    kinds = {s["name"]: s["span_kind"] for s in spans}
+    assert "UNKNOWN" not in kinds.values(), kinds
+    assert [s["span_kind"] for s in spans if s["parent_id"] is None] == ["AGENT"]
+    for span in spans:
+        attributes = span["attributes"]
+        assert attributes["session.id"] == "phx-langgraph" and attributes["user.id"] == "u-9", span["name"]
+        if span["span_kind"] in ("AGENT", "TOOL", "CHAIN"):
+            assert attributes.get("input.value") and attributes.get("output.value"), span["name"]
+    llm_outputs = [s["attributes"].get("output.value") for s in spans if s["span_kind"] == "LLM"]
+    assert "The answer is 3" in llm_outputs
+    (tool,) = [s for s in spans if s["span_kind"] == "TOOL"]
+    assert json.loads(tool["attributes"]["input.value"]) == {"a": 1, "b": 2}
