@@ -17,7 +17,15 @@ from otel_agent_trace.semconv import agent as ag
 from otel_agent_trace.semconv import gen_ai
 from otel_agent_trace.semconv import replay as rp
 
-__all__ = ["API_SCOPE", "CASSETTE_VERSION", "FRAMEWORK_TOOLS", "OverrideError", "build_cassette", "replay_entries"]
+__all__ = [
+    "API_SCOPE",
+    "CASSETTE_VERSION",
+    "FRAMEWORK_TOOLS",
+    "OverrideError",
+    "build_cassette",
+    "replay_entries",
+    "tool_name",
+]
 
 CASSETTE_VERSION = 1
 API_SCOPE = "otel_agent_trace"
@@ -48,6 +56,14 @@ FRAMEWORK_TOOLS = {
 }
 """Instrumentation scopes whose ``execute_tool`` spans a replay serves (replay/_tools.py), and the prefix of their
 cassette names (numbered apart from the manual API's tools of the same name)."""
+
+
+def tool_name(cassette_name: str) -> str:
+    """The tool's own name in a cassette name (``openai_agents:get_weather`` -> ``get_weather``)."""
+    for prefix in FRAMEWORK_TOOLS.values():
+        if cassette_name.startswith(prefix):
+            return cassette_name[len(prefix) :]
+    return cassette_name
 
 
 def _kind(span: Span) -> str | None:

@@ -18,9 +18,9 @@ import wrapt
 
 from otel_agent_trace._internal.replay import ReplayServer
 
-from ._tools import serving, serving_async
+from ._tools import framework, serving, serving_async
 
-FRAMEWORK = "crewai"
+FRAMEWORK = framework("CrewAIInstrumentor")
 
 
 def install_crewai(server: ReplayServer) -> None:

@@ -16,9 +16,9 @@ import wrapt
 
 from otel_agent_trace._internal.replay import ReplayServer
 
-from ._tools import serving, serving_async
+from ._tools import framework, serving, serving_async
 
-FRAMEWORK = "langchain"
+FRAMEWORK = framework("LangChainInstrumentor")
 _CLASSES = (("langchain_core.tools.structured", "StructuredTool"), ("langchain_core.tools.simple", "Tool"))
 
 

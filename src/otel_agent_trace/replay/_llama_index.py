@@ -17,9 +17,9 @@ import wrapt
 
 from otel_agent_trace._internal.replay import ReplayServer
 
-from ._tools import NOT_SERVED, serve_tool
+from ._tools import NOT_SERVED, framework, serve_tool
 
-FRAMEWORK = "llama_index"
+FRAMEWORK = framework("LlamaIndexInstrumentor")
 
 
 def install_llama_index(server: ReplayServer) -> None:

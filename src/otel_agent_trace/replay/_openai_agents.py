@@ -24,9 +24,9 @@ from typing import Any
 import wrapt
 
 from ._server import CassetteServer
-from ._tools import NOT_SERVED, serve_tool
+from ._tools import NOT_SERVED, framework, serve_tool
 
-FRAMEWORK = "openai_agents"
+FRAMEWORK = framework("OpenAIAgentsInstrumentor")
 _EXECUTION = "agents.run_internal.tool_execution"
 _INVOKE = "_invoke_function_tool_with_metadata"
 

@@ -14,6 +14,7 @@ import threading
 from typing import Any
 
 from otel_agent_trace._internal.replay import NOT_SERVED, ReplayStop, arguments_hash
+from otel_agent_trace.rca._replay_cassette import tool_name
 
 from ._llm_override import UnknownShape, rewrite
 
@@ -134,7 +135,7 @@ class CassetteServer:
             self.live += 1
             return NOT_SERVED
         recorded = self.tools.get(name, [])
-        tool = name.partition(":")[2] or name  # a framework tool's cassette name is "framework:tool"
+        tool = tool_name(name)
         got = f"{tool}({(arguments or '')[:160]})"
         if index < len(recorded):
             entry = recorded[index]

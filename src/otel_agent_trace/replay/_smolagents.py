@@ -17,9 +17,9 @@ import wrapt
 
 from otel_agent_trace._internal.replay import ReplayServer
 
-from ._tools import serving
+from ._tools import framework, serving
 
-FRAMEWORK = "smolagents"
+FRAMEWORK = framework("SmolagentsInstrumentor")
 
 
 def install_smolagents(server: ReplayServer) -> None:
