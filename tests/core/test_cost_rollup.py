@@ -292,14 +292,27 @@ def test_reported_cost_is_kept_and_summed() -> None:
 
 def test_forgotten_open_parent_is_marked_partial() -> None:
     spans = _tree([("agent", None), ("llm", "agent")], {"agent": AGENT, "llm": _llm()})
-    rollup = CostRollup(max_tracked=16)
+    rollup = CostRollup(max_open=16, max_exported=16)
     _export(rollup, spans["llm"])
-    others = _tree([(f"s{i}", None) for i in range(40)], {})
-    for span in others.values():
+    for i in range(40):  # 40 other open parents, each with an exported child: more than the roll-up tracks
+        _export(rollup, _tree([(f"p{i}", None), (f"c{i}", f"p{i}")], {f"c{i}": _llm()})[f"c{i}"])
+    leaves = _tree([(f"s{i}", None) for i in range(100)], {})
+    for span in leaves.values():  # exported spans alone do not push open parents out
         _export(rollup, span)
     agent = _export(rollup, spans["agent"])
     assert agent[C.TOTAL_PARTIAL] is True
     assert "forgotten" in agent[C.TOTAL_PARTIAL_REASONS]
+
+
+def test_exported_spans_do_not_push_open_parents_out() -> None:
+    spans = _tree([("agent", None), ("llm", "agent")], {"agent": AGENT, "llm": _llm()})
+    rollup = CostRollup(max_open=16, max_exported=16)
+    _export(rollup, spans["llm"])
+    for span in _tree([(f"s{i}", None) for i in range(100)], {}).values():
+        _export(rollup, span)
+    agent = _export(rollup, spans["agent"])
+    assert agent[C.TOTAL_PARTIAL] is False
+    assert agent[C.TOTAL_LLM_CALLS] == 1
 
 
 def test_plain_root_without_llm_calls_gets_nothing() -> None:

@@ -8,7 +8,8 @@ is exported, the sum is written on it (`semconv.cost` ``agent_trace.total.*``), 
 Contributions are bookkept as deltas (what a span passed up so far), so processing a span twice (``diagnose()``
 redacts the spans it reads with the same transformer) adds nothing, and a child exported after its parent still
 reaches the nearest ancestor not yet exported. The exported parent misses it: that cannot be amended once sent.
-Memory is bounded: at most `MAX_TRACKED` entries (LRU); an open parent whose entry was forgotten is marked partial.
+Memory is bounded: at most `MAX_OPEN` open parents and `MAX_EXPORTED` exported spans are remembered (LRU); an open
+parent whose entry was forgotten is marked partial.
 """
 
 from __future__ import annotations
@@ -31,8 +32,10 @@ from otel_agent_trace.semconv import gen_ai as G
 
 from ._cost import Pricer, call_model, clean_text, llm_usage
 
-MAX_TRACKED = 16384
-"""Spans whose roll-up entry is kept (open parents and recently exported spans)."""
+MAX_OPEN = 8192
+"""Open parents tracked (spans with exported children, not exported yet); beyond it the oldest is forgotten."""
+MAX_EXPORTED = 2048
+"""Recently exported spans remembered (to route a late child on to their parent, and to process a span twice)."""
 _MAX_CHECKPOINTS = 1024
 _LOST_BEFORE_EXPORT = (QUEUE_FULL, SHUTDOWN_TIMEOUT, AFTER_SHUTDOWN)
 """Drop reasons of spans that never reach the exporter (so never reach the roll-up)."""
@@ -40,7 +43,7 @@ _ZERO = Decimal(0)
 _INVOKE_AGENT = G.GenAiOperationNameValues.INVOKE_AGENT.value
 
 
-@dataclass
+@dataclass(slots=True)
 class Totals:
     """What the LLM calls below a span add up to (additive; provider and model are the first call's)."""
 
@@ -57,16 +60,18 @@ class Totals:
 
     def add(self, other: Totals) -> None:
         """Add ``other`` into these totals."""
-        self.cost += other.cost
-        self.input_cost += other.input_cost
-        self.output_cost += other.output_cost
+        if other.cost or other.input_cost or other.output_cost:  # no new Decimal objects for nothing
+            self.cost += other.cost
+            self.input_cost += other.input_cost
+            self.output_cost += other.output_cost
         self.input_tokens += other.input_tokens
         self.output_tokens += other.output_tokens
         self.llm_calls += other.llm_calls
         self.unpriced += other.unpriced
         self.provider = self.provider or other.provider
         self.model = self.model or other.model
-        self.reasons |= other.reasons
+        if other.reasons:
+            self.reasons |= other.reasons
 
     def minus(self, other: Totals) -> Totals:
         """What these totals add to ``other`` (an earlier state of the same totals)."""
@@ -124,11 +129,13 @@ class CostRollup:
     ``SpanTransformer`` (which guards enrichers), and each step below is total on hostile attribute values.
     """
 
-    def __init__(self, *, price: bool = True, max_tracked: int = MAX_TRACKED) -> None:
+    def __init__(self, *, price: bool = True, max_open: int = MAX_OPEN, max_exported: int = MAX_EXPORTED) -> None:
         self.pricer = Pricer() if price else None
-        self.max_tracked = max(16, int(max_tracked))
+        self.max_open = max(16, int(max_open))
+        self.max_exported = max(16, int(max_exported))
         self._lock = threading.Lock()
-        self._entries: OrderedDict[int, _Entry] = OrderedDict()
+        self._open: OrderedDict[int, _Entry] = OrderedDict()
+        self._exported: OrderedDict[int, _Entry] = OrderedDict()
         self._forgotten: OrderedDict[int, None] = OrderedDict()
         self._checkpoints: list[tuple[int, int]] = [(time.time_ns(), _lost_spans())]
         self._checkpoints_evicted = False
@@ -153,9 +160,9 @@ class CostRollup:
             if ctx.span_id in self._forgotten:
                 subtotal.reasons |= {C.TotalPartialReasonValues.FORGOTTEN.value}
             delta = subtotal.minus(entry.contributed) if entry.contributed is not None else subtotal
-            entry.contributed = subtotal
+            entry.contributed = subtotal if subtotal else None  # most spans pass nothing up: keep no object
             entry.parent = parent_id
-            entry.closed = True
+            self._close(ctx.span_id, entry)
             if parent_id is not None and delta:
                 self._propagate(parent_id, delta)
         operation = attributes.get(G.GEN_AI_OPERATION_NAME)
@@ -194,18 +201,31 @@ class CostRollup:
 
     # -- bookkeeping (under the lock) -----------------------------------------------------------------------------
     def _entry(self, span_id: int) -> _Entry:
-        entry = self._entries.get(span_id)
-        if entry is None:
-            entry = self._entries[span_id] = _Entry()
-            while len(self._entries) > self.max_tracked:
-                old_id, old = self._entries.popitem(last=False)
-                if not old.closed and old.children:
-                    self._forgotten[old_id] = None
-                    while len(self._forgotten) > self.max_tracked:
-                        self._forgotten.popitem(last=False)
-        else:
-            self._entries.move_to_end(span_id)
+        """The entry of ``span_id`` (exported or open), a new open one if there is none."""
+        entry = self._exported.get(span_id)
+        if entry is not None:
+            return entry
+        entry = self._open.get(span_id)
+        if entry is not None:
+            self._open.move_to_end(span_id)
+            return entry
+        entry = self._open[span_id] = _Entry()
+        while len(self._open) > self.max_open:
+            old_id, old = self._open.popitem(last=False)
+            if old.children:  # its children's subtotals are lost: say so when the span comes
+                self._forgotten[old_id] = None
+                while len(self._forgotten) > 4 * self.max_open:  # ids only: cheap to remember longer
+                    self._forgotten.popitem(last=False)
         return entry
+
+    def _close(self, span_id: int, entry: _Entry) -> None:
+        """``span_id`` was processed: from the open entries to the recently exported ones (bounded)."""
+        entry.closed = True
+        self._open.pop(span_id, None)
+        self._exported[span_id] = entry
+        self._exported.move_to_end(span_id)
+        while len(self._exported) > self.max_exported:
+            self._exported.popitem(last=False)
 
     def _propagate(self, parent_id: int, delta: Totals) -> None:
         """Add ``delta`` to ``parent_id``'s children; through parents already exported, on to their parents."""
@@ -220,7 +240,9 @@ class CostRollup:
             if not entry.closed:
                 return
             self.late += 1
-            if entry.contributed is not None:
+            if entry.contributed is None:
+                entry.contributed = delta.copy()
+            else:
                 entry.contributed.add(delta)
             current = entry.parent
 
