@@ -185,6 +185,7 @@ def test_tool_call_only_response_shows_the_calls() -> None:
         ({A.AGENT_STEP_ACTION_TYPE: "retrieval"}, "CHAIN"),
         ({A.AGENT_RUN_ID: "r", "http.request.method": "GET"}, "CHAIN"),
         ({G.GEN_AI_REQUEST_MODEL: "m"}, "LLM"),
+        ({G.GEN_AI_REQUEST_MODEL: "m", A.SESSION_ID: "s", A.AGENT_RUN_ID: "r"}, "LLM"),
         ({"http.request.method": "GET"}, "UNKNOWN"),
         ({}, "UNKNOWN"),
     ],

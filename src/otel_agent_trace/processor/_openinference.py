@@ -98,10 +98,10 @@ def span_kind(attributes: Mapping[str, Any]) -> str:
         return _Kind.CHAIN.value
     if G.GEN_AI_TOOL_NAME in attributes and G.GEN_AI_TOOL_CALL_ID in attributes:
         return _Kind.TOOL.value
+    if G.GEN_AI_REQUEST_MODEL in attributes:  # another instrumentation's LLM span (OpenLLMetry) without an operation
+        return _Kind.LLM.value
     if any(key in attributes for key in _RUN_KEYS):
         return _Kind.CHAIN.value
-    if G.GEN_AI_REQUEST_MODEL in attributes:
-        return _Kind.LLM.value
     return _Kind.UNKNOWN.value
 
 
