@@ -398,3 +398,31 @@ def test_hostile_attribute_values_never_raise(child: dict[str, Any], parent: dic
         span = spans[name]
         span.end()
         rollup(span, dict(attributes))  # the raw dict: no SDK validation in between
+
+
+def test_local_root_under_a_remote_parent_gets_the_totals() -> None:
+    from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
+
+    remote = SpanContext(trace_id=0xABC, span_id=0xDEF, is_remote=True, trace_flags=TraceFlags(1))
+    tracer = TracerProvider().get_tracer("t")
+    server = tracer.start_span("POST /run", context=set_span_in_context(NonRecordingSpan(remote)))
+    llm = tracer.start_span("chat gpt-4o-mini", context=set_span_in_context(server), attributes=_llm(3))
+    rollup = CostRollup()
+    _export(rollup, llm)
+    out = _export(rollup, server)
+    assert out[C.TOTAL_LLM_CALLS] == 1
+    assert out[C.TOTAL_INPUT_TOKENS] == 3
+    assert G.GEN_AI_PROVIDER_NAME not in out  # provider and model go on invoke_agent spans only
+
+
+def test_agent_without_llm_calls_gets_zeros_and_keeps_its_own_provider() -> None:
+    agent = {**AGENT, G.GEN_AI_PROVIDER_NAME: "anthropic"}
+    spans = _tree([("root", None), ("idle", "root"), ("busy", "root"), ("llm", "busy")], {"idle": AGENT, "busy": agent})
+    spans["llm"].set_attributes(_llm())
+    rollup = CostRollup()
+    idle = _export(rollup, spans["idle"])
+    assert (idle[C.TOTAL_LLM_CALLS], idle[C.TOTAL_COST], idle[C.TOTAL_PARTIAL]) == (0, 0.0, False)
+    _export(rollup, spans["llm"])
+    busy = _export(rollup, spans["busy"])
+    assert busy[G.GEN_AI_PROVIDER_NAME] == "anthropic"  # never overwritten
+    assert busy[G.GEN_AI_REQUEST_MODEL] == "gpt-4o-mini"  # was absent: rolled up
