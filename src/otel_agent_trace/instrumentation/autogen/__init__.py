@@ -1,0 +1,133 @@
+"""Trace AutoGen (``autogen-agentchat`` 0.7): team runs, agent turns, speaker selection, tools, code execution.
+
+Usage::
+
+    from otel_agent_trace.instrumentation.autogen import AutoGenInstrumentor
+
+    AutoGenInstrumentor().instrument(tracer_provider=provider)  # capture_content=True to record messages
+
+Spans (docs/autogen.md has the tree and every attribute):
+
+- ``invoke_workflow {team}``: ``BaseGroupChat.run_stream`` (and ``run``, which drives it) of RoundRobinGroupChat,
+  SelectorGroupChat, Swarm...: ``gen_ai.workflow.name``, ``agent_trace.run.id``, ``agent_trace.agent.handoffs`` (the
+  participants), ``agent_trace.termination.condition``/``reason`` (the ``StopMessage`` source and text).
+- ``step {agent}``: each agent turn (``ChatAgentContainer.handle_request``): ``gen_ai.agent.name``/``id``,
+  ``agent_trace.step.index``, ``agent_trace.step.action_type`` (``handoff``, ``tool_call`` or ``response``); input =
+  the messages the agent received, output = the messages it wrote, each ``{"id", "source", "type"}`` (plus
+  ``content`` with content capture); an error in the turn is recorded on it.
+- ``decision speaker_selection``: ``select_speaker`` of the RoundRobin, Selector and Swarm managers (candidates,
+  chosen speaker, the method as ``agent_trace.decision.condition``).
+- ``execute_tool {name}``: ``BaseTool.run_json`` (AutoGen's own span for the call is not made: one span per call);
+  ``execute_tool code_execution``: ``CodeExecutorAgent.execute_code_block`` (code as arguments, exit code and
+  terminal output as result).
+
+LLM calls are the openai instrumentor's (``OpenAIChatCompletionClient`` uses the openai SDK): one ``chat`` span per
+call, tokens counted once. AutoGen's own ``invoke_agent``/``create_agent`` spans and its runtime spans are kept;
+``AUTOGEN_DISABLE_RUNTIME_TRACING=true`` turns the runtime ones off.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Collection
+from types import ModuleType
+from typing import Any
+
+from opentelemetry.instrumentation.utils import unwrap
+from wrapt import wrap_function_wrapper
+
+from otel_agent_trace.instrumentation._base import AgentInstrumentor
+from otel_agent_trace.instrumentation.autogen.package import _instruments
+
+__all__ = ["AutoGenInstrumentor"]
+
+_GROUP_CHAT = "autogen_agentchat.teams._group_chat"
+_Factory = Callable[[Any, Any], Any]
+
+_TARGETS: tuple[tuple[str, str, str, _Factory], ...] = (
+    (f"{_GROUP_CHAT}._base_group_chat", "BaseGroupChat", "run_stream", lambda W, c: W.RunStreamWrapper(c)),
+    (f"{_GROUP_CHAT}._chat_agent_container", "ChatAgentContainer", "handle_request", lambda W, c: W.TurnWrapper(c)),
+    (f"{_GROUP_CHAT}._chat_agent_container", "ChatAgentContainer", "_log_message", lambda W, c: W.LogMessageWrapper()),
+    (
+        f"{_GROUP_CHAT}._base_group_chat_manager",
+        "BaseGroupChatManager",
+        "_signal_termination",
+        lambda W, c: W.TerminationWrapper(),
+    ),
+    (
+        f"{_GROUP_CHAT}._round_robin_group_chat",
+        "RoundRobinGroupChatManager",
+        "select_speaker",
+        lambda W, c: W.SelectSpeakerWrapper(c),
+    ),
+    (
+        f"{_GROUP_CHAT}._selector_group_chat",
+        "SelectorGroupChatManager",
+        "select_speaker",
+        lambda W, c: W.SelectSpeakerWrapper(c),
+    ),
+    (
+        f"{_GROUP_CHAT}._swarm_group_chat",
+        "SwarmGroupChatManager",
+        "select_speaker",
+        lambda W, c: W.SelectSpeakerWrapper(c),
+    ),
+    (
+        "autogen_agentchat.agents._code_executor_agent",
+        "CodeExecutorAgent",
+        "execute_code_block",
+        lambda W, c: W.CodeExecutionWrapper(c),
+    ),
+    ("autogen_core.tools._base", "BaseTool", "run_json", lambda W, c: W.ToolWrapper(c)),
+)
+"""(module, class, method, wrapper factory): wrapped when the module is imported, if the class defines the method."""
+
+_TOOL_SPAN_MODULE = "autogen_core.tools._base"
+_ORIGINAL = "otel_agent_trace_original"
+"""Attribute of our replacement of AutoGen's ``trace_tool_span`` holding the original (restored by uninstrument)."""
+
+
+class AutoGenInstrumentor(AgentInstrumentor):
+    """Records AutoGen teams, agent turns, speaker selections, tools and code execution."""
+
+    _instruments = _instruments
+    _module = "autogen_agentchat"
+
+    def instrumentation_dependencies(self) -> Collection[str]:
+        """The supported autogen-agentchat versions."""
+        return _instruments
+
+    def _patch(self, module: ModuleType, **kwargs: Any) -> None:
+        from otel_agent_trace.instrumentation.autogen import _wrappers
+
+        config = _wrappers.Config(self._tracer(kwargs), self._capture_content(kwargs))
+        self._wrapped: list[tuple[Any, str]] = []
+        for module_name in dict.fromkeys(target[0] for target in _TARGETS):
+            self.when_imported(module_name, functools.partial(self._wrap_targets, name=module_name, config=config))
+
+    def _wrap_targets(self, module: Any, name: str, config: Any) -> None:
+        from otel_agent_trace.instrumentation.autogen import _wrappers
+
+        for target_module, cls_name, method, factory in _TARGETS:
+            if target_module != name:
+                continue
+            cls = getattr(module, cls_name, None)
+            if isinstance(cls, type) and method in vars(cls) and (cls, method) not in self._wrapped:
+                wrap_function_wrapper(cls, method, factory(_wrappers, config))
+                self._wrapped.append((cls, method))
+        if name == _TOOL_SPAN_MODULE:
+            original = getattr(module, "trace_tool_span", None)
+            if callable(original) and not hasattr(original, _ORIGINAL):
+                module.trace_tool_span = _wrappers.quiet_tool_span(original)
+                self._wrapped.append((module, "trace_tool_span"))
+
+    def _unpatch(self, **kwargs: Any) -> None:
+        for owner, method in reversed(getattr(self, "_wrapped", [])):
+            if isinstance(owner, type):
+                unwrap(owner, method)
+            else:
+                current = getattr(owner, method, None)
+                original = getattr(current, _ORIGINAL, None)
+                if original is not None:
+                    setattr(owner, method, original)
+        self._wrapped = []

@@ -1,0 +1,69 @@
+"""Span-tree helpers of the AutoGen tests: lookups by name and scope, ancestry, JSON attributes, RCA model spans."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.trace import format_span_id, format_trace_id
+
+from otel_agent_trace.model import Span, SpanEvent, Trace
+
+OURS = "otel_agent_trace.AutoGenInstrumentor"
+AUTOGEN = "autogen-core"
+
+
+def ours(spans: Sequence[ReadableSpan], prefix: str) -> list[ReadableSpan]:
+    """Our AutoGen instrumentor's spans whose name starts with ``prefix``, in start order."""
+    found = [s for s in spans if s.name.startswith(prefix) and s.instrumentation_scope.name == OURS]
+    return sorted(found, key=lambda s: s.start_time or 0)
+
+
+def named(spans: Sequence[ReadableSpan], prefix: str) -> list[ReadableSpan]:
+    """Every span whose name starts with ``prefix`` (any instrumentation), in start order."""
+    return sorted((s for s in spans if s.name.startswith(prefix)), key=lambda s: s.start_time or 0)
+
+
+def is_under(spans: Sequence[ReadableSpan], child: ReadableSpan, ancestor: ReadableSpan) -> bool:
+    """Whether ``ancestor`` is above ``child`` in the tree."""
+    by_id = {s.context.span_id: s for s in spans}
+    current: ReadableSpan | None = child
+    while current is not None and current.parent is not None:
+        if current.parent.span_id == ancestor.context.span_id:
+            return True
+        current = by_id.get(current.parent.span_id)
+    return False
+
+
+def attr_json(span: ReadableSpan, key: str) -> Any:
+    """A JSON attribute, decoded."""
+    assert span.attributes is not None and key in span.attributes, (span.name, key, dict(span.attributes or {}))
+    return json.loads(str(span.attributes[key]))
+
+
+def to_trace(spans: Sequence[ReadableSpan]) -> Trace:
+    """The recorded SDK spans as the RCA's model `Trace` (what the JSONL/OTLP loaders would give)."""
+    out = []
+    for s in spans:
+        events = tuple(SpanEvent(e.name, e.timestamp or 0, dict(e.attributes or {})) for e in s.events)
+        out.append(
+            Span(
+                format_trace_id(s.context.trace_id),
+                format_span_id(s.context.span_id),
+                format_span_id(s.parent.span_id) if s.parent is not None else None,
+                s.name,
+                s.start_time or 0,
+                s.end_time or 0,
+                kind=s.kind.name,
+                status_code=s.status.status_code.name,
+                status_message=s.status.description or "",
+                attributes=dict(s.attributes or {}),
+                events=events,
+                scope=s.instrumentation_scope.name if s.instrumentation_scope else "",
+            )
+        )
+    trace_ids = {span.trace_id for span in out}
+    assert len(trace_ids) == 1, trace_ids
+    return Trace(trace_ids.pop(), tuple(out))
