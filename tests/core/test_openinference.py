@@ -124,6 +124,10 @@ def test_init_keyword_wins_over_the_environment(monkeypatch: pytest.MonkeyPatch)
         provider = init("t", exporters="none", instrumentors="none", set_global=False)
         assert settings_mod.get_settings().openinference is True
         provider.shutdown()
+        monkeypatch.setenv("OTEL_AGENT_TRACE_OPENINFERENCE", "false")  # what the distro's init() reads
+        provider = init("t", exporters="none", instrumentors="none", set_global=False)
+        assert settings_mod.get_settings().openinference is False
+        provider.shutdown()
     finally:
         settings_mod.set_settings(None)
 
