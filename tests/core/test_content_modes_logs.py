@@ -470,3 +470,33 @@ def test_exit_and_flush_bounded_with_events_to_a_hung_collector() -> None:
     # flush (1 s budget per processor, as the span processors: spans + logs) + exit (1 s budget shared by all)
     # + start-up, with the same margin as tests/core/test_exit.py
     assert elapsed <= _startup_seconds() + 3.0 + 1.5, elapsed
+
+
+def test_logger_provider_argument_and_otel_logs_exporter_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    mine = InMemoryLogRecordExporter()
+    given = LoggerProvider()
+    given.add_log_record_processor(SimpleLogRecordProcessor(mine))
+    provider = init(
+        set_global=False,
+        store_dir=tmp_path / "a",
+        instrumentors="none",
+        content_mode="EVENT_ONLY",
+        logger_provider=given,
+    )
+    with provider.get_tracer("t").start_as_current_span("chat m") as span:
+        span.set_attribute(gen_ai.GEN_AI_OPERATION_NAME, "chat")
+    provider.force_flush()
+    assert [r.log_record.event_name for r in mine.get_finished_logs()] == [EVENT]
+    assert not list((tmp_path / "a").glob("logs-*"))  # nothing of ours added to the given provider
+    provider.shutdown()
+
+    monkeypatch.setenv("OTEL_LOGS_EXPORTER", "none")
+    with caplog.at_level(logging.WARNING, logger="otel_agent_trace"):
+        provider = init(set_global=False, store_dir=tmp_path / "b", instrumentors="none", content_mode="EVENT_ONLY")
+    assert "OTEL_LOGS_EXPORTER=none" in caplog.text
+    with provider.get_tracer("t").start_as_current_span("chat m") as span:
+        span.set_attribute(gen_ai.GEN_AI_OPERATION_NAME, "chat")
+    provider.shutdown()
+    assert list((tmp_path / "b").glob("traces-*")) and not list((tmp_path / "b").glob("logs-*"))

@@ -40,7 +40,13 @@ from otel_agent_trace.processor._batch import (
 )
 
 from ._instrumentors import enable_instrumentors
-from ._logs import content_mode_for, enable_log_correlation, log_correlation_enabled, setup_logs
+from ._logs import (
+    AnyLoggerProvider,
+    content_mode_for,
+    enable_log_correlation,
+    log_correlation_enabled,
+    setup_logs,
+)
 from ._metrics import MeterProvider, setup_metrics
 
 logger = logging.getLogger("otel_agent_trace")
@@ -56,6 +62,7 @@ def init(
     capture_content: bool | None = None,
     content_mode: str | None = None,
     log_correlation: bool | None = None,
+    logger_provider: AnyLoggerProvider | None = None,
     record_replay: bool | None = None,
     openinference: bool | None = None,
     instrumentors: str | Iterable[str] | None = None,
@@ -96,6 +103,8 @@ def init(
             ``capture_content`` (else that variable). See docs/content.md.
         log_correlation: Put the current trace and span ids on every Python ``logging`` record (``otelTraceID``,
             ``otelSpanID``...; else ``OTEL_AGENT_TRACE_LOG_CORRELATION``, on by default).
+        logger_provider: A ``LoggerProvider`` of your own for the content events (nothing is added to it); else a
+            global SDK one, else ours on the same exporters as the spans (``OTEL_LOGS_EXPORTER=none``: none).
         record_replay: Record what ``otel_agent_trace.rca.replay`` needs to re-run the agent offline (raw
             LLM response bodies, tool results; else ``OTEL_AGENT_TRACE_RECORD_REPLAY``; off by default). Needs
             ``capture_content``; see docs/replay.md.
@@ -261,6 +270,7 @@ def init(
         timeout=timeout_s,
         redact=redact,
         set_global=set_global,
+        logger_provider=logger_provider,
     )
     if logs is not None:
         provider.add_span_processor(logs)

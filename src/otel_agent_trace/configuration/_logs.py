@@ -41,6 +41,11 @@ from otel_agent_trace.processor._transform import SpanTransformer
 
 logger = logging.getLogger("otel_agent_trace")
 
+AnyLoggerProvider = _logs.LoggerProvider
+"""Any logger provider (the API's type): what ``init(logger_provider=...)`` takes."""
+OTEL_LOGS_EXPORTER = "OTEL_LOGS_EXPORTER"
+"""The standard variable; ``none`` here means no log exporter of ours (as ``OTEL_METRICS_EXPORTER`` for metrics)."""
+
 
 def content_mode_for(content_mode: str | ContentMode | None, capture: bool | None, env: Settings) -> ContentMode:
     """``init()``'s content mode: ``content_mode``, else ``capture``, else the environment's.
@@ -102,19 +107,26 @@ def setup_logs(
     timeout: float | None = None,
     redact: bool = True,
     set_global: bool = True,
+    logger_provider: _logs.LoggerProvider | None = None,
 ) -> LogsWithTraces | None:
     """Set up the logs signal for the exporters ``names``: the span processor to add last to the tracer provider.
 
-    ``None`` when there is no SDK logger provider to flush (no log exporter, none of the user's).
+    ``logger_provider`` (the user's) receives the events as it is; ``OTEL_LOGS_EXPORTER=none`` builds no log
+    exporter. ``None`` when there is no SDK logger provider to flush (no log exporter, none of the user's).
 
     Raises:
         ConfigurationError: an OTLP setting cannot be used (as for the span exporters).
     """
     current = _logs.get_logger_provider()
     provider: LoggerProvider | None = None
+    if logger_provider is not None:
+        use_logger_provider(logger_provider)
+        return LogsWithTraces(logger_provider, owned=False) if isinstance(logger_provider, LoggerProvider) else None
     if set_global and isinstance(current, LoggerProvider) and current not in _built:
         provider = current
     else:
+        if os.environ.get(OTEL_LOGS_EXPORTER, "").strip().lower() == "none":
+            names = ()
         exporters = build_log_exporters(
             names, endpoint=endpoint, protocol=protocol, headers=headers, store_dir=store_dir, timeout=timeout
         )
@@ -132,8 +144,8 @@ def setup_logs(
     use_logger_provider(provider)
     if provider is None and settings.mode.events:
         logger.warning(
-            "content mode %s emits log events, but there is no log exporter (exporters=none) and no SDK "
-            "LoggerProvider: the events are not recorded",
+            "content mode %s emits log events, but there is no log exporter (exporters=none or "
+            "OTEL_LOGS_EXPORTER=none) and no SDK LoggerProvider: the events are not recorded",
             settings.mode.value,
         )
     return None if provider is None else LogsWithTraces(provider, owned=provider in _built)
