@@ -20,6 +20,7 @@ from openai import AsyncOpenAI
 from otel_agent_trace import agent_run, agent_step
 from otel_agent_trace.instrumentation.openai import OpenAIInstrumentor
 from otel_agent_trace.instrumentation.openai_agents import OpenAIAgentsInstrumentor
+from otel_agent_trace.rca.message_links import message_ids
 from tests.conformance._check import conformance_problems
 from tests.conformance._openai_server import TierServer, running_server
 from tests.conformance._spec import EXECUTE_TOOL, INVOKE_AGENT, INVOKE_WORKFLOW, OPENAI_INFERENCE, PLAN, Fact
@@ -78,6 +79,11 @@ async def test_agents_sdk_run(responses: MockResponses, recorded: Recorded) -> N
         facts = {Fact.MODEL, Fact.CONTENT, Fact.MESSAGES, Fact.OUTPUT, Fact.SYSTEM_INSTRUCTIONS, Fact.TOOLS}
         assert conformance_problems(chat, OPENAI_INFERENCE, facts) == []
         assert (chat.attributes or {})["openai.api.type"] == "responses"
+    # The semconv shapes keep what links the two calls for the RCA: the tool call the first answer asked for is
+    # in the second request, by id.
+    first, second = sorted(chats, key=lambda s: s.start_time or 0)
+    written = set(message_ids((first.attributes or {})["gen_ai.output.messages"]))
+    assert written & set(message_ids((second.attributes or {})["gen_ai.input.messages"]))
 
 
 def test_langgraph_agent_takes_the_provider_of_its_model(server: TierServer, recorded: Recorded) -> None:

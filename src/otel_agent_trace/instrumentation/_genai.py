@@ -243,8 +243,19 @@ def responses_content_parts(content: Any) -> list[dict[str, Any]]:
     return parts
 
 
-def responses_input_messages(items: Any) -> list[dict[str, Any]]:
-    """A Responses API ``input`` (a string or a list of items) as GenAI input messages."""
+def _keep_id(item: Any, target: dict[str, Any]) -> None:
+    """Keep a Responses item's ``id`` (``msg_...``) on the message or part it became.
+
+    The next request sends the item back by that id, which links the two calls (RCA's message links); the message
+    and part schemas allow extra fields.
+    """
+    ident = get(item, "id")
+    if isinstance(ident, str) and ident:
+        target["id"] = ident
+
+
+def responses_input_messages(items: Any, *, keep_ids: bool = False) -> list[dict[str, Any]]:
+    """A Responses API ``input`` (a string or a list of items) as GenAI input messages (``keep_ids``: `_keep_id`)."""
     if isinstance(items, str):
         return [{"role": "user", "parts": [text_part(items)]}]
     messages: list[dict[str, Any]] = []
@@ -257,13 +268,16 @@ def responses_input_messages(items: Any) -> list[dict[str, Any]]:
             part = {"type": "tool_call_response", "id": get(item, "call_id"), "response": get(item, "output")}
             messages.append({"role": "tool", "parts": [part]})
         elif kind in (None, "message"):
-            messages.append({"role": get(item, "role"), "parts": responses_content_parts(get(item, "content"))})
+            message = {"role": get(item, "role"), "parts": responses_content_parts(get(item, "content"))}
+            if keep_ids:
+                _keep_id(item, message)
+            messages.append(message)
         else:
             messages.append({"role": "user", "parts": [{"type": str(kind), "content": to_jsonable(item)}]})
     return messages
 
 
-def responses_output_parts(output: Any) -> list[dict[str, Any]]:
+def responses_output_parts(output: Any, *, keep_ids: bool = False) -> list[dict[str, Any]]:
     """The parts of a Responses API ``output`` list: messages' content, tool calls, reasoning summaries."""
     parts: list[dict[str, Any]] = []
     for item in output if isinstance(output, SEQUENCE) else ():
@@ -271,7 +285,10 @@ def responses_output_parts(output: Any) -> list[dict[str, Any]]:
         if kind == "function_call":
             parts.append(tool_call_part(get(item, "call_id"), get(item, "name"), get(item, "arguments")))
         elif kind == "message":
-            parts.extend(responses_content_parts(get(item, "content")))
+            content = responses_content_parts(get(item, "content"))
+            for part in content if keep_ids else ():
+                _keep_id(item, part)
+            parts.extend(content)
         elif kind == "reasoning":
             for summary in get(item, "summary") or ():
                 parts.append({"type": "reasoning", "content": get(summary, "text")})

@@ -219,12 +219,12 @@ def _response_attributes(data: Any, capture: bool) -> Pairs:
     if usage is not None:
         yield from _usage(usage)
     if capture and data.input is not None:
-        yield GEN_AI_INPUT_MESSAGES, safe_json_dumps(responses_input_messages(data.input))
+        yield GEN_AI_INPUT_MESSAGES, safe_json_dumps(responses_input_messages(data.input, keep_ids=True))
 
 
 def _response_content(response: Any, reason: str) -> Pairs:
     """The output of a ``Response`` as GenAI output messages."""
-    parts = responses_output_parts(getattr(response, "output", None))
+    parts = responses_output_parts(getattr(response, "output", None), keep_ids=True)  # item ids link calls
     yield GEN_AI_OUTPUT_MESSAGES, safe_json_dumps([{"role": "assistant", "parts": parts, "finish_reason": reason}])
 
 
