@@ -14,6 +14,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from otel_agent_trace import agent_run
+from otel_agent_trace._internal import drops
 from otel_agent_trace._internal.drops import QUEUE_FULL, record_drop
 from otel_agent_trace._internal.settings import Settings
 from otel_agent_trace._internal.tracing import set_default_tracer_provider
@@ -124,6 +125,14 @@ def test_unpriced_call_makes_the_total_partial(pipeline: Pipeline, client: opena
     assert tuple(agent.attributes[C.TOTAL_PARTIAL_REASONS]) == ("unpriced_calls",)
 
 
+@pytest.fixture
+def fresh_drop_counts() -> Iterator[None]:
+    drops._reset_for_tests()
+    yield
+    drops._reset_for_tests()  # the count this test makes up is no drop of the process's
+
+
+@pytest.mark.usefixtures("fresh_drop_counts")
 def test_spans_dropped_during_the_run_make_it_partial(pipeline: Pipeline, client: openai.OpenAI) -> None:
     with agent_run("lossy"):
         client.chat.completions.create(model="gpt-4o-mini", messages=ask)
