@@ -4,8 +4,9 @@ Only the price data bundled with ``genai-prices`` is used: nothing here fetches 
 opt-in and never started by us; if another library in the process started it, the version attribute says so).
 A model or provider the database does not know is marked (`CostStatusValues`), never priced by a guess.
 
-Runs on the export thread. The package is imported on the first LLM span (about 0.2 s, once); the model lookup is
-cached per (provider, model), so a call costs one dictionary lookup and a few multiplications.
+Runs on the export thread. The package is imported on the first LLM span (about 0.3 s, once); which price entry a
+(provider, model) pair has is looked up once and cached; pricing a call (``genai_prices.calc_price``) then takes
+about 0.15 ms.
 """
 
 from __future__ import annotations
@@ -36,7 +37,6 @@ _NOT_LLM_OPERATIONS = frozenset(
         G.GenAiOperationNameValues.RETRIEVAL,
     )
 )
-_SERVICE_TIER = "openai.response.service_tier"
 
 
 @dataclass(frozen=True)
@@ -242,7 +242,7 @@ def _timestamp(start_ns: int | None) -> datetime:
 
 def _price_context(attributes: Mapping[str, Any]) -> dict[str, str] | None:
     """The service tier OpenAI reported (flex and priority calls are priced at their own rates)."""
-    tier = attributes.get(_SERVICE_TIER)
+    tier = attributes.get(G.OPENAI_RESPONSE_SERVICE_TIER)
     if type(tier) is str and 0 < len(tier) <= 32:  # genai-prices applies it only where the provider has tiers
         return {"service_tier": tier}
     return None
