@@ -79,3 +79,15 @@ def test_unwritable_store_is_a_problem(tmp_path: Path) -> None:
     result = _doctor("--store-dir", str(not_a_dir), "--exporter", "file")
     assert result.returncode == 1
     assert "NOT WRITABLE" in result.stdout and "is not a directory" in result.stdout
+
+
+def test_content_mode_is_shown_as_a_mode_and_a_bad_one_is_a_problem(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    variable = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
+    good = _doctor("--store-dir", str(store), "--exporter", "file", env={variable: "event_only"})
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert "EVENT_ONLY" in good.stdout and f"[env {variable}]" in good.stdout
+    assert "log_correlation" in good.stdout
+    bad = _doctor("--store-dir", str(store), "--exporter", "file", env={variable: "bogus"})
+    assert bad.returncode == 1
+    assert "'bogus' is not a content mode" in bad.stdout

@@ -24,7 +24,9 @@ from otel_agent_trace._internal.settings import (
     DEFAULT_MAX_ATTRIBUTE_BYTES,
     DEFAULT_MAX_SPAN_BYTES,
     ConfigurationError,
+    ContentMode,
     parse_bool,
+    parse_content_mode,
     parse_positive_int,
 )
 from otel_agent_trace.exporters import check_store_dir, parse_exporter_names
@@ -96,7 +98,15 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         doc.setting(name, None, env, default, _positive_int(env, default))
     _export_timeout(doc)
     capture_env = ev.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT
-    doc.setting("capture_content", None, capture_env, "false", lambda v: parse_bool(capture_env, str(v), False))
+    doc.setting(
+        "content_mode",
+        None,
+        capture_env,
+        "NO_CONTENT",
+        lambda v: parse_content_mode(capture_env, str(v), ContentMode.NO_CONTENT).value,
+    )
+    correlation_env = ev.OTEL_AGENT_TRACE_LOG_CORRELATION
+    doc.setting("log_correlation", None, correlation_env, "true", lambda v: parse_bool(correlation_env, str(v), True))
     doc.setting("instrumentors", None, ev.OTEL_AGENT_TRACE_INSTRUMENTORS, "all")
     doc.setting("environment", None, ev.OTEL_AGENT_TRACE_ENVIRONMENT, None)
 
