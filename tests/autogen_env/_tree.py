@@ -44,7 +44,7 @@ def attr_json(span: ReadableSpan, key: str) -> Any:
 
 
 def to_trace(spans: Sequence[ReadableSpan]) -> Trace:
-    """The recorded SDK spans as the RCA's model `Trace` (what the JSONL/OTLP loaders would give)."""
+    """The team run's trace as the RCA's model `Trace` (what the JSONL/OTLP loaders would give)."""
     out = []
     for s in spans:
         events = tuple(SpanEvent(e.name, e.timestamp or 0, dict(e.attributes or {})) for e in s.events)
@@ -64,6 +64,9 @@ def to_trace(spans: Sequence[ReadableSpan]) -> Trace:
                 scope=s.instrumentation_scope.name if s.instrumentation_scope else "",
             )
         )
-    trace_ids = {span.trace_id for span in out}
-    assert len(trace_ids) == 1, trace_ids
-    return Trace(trace_ids.pop(), tuple(out))
+    (workflow,) = ours(spans, "invoke_workflow")
+    trace_id = format_trace_id(workflow.context.trace_id)
+    # AutoGen's ``create_agent`` spans are made when the agents are built, before the run: traces of their own
+    outside = {span.name.split(" ")[0] for span in out if span.trace_id != trace_id}
+    assert outside <= {"create_agent"}, outside
+    return Trace(trace_id, tuple(span for span in out if span.trace_id == trace_id))
