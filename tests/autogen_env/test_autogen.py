@@ -163,6 +163,7 @@ def test_selector_group_chat_selection_is_a_decision_with_the_selector_llm_call_
     assert first.attributes["agent_trace.decision.chosen"] == "weather"
     (selector_call,) = [c for c in named(spans, "chat ") if is_under(spans, c, first)]
     assert "weather" in str(selector_call.attributes["gen_ai.output.messages"])  # the selector's answer
+    assert first.attributes["agent_trace.decision.rationale"] == "weather"  # with content capture
     # the previous speaker may not speak again: one candidate left, chosen without a model call
     assert second.attributes["agent_trace.decision.options"] == ("critic",)
     assert second.attributes["agent_trace.decision.chosen"] == "critic"

@@ -29,7 +29,7 @@ call, tokens counted once. AutoGen's own ``invoke_agent``/``create_agent`` spans
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from types import ModuleType
 from typing import Any
 
@@ -42,45 +42,25 @@ from otel_agent_trace.instrumentation.autogen.package import _instruments
 __all__ = ["AutoGenInstrumentor"]
 
 _GROUP_CHAT = "autogen_agentchat.teams._group_chat"
-_Factory = Callable[[Any, Any], Any]
-
-_TARGETS: tuple[tuple[str, str, str, _Factory], ...] = (
-    (f"{_GROUP_CHAT}._base_group_chat", "BaseGroupChat", "run_stream", lambda W, c: W.RunStreamWrapper(c)),
-    (f"{_GROUP_CHAT}._chat_agent_container", "ChatAgentContainer", "handle_request", lambda W, c: W.TurnWrapper(c)),
-    (f"{_GROUP_CHAT}._chat_agent_container", "ChatAgentContainer", "_log_message", lambda W, c: W.LogMessageWrapper()),
-    (
-        f"{_GROUP_CHAT}._base_group_chat_manager",
-        "BaseGroupChatManager",
-        "_signal_termination",
-        lambda W, c: W.TerminationWrapper(),
-    ),
-    (
-        f"{_GROUP_CHAT}._round_robin_group_chat",
-        "RoundRobinGroupChatManager",
-        "select_speaker",
-        lambda W, c: W.SelectSpeakerWrapper(c),
-    ),
-    (
-        f"{_GROUP_CHAT}._selector_group_chat",
-        "SelectorGroupChatManager",
-        "select_speaker",
-        lambda W, c: W.SelectSpeakerWrapper(c),
-    ),
-    (
-        f"{_GROUP_CHAT}._swarm_group_chat",
-        "SwarmGroupChatManager",
-        "select_speaker",
-        lambda W, c: W.SelectSpeakerWrapper(c),
-    ),
+_TARGETS: tuple[tuple[str, str, str, str], ...] = (
+    (f"{_GROUP_CHAT}._base_group_chat", "BaseGroupChat", "run_stream", "RunStreamWrapper"),
+    (f"{_GROUP_CHAT}._chat_agent_container", "ChatAgentContainer", "handle_request", "TurnWrapper"),
+    (f"{_GROUP_CHAT}._chat_agent_container", "ChatAgentContainer", "_log_message", "LogMessageWrapper"),
+    (f"{_GROUP_CHAT}._base_group_chat_manager", "BaseGroupChatManager", "_signal_termination", "TerminationWrapper"),
+    (f"{_GROUP_CHAT}._round_robin_group_chat", "RoundRobinGroupChatManager", "select_speaker", "SelectSpeakerWrapper"),
+    (f"{_GROUP_CHAT}._selector_group_chat", "SelectorGroupChatManager", "select_speaker", "SelectSpeakerWrapper"),
+    (f"{_GROUP_CHAT}._swarm_group_chat", "SwarmGroupChatManager", "select_speaker", "SelectSpeakerWrapper"),
+    ("autogen_ext.models.openai._openai_client", "BaseOpenAIChatCompletionClient", "create", "SelectorAnswerWrapper"),
     (
         "autogen_agentchat.agents._code_executor_agent",
         "CodeExecutorAgent",
         "execute_code_block",
-        lambda W, c: W.CodeExecutionWrapper(c),
+        "CodeExecutionWrapper",
     ),
-    ("autogen_core.tools._base", "BaseTool", "run_json", lambda W, c: W.ToolWrapper(c)),
+    ("autogen_core.tools._base", "BaseTool", "run_json", "ToolWrapper"),
 )
-"""(module, class, method, wrapper factory): wrapped when the module is imported, if the class defines the method."""
+"""(module, class, method, wrapper class in ``_wrappers`` or ``_tools``): wrapped when the module is imported, if the
+class defines the method."""
 
 _TOOL_SPAN_MODULE = "autogen_core.tools._base"
 _ORIGINAL = "otel_agent_trace_original"
@@ -106,19 +86,20 @@ class AutoGenInstrumentor(AgentInstrumentor):
             self.when_imported(module_name, functools.partial(self._wrap_targets, name=module_name, config=config))
 
     def _wrap_targets(self, module: Any, name: str, config: Any) -> None:
-        from otel_agent_trace.instrumentation.autogen import _wrappers
+        from otel_agent_trace.instrumentation.autogen import _tools, _wrappers
 
-        for target_module, cls_name, method, factory in _TARGETS:
+        for target_module, cls_name, method, wrapper in _TARGETS:
             if target_module != name:
                 continue
             cls = getattr(module, cls_name, None)
             if isinstance(cls, type) and method in vars(cls) and (cls, method) not in self._wrapped:
-                wrap_function_wrapper(cls, method, factory(_wrappers, config))
+                factory = getattr(_tools, wrapper, None) or getattr(_wrappers, wrapper)
+                wrap_function_wrapper(cls, method, factory(config))
                 self._wrapped.append((cls, method))
         if name == _TOOL_SPAN_MODULE:
             original = getattr(module, "trace_tool_span", None)
             if callable(original) and not hasattr(original, _ORIGINAL):
-                module.trace_tool_span = _wrappers.quiet_tool_span(original)
+                module.trace_tool_span = _tools.quiet_tool_span(original)
                 self._wrapped.append((module, "trace_tool_span"))
 
     def _unpatch(self, **kwargs: Any) -> None:
