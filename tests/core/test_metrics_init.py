@@ -216,3 +216,25 @@ def test_opentelemetry_instrument_writes_metrics_through_our_distro(tmp_path: Pa
     assert {"gen_ai.invoke_agent.duration", "gen_ai.execute_tool.duration"} <= _metric_names(request)
     resource = {kv.key: kv.value.string_value for kv in request.resource_metrics[0].resource.attributes}
     assert resource["service.name"] == "instrumented-app"
+
+
+def test_force_flush_of_metrics_is_bounded_even_when_the_exporter_hangs() -> None:
+    import threading
+    import time
+
+    release = threading.Event()
+
+    class Hanging(MeterProvider):
+        def force_flush(self, timeout_millis: float = 30_000) -> bool:
+            release.wait(10)  # an OTLP exporter against a collector that accepts and never answers
+            return True
+
+    owned = Hanging()
+    processor = GenAIMetricsSpanProcessor(owned, owned=owned, shutdown_millis=300, clock=ShutdownClock(1200))
+    try:
+        started = time.monotonic()
+        assert processor.force_flush(30_000) is False  # not flushed in time: said so, not waited for
+        assert time.monotonic() - started < 5  # the 300 ms share, with the margin test_exit.py allows
+    finally:
+        release.set()
+        processor.shutdown()

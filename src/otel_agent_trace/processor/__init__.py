@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
+from ._metrics import GenAIMetricsSpanProcessor
 from ._processor import AgentSpanProcessor
 from ._recent import RecentSpans
 
-__all__ = ["AgentSpanProcessor", "RecentSpans"]
+__all__ = ["AgentSpanProcessor", "GenAIMetricsSpanProcessor", "RecentSpans"]

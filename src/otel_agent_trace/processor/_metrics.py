@@ -347,10 +347,21 @@ class GenAIMetricsSpanProcessor(SpanProcessor):
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         """Record the queued spans, then export what ``owned`` holds now (a provider of yours exports on its own)."""
         self.drain()
-        if self.owned is None or self._closed:
+        owned = self.owned
+        if owned is None or self._closed:
             return True
-        try:
-            return bool(self.owned.force_flush(timeout_millis=timeout_millis))
-        except Exception:  # noqa: BLE001 - a processor hook must never raise into the application
-            log_internal_error("GenAIMetricsSpanProcessor.force_flush")
-            return False
+        # Bounded like the span processors' flush: the SDK's waits for the OTLP exporter's own timeout (5 s against
+        # a collector that accepts and never answers), whatever timeout it is given.
+        limit_s = max(0.0, min(timeout_millis, self.shutdown_millis) / 1000.0)
+        result: list[bool] = []
+
+        def flush() -> None:
+            try:
+                result.append(bool(owned.force_flush(timeout_millis=limit_s * 1000.0)))
+            except Exception:  # noqa: BLE001 - a processor hook must never raise into the application
+                log_internal_error("GenAIMetricsSpanProcessor.force_flush")
+
+        worker = threading.Thread(target=flush, name="otel-agent-trace-metrics-flush", daemon=True)
+        worker.start()
+        worker.join(limit_s)
+        return bool(result and result[0])
