@@ -241,7 +241,9 @@ class agent_step(_SpanOperation):
     """One step of an agent run: a ``step {name}`` span with its index and action type.
 
     As a decorator the step is named after the function unless ``name`` is given, and (with content capture)
-    records the call's arguments as input and its return value as output.
+    records the call's arguments as input and its return value as output. A planning step
+    (``action_type="planning"`` or ``"plan"``) is the GenAI ``plan`` operation: it also carries
+    ``gen_ai.operation.name`` = ``plan`` and its run's ``gen_ai.agent.name``/``id``.
     """
 
     _handle_cls = StepHandle
