@@ -138,3 +138,21 @@ def test_manual_agent_run_with_a_planning_step(server: TierServer, recorded: Rec
     # the run's first LLM call.
     assert conformance_problems(agent, INVOKE_AGENT, facts) == []
     assert (agent.attributes or {})["gen_ai.provider.name"] == "openai"
+
+
+def test_failed_run_and_tool_carry_error_type(recorded: Recorded) -> None:
+    from otel_agent_trace import tool_call
+
+    class LookupFailed(RuntimeError):
+        pass
+
+    with pytest.raises(LookupFailed), agent_run("searcher"), tool_call("lookup", call_id="call_9"):
+        raise LookupFailed("index down")
+    tool = recorded.one("execute_tool lookup")
+    assert conformance_problems(tool, EXECUTE_TOOL, {Fact.ERROR, Fact.TOOL_CALL_ID}) == []
+    agent = recorded.one("invoke_agent searcher")
+    # No LLM call ran: there is no provider to name (the one Required attribute we leave unset, documented).
+    assert conformance_problems(agent, INVOKE_AGENT, {Fact.ERROR, Fact.AGENT_NAME}) == [
+        "gen_ai.provider.name (Required) missing"
+    ]
+    assert (agent.attributes or {})["error.type"].endswith("LookupFailed")
