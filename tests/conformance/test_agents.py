@@ -23,7 +23,7 @@ from otel_agent_trace.instrumentation.openai_agents import OpenAIAgentsInstrumen
 from otel_agent_trace.rca.message_links import message_ids
 from tests.conformance._check import conformance_problems
 from tests.conformance._openai_server import TierServer, running_server
-from tests.conformance._spec import EXECUTE_TOOL, INVOKE_AGENT, INVOKE_WORKFLOW, OPENAI_INFERENCE, PLAN, Fact
+from tests.conformance._spec import EXECUTE_TOOL, INFERENCE, INVOKE_AGENT, INVOKE_WORKFLOW, OPENAI_INFERENCE, PLAN, Fact
 from tests.conformance.conftest import Recorded
 from tests.instrumentation.openai_agents.mock_server import MockResponses, serve, text, tool_call
 
@@ -110,6 +110,9 @@ def test_langgraph_agent_takes_the_provider_of_its_model(server: TierServer, rec
     span = recorded.one("invoke_agent support_agent")
     assert conformance_problems(span, INVOKE_AGENT, {Fact.AGENT_NAME, Fact.CONVERSATION}) == []
     assert (span.attributes or {})["gen_ai.provider.name"] == "openai"
+    (chat,) = recorded.operation("chat")  # LangChain's own span of the model call
+    # Known gap (docs/semconv.md, Conformance): the thread id is not copied onto the model-call span yet.
+    assert conformance_problems(chat, INFERENCE, {Fact.MODEL}) == []
 
 
 def test_manual_agent_run_with_a_planning_step(server: TierServer, recorded: Recorded) -> None:
