@@ -18,6 +18,10 @@ each with the token usage. ``OTEL_AGENT_TRACE_PEER_POLICY`` chooses which span a
       attributes on it (`AdoptedSpan`; the peer ends it); if not (OpenLLMetry's anthropic), ours records nothing.
 
     Not reachable: two peers that both patched after ours nest among themselves (docs/setup.md, "Limits").
+
+    A framework that emits its own GenAI inference span around the SDK call (Pydantic AI's ``chat {model}``,
+    `FRAMEWORK_SCOPES`) is not an instrumentor of the SDK, but its span is the same call: when it is current and
+    live, ours records on it (`AdoptedSpan`, `framework_span`); ``theirs`` records nothing, ``both`` nests.
 ``theirs``
     Our LLM instrumentors record nothing whenever a peer instruments the same SDK (their span is made
     non-recording; our agent, step and tool spans, and the processor's enrichment of every span, stay).
@@ -59,6 +63,8 @@ OPENLLMETRY_SUPPRESS_KEY = "suppress_language_model_instrumentation"
 """OpenLLMetry's context key (``opentelemetry.semconv_ai.SUPPRESS_LANGUAGE_MODEL_INSTRUMENTATION_KEY``)."""
 
 _LLM_OPERATIONS = frozenset({"chat", "text_completion", "embeddings", "generate_content"})
+FRAMEWORK_SCOPES = ("pydantic-ai", "gcp.vertex.agent")
+"""Scopes of frameworks whose own LLM span wraps the SDK call: Pydantic AI, Google ADK."""
 
 
 @dataclass(frozen=True)
@@ -237,6 +243,15 @@ def is_peer_span(span: Span, peer: Peer, library: str) -> bool:
     return True
 
 
+def framework_span(span: Span) -> bool:
+    """Whether ``span`` is a live GenAI inference span a framework (`FRAMEWORK_SCOPES`) started around the call."""
+    name = _scope_name(span)
+    if name is None or not _in_scopes(name, FRAMEWORK_SCOPES) or not span.is_recording():
+        return False
+    attributes: Mapping[str, Any] = getattr(span, "attributes", None) or {}
+    return attributes.get("gen_ai.operation.name") in _LLM_OPERATIONS
+
+
 class AdoptedSpan(Span):
     """A peer's live LLM span, seen through our wrapper: our attributes go on it, its owner ends it.
 
@@ -331,7 +346,12 @@ def start_llm_span(
         for peer in peers:
             _note(peer, "ours is kept and the peer steps aside inside it")
     if span is None:
-        span = tracer.start_span(name, kind=kind, attributes=attributes, start_time=start_time)
+        current = trace.get_current_span()
+        if framework_span(current) and (framework := policy()) != BOTH:
+            span = AdoptedSpan(current) if framework == OURS else NonRecordingSpan(current.get_span_context())
+            span.set_attributes(attributes)
+        else:
+            span = tracer.start_span(name, kind=kind, attributes=attributes, start_time=start_time)
     ctx = trace.set_span_in_context(span)
     if suppress_http:
         ctx = otel_context.set_value(_SUPPRESS_HTTP_INSTRUMENTATION_KEY, True, ctx)
