@@ -70,3 +70,19 @@ def test_agent_without_provider_and_plan_name_deviation() -> None:
     plan = {"gen_ai.operation.name": "plan", "gen_ai.agent.name": "a", "agent_trace.step.name": "draft"}
     span = _span("step draft", plan, SpanKind.INTERNAL)
     assert conformance_problems(span, PLAN, {Fact.AGENT_NAME}) == []  # the documented name deviation
+
+
+def test_our_constants_are_the_upstream_strings() -> None:
+    """The names we emit are the registry's (semconv/gen_ai.py keeps its own constants with the same strings)."""
+    from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as upstream
+    from opentelemetry.semconv._incubating.attributes import openai_attributes as upstream_openai
+
+    from otel_agent_trace.semconv import gen_ai as ours
+
+    for name in ("OPENAI_API_TYPE", "OPENAI_REQUEST_SERVICE_TIER", "OPENAI_RESPONSE_SERVICE_TIER"):
+        assert getattr(ours, name) == getattr(upstream_openai, name)
+    assert ours.OPENAI_RESPONSE_SYSTEM_FINGERPRINT == upstream_openai.OPENAI_RESPONSE_SYSTEM_FINGERPRINT
+    for name in ("GEN_AI_REQUEST_CHOICE_COUNT", "GEN_AI_REQUEST_FREQUENCY_PENALTY", "GEN_AI_REQUEST_PRESENCE_PENALTY"):
+        assert getattr(ours, name) == getattr(upstream, name)
+    assert {v.value for v in ours.OpenaiApiTypeValues} == {"chat_completions", "responses"}
+    assert ours.GenAiOperationNameValues.PLAN.value == "plan"  # a well-known value in the current spec (_spec.PLAN)
