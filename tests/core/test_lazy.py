@@ -36,6 +36,9 @@ SDKS = (
     "httpx2",
     "aiohttp",
     "urllib3",
+    "google.genai",
+    "botocore",
+    "boto3",
 )
 """Top-level packages none of which may be imported by ``init()`` or ``opentelemetry-instrument`` alone."""
 

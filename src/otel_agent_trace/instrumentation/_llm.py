@@ -285,6 +285,8 @@ class SyncAsyncStreamProxy(StreamProxy):
 _SDK_INSTRUMENTORS = {
     "openai": ("otel_agent_trace.instrumentation.openai", "OpenAIInstrumentor"),
     "anthropic": ("otel_agent_trace.instrumentation.anthropic", "AnthropicInstrumentor"),
+    "google-genai": ("otel_agent_trace.instrumentation.google_genai", "GoogleGenAIInstrumentor"),
+    "bedrock": ("otel_agent_trace.instrumentation.bedrock", "BedrockInstrumentor"),
 }
 """The provider SDKs we instrument: SDK name -> (module, class) of its instrumentor."""
 

@@ -21,6 +21,7 @@ from opentelemetry.trace import Span, SpanKind
 
 from otel_agent_trace._internal.context import is_enabled
 from otel_agent_trace._internal.errors import handle_internal_errors
+from otel_agent_trace._internal.replay import mark_result_kind
 from otel_agent_trace._internal.serialize import content_hash, safe_json_dumps
 from otel_agent_trace._internal.tracing import error_event_attributes, record_failure
 from otel_agent_trace.semconv import agent as A
@@ -644,7 +645,9 @@ class OTelCallbackHandler(BaseCallbackHandler):
         span.set_attribute(T.TOOL_STATUS, status)
         span.set_attribute(T.TOOL_LATENCY_MS, (time.monotonic_ns() - run.start_ns) / 1e6)
         if self._capture():
-            span.set_attribute(G.GEN_AI_TOOL_CALL_RESULT, safe_json_dumps(X.tool_result(output)))
+            result = X.tool_result(output)
+            span.set_attribute(G.GEN_AI_TOOL_CALL_RESULT, safe_json_dumps(result))
+            mark_result_kind(span, result)
 
     def on_tool_error(
         self, error: BaseException, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any

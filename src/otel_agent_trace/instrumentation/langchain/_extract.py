@@ -46,6 +46,8 @@ _SDK_OF_PROVIDER = {
     "deepseek": ("openai", True),
     "xai": ("openai", True),
     "anthropic": ("anthropic", False),
+    "google_genai": ("google-genai", False),  # langchain-google-genai >= 3 calls google-genai's generate_content
+    "amazon_bedrock": ("bedrock", False),  # langchain-aws ChatBedrock / ChatBedrockConverse call boto3
 }
 """LangChain ``ls_provider`` -> (the SDK the integration calls, whether it reads raw responses: ``langchain-openai``
 calls ``with_raw_response.create``)."""

@@ -45,6 +45,9 @@ _SDK_OF_INTEGRATION = {
     "azure_openai": "openai",
     "deepseek": "openai",
     "anthropic": "anthropic",
+    "google_genai": "google-genai",
+    "bedrock": "bedrock",
+    "bedrock_converse": "bedrock",
 }
 """Integrations that call an SDK one of our instrumentors records (they call ``create``, not raw responses)."""
 
