@@ -25,6 +25,7 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    provider = oat.init("autogen-team", exporters="file", store_dir=os.environ["STORE_DIR"], capture_content=True)
+    capture = os.environ.get("CAPTURE", "1") == "1"
+    provider = oat.init("autogen-team", exporters="file", store_dir=os.environ["STORE_DIR"], capture_content=capture)
     asyncio.run(main())
     provider.shutdown()
