@@ -10,6 +10,7 @@ from __future__ import annotations
 from otel_agent_trace._internal.settings import ContentMode, Settings
 
 from ._content_events import ContentEventEmitter, hold_event_content
+from ._frameworks import FrameworkSpans
 from ._openinference import OpenInferenceView
 from ._rollup import CostRollup
 from ._transform import Enricher, Observer
@@ -18,6 +19,7 @@ from ._transform import Enricher, Observer
 def default_enrichers(settings: Settings) -> tuple[Enricher, ...]:
     """The enrichers for ``settings``, in the order they run."""
     enrichers: list[Enricher] = []
+    enrichers.append(FrameworkSpans())  # step index/action type on Pydantic AI's and ADK's own spans
     enrichers.append(CostRollup(price=settings.cost))  # LLM call cost, and totals on agent/root spans (docs/cost.md)
     if settings.openinference:
         enrichers.append(OpenInferenceView(settings))
