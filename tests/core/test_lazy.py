@@ -30,6 +30,7 @@ SDKS = (
     "agents",
     "mcp",
     "crewai",
+    "autogen_agentchat",
     "smolagents",
     "requests",
     "httpx",
