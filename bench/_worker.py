@@ -66,6 +66,31 @@ def _drop_exporter() -> Any:
     return DropExporter()
 
 
+def _drop_metric_exporter() -> Any:
+    """A metric exporter that drops everything (the metrics are still recorded and collected)."""
+    from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult
+
+    class DropMetricExporter(MetricExporter):
+        def export(self, metrics_data: Any, timeout_millis: float = 10_000, **kwargs: Any) -> Any:
+            return MetricExportResult.SUCCESS
+
+        def force_flush(self, timeout_millis: float = 10_000) -> bool:
+            return True
+
+        def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
+            pass
+
+    return DropMetricExporter()
+
+
+def _peer_meter_provider() -> Any:
+    """What a peer that records metrics gets: an SDK provider with a periodic reader, as ``init()`` builds."""
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+
+    return MeterProvider(metric_readers=[PeriodicExportingMetricReader(_drop_metric_exporter())])
+
+
 def _peer_provider(exporter: Any) -> Any:
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -81,9 +106,10 @@ def setup_tracing(scenario: str, tool: str, capture: bool, exporter: Any) -> Any
         return None
     if tool in OURS:
         import otel_agent_trace
-        from otel_agent_trace.configuration import _init
+        from otel_agent_trace.configuration import _init, _metrics
 
         _init.build_exporters = lambda *a, **k: [exporter]  # type: ignore[attr-defined]  # init()'s one change
+        _metrics.build_metric_exporters = lambda *a, **k: [_drop_metric_exporter()]  # and the same for metrics
         # exporters="otlp_http" only keeps init() from preparing a local store; the builder above returns the no-op one
         return otel_agent_trace.init("bench", exporters="otlp_http", capture_content=capture, instrumentors=OURS[tool])
     provider = _peer_provider(exporter)
@@ -95,11 +121,11 @@ def setup_tracing(scenario: str, tool: str, capture: bool, exporter: Any) -> Any
         elif tool == "openllmetry":
             from opentelemetry.instrumentation.openai import OpenAIInstrumentor as LlmOpenAI
 
-            LlmOpenAI().instrument(tracer_provider=provider)
+            LlmOpenAI().instrument(tracer_provider=provider, meter_provider=_peer_meter_provider())
         elif tool == "openai-v2":
             from opentelemetry.instrumentation.openai_v2 import OpenAIInstrumentor as V2
 
-            V2().instrument(tracer_provider=provider)  # type: ignore[no-untyped-call]
+            V2().instrument(tracer_provider=provider, meter_provider=_peer_meter_provider())  # type: ignore[no-untyped-call]
         else:
             raise SystemExit(f"unknown tool {tool!r} for {scenario}")
     elif scenario == "langgraph":
@@ -110,7 +136,7 @@ def setup_tracing(scenario: str, tool: str, capture: bool, exporter: Any) -> Any
         elif tool == "openllmetry":
             from opentelemetry.instrumentation.langchain import LangchainInstrumentor as LlmLangChain
 
-            LlmLangChain().instrument(tracer_provider=provider)
+            LlmLangChain().instrument(tracer_provider=provider, meter_provider=_peer_meter_provider())
         else:
             raise SystemExit(f"unknown tool {tool!r} for {scenario}")
     elif scenario == "openai-agents":
@@ -121,7 +147,7 @@ def setup_tracing(scenario: str, tool: str, capture: bool, exporter: Any) -> Any
         elif tool == "openllmetry":
             from opentelemetry.instrumentation.openai_agents import OpenAIAgentsInstrumentor as LlmAgents
 
-            LlmAgents().instrument(tracer_provider=provider)
+            LlmAgents().instrument(tracer_provider=provider, meter_provider=_peer_meter_provider())
         else:
             raise SystemExit(f"unknown tool {tool!r} for {scenario}")
     return provider
