@@ -129,8 +129,46 @@ def _slice_text(text: str, hold: int, loc: Location, originals: dict[Location, O
     return text[:hold]
 
 
+_SCALARS = frozenset({int, float, bool})
+
+
+def _short(values: Any, hold: int) -> bool:
+    """Whether every value is a scalar or a string of at most ``hold`` characters (the common span: one pass)."""
+    for value in values:
+        kind = type(value)
+        if kind is str:
+            if len(value) > hold:
+                return False
+        elif kind is tuple or kind is list:
+            if len(value) > hold:
+                return False
+            for item in value:
+                if type(item) is str:
+                    if len(item) > hold:
+                        return False
+                elif type(item) not in _SCALARS:
+                    return False
+        elif kind not in _SCALARS:
+            return False  # anything else (a subclass of str...): the full pass decides
+    return True
+
+
 def prepare(span: ReadableSpan, hold: int, extra: Mapping[str, Any] | None) -> ReadableSpan:
     """``span`` itself when nothing is over ``hold`` characters and nothing is to be attached; else a `PreparedSpan`."""
+    if (
+        not extra
+        and not getattr(span, "_events", True)
+        and not getattr(span, "_links", True)
+        and len(span.name) <= hold
+        and not ((description := span.status.description) and len(description) > hold)
+        and _short(_raw(_span_attributes(span)).values(), hold)
+    ):
+        return span  # no event, no link, nothing long: nothing to slice (no copy, no per-value location)
+    return prepare_full(span, hold, extra)
+
+
+def prepare_full(span: ReadableSpan, hold: int, extra: Mapping[str, Any] | None) -> ReadableSpan:
+    """`prepare` without its one-pass shortcut: every value, event and link looked at (the reference for tests)."""
     originals: dict[Location, Original] = {}
     attributes = slice_mapping(_span_attributes(span), hold, ("a",), originals)
     name = _slice_text(span.name, hold, ("name",), originals)

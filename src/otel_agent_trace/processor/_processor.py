@@ -138,14 +138,21 @@ class AgentSpanProcessor(SpanProcessor):
     def _stamp(self, span: Span, parent_context: Context | None) -> None:
         trace_id = span.context.trace_id
         correlation = current_correlation()
-        with self._lock:
-            if correlation is not None:
+        if correlation is not None:
+            with self._lock:
                 self._trace_correlation.put(trace_id, correlation)
-            else:
-                parent = get_current_span(parent_context).get_span_context()
+        elif self._trace_correlation:  # no correlation ever seen (the common case): no lock, no lookup
+            parent = get_current_span(parent_context).get_span_context()
+            with self._lock:
                 correlation = self._trace_correlation.get(parent.trace_id if parent.is_valid else trace_id)
-        attributes = _correlation_attributes(correlation, self.environment)
         run = current_run()
+        if correlation is None and run is None:
+            if self.environment:
+                existing = span.attributes or {}
+                if A.ENVIRONMENT not in existing:
+                    span.set_attribute(A.ENVIRONMENT, self.environment)
+            return
+        attributes = _correlation_attributes(correlation, self.environment)
         if run is not None:
             with self._lock:
                 self._span_runs.put(span.context.span_id, run)
@@ -180,7 +187,7 @@ class AgentSpanProcessor(SpanProcessor):
     def _snapshot(self, span: ReadableSpan) -> Mapping[str, str] | None:
         """The run's latest state snapshot, if ``span`` failed or is the run's own span."""
         ctx = span.context
-        if ctx is None:
+        if ctx is None or not self._span_runs:  # no run ever started here: no lock
             return None
         with self._lock:
             run: RunState | None = self._span_runs.pop(ctx.span_id, None)
