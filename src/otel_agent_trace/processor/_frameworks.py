@@ -9,6 +9,8 @@ attributes, but none of ours. On export, `FrameworkSpans` adds what is derivable
 - ``agent_trace.step.index``: the position of the LLM/tool span among the steps of its agent run (its parent
   span), numbered from 0 in the order they are exported. Steps end one after another in both frameworks, so this is
   their order; tools the model asked for in one response and that ran concurrently are numbered as they ended.
+  Not with ADK's legacy schema (``ADK_TELEMETRY_SCHEMA_VERSION_OPT_IN=1``): there a ``call_llm`` span holds the
+  ``generate_content`` span and ends after the tools it called, so the export order is not the step order.
 - ``agent_trace.step.name``: the tool name, or ``model request``.
 - ``agent_trace.run.id``: the framework's own run id where it has one (Pydantic AI's ``gen_ai.agent.call.id``,
   on each of its spans), unless a run of ours already stamped one.
@@ -19,6 +21,7 @@ enrichers on copies) keeps its index. Memory is bounded (`MAX_RUNS` runs, `MAX_S
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from typing import Any, Final
@@ -33,6 +36,8 @@ GOOGLE_ADK: Final = "gcp.vertex.agent"
 SCOPES: Final = frozenset({PYDANTIC_AI, GOOGLE_ADK})
 PYDANTIC_AI_RUN_ID: Final = "gen_ai.agent.call.id"
 """Pydantic AI's id of one agent run (its own attribute, on every span of the run)."""
+ADK_SCHEMA_OPT_IN: Final = "ADK_TELEMETRY_SCHEMA_VERSION_OPT_IN"
+"""ADK's schema switch: ``1`` / ``otel_semconv_1_36`` is its legacy span layout (with ``call_llm``)."""
 MAX_RUNS = 4096
 MAX_STEPS = 16384
 _LLM_OPERATIONS = frozenset({"chat", "text_completion", "generate_content"})
@@ -78,6 +83,8 @@ class FrameworkSpans:
             return
         attributes.setdefault(A.AGENT_STEP_ACTION_TYPE, action[0])
         attributes.setdefault(A.AGENT_STEP_NAME, action[1])
+        if scope.name == GOOGLE_ADK and os.environ.get(ADK_SCHEMA_OPT_IN, "").strip() in ("1", "otel_semconv_1_36"):
+            return
         if A.AGENT_STEP_INDEX not in attributes and span.context is not None and span.parent is not None:
             attributes[A.AGENT_STEP_INDEX] = self._step_index(span.context.span_id, span.parent.span_id)
 
