@@ -40,6 +40,8 @@ from otel_agent_trace._internal.drops import (
 )
 
 logger = logging.getLogger("otel_agent_trace")
+_SAMPLED = 0x01
+"""``TraceFlags.SAMPLED``."""
 
 DEFAULT_SHUTDOWN_TIMEOUT_MILLIS = 4000
 """Longest `shutdown` (and `force_flush`) may hold the process, in milliseconds: 4 s, so that with the
@@ -139,7 +141,8 @@ class BoundedBatchSpanProcessor(SpanProcessor):
     def on_end(self, span: ReadableSpan) -> None:
         """Queue the span, or count it as ``queue_full``; never blocks, never raises."""
         try:
-            if span.context is not None and not span.context.trace_flags.sampled:
+            ctx = span.context
+            if ctx is not None and not ctx.trace_flags & _SAMPLED:  # the bit, not the `sampled` property (3x slower)
                 return
             reason = None
             with self._cond:
