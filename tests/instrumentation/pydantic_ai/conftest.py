@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,7 +21,8 @@ from otel_agent_trace._internal.settings import Settings
 from otel_agent_trace.instrumentation.openai import OpenAIInstrumentor
 from otel_agent_trace.instrumentation.pydantic_ai import PydanticAIInstrumentor
 from otel_agent_trace.processor import AgentSpanProcessor
-from tests.instrumentation._servers import serving
+from tests.instrumentation._servers import JSONHandler, serving
+from tests.instrumentation.openai.mock_server import chat_chunks
 from tests.instrumentation.smolagents.conftest import ScriptedServer, text_reply, tool_call_reply
 
 __all__ = ["ScriptedServer", "model_of", "text_reply", "tool_call_reply"]
@@ -75,3 +77,26 @@ def model_of(server: ScriptedServer) -> OpenAIChatModel:
 def named(spans: Any, prefix: str) -> list[ReadableSpan]:
     """The spans whose name starts with ``prefix``, in start order."""
     return sorted((s for s in spans if s.name.startswith(prefix)), key=lambda s: s.start_time or 0)
+
+
+class StreamingServer(ScriptedServer):
+    """Answers a streamed ``POST /chat/completions`` with the openai mock's text chunks (usage in the last)."""
+
+
+class _StreamingHandler(JSONHandler):
+    server: StreamingServer
+
+    def do_POST(self) -> None:
+        body = self.read_json()
+        self.server.requests.append(body)
+        chunks = chat_chunks("gpt-mock", tools=False, include_usage=True)
+        self.send_sse([f"data: {json.dumps(chunk)}\n\n".encode() for chunk in chunks] + [b"data: [DONE]\n\n"])
+
+
+@pytest.fixture
+def streaming_server() -> Iterator[StreamingServer]:
+    """A mock OpenAI server that streams every answer."""
+    srv = StreamingServer()
+    srv.RequestHandlerClass = _StreamingHandler
+    with serving(srv) as running:
+        yield running

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -18,6 +19,7 @@ from tests.instrumentation.pydantic_ai.conftest import (
     OURS_OPENAI,
     PYDANTIC_AI,
     ScriptedServer,
+    StreamingServer,
     model_of,
     named,
     text_reply,
@@ -154,3 +156,24 @@ def test_peer_policy_both_nests_ours(
     theirs = [s for s in spans if s.name.startswith("chat") and s not in ours]
     assert len(ours) == 2 and len(theirs) == 2
     assert {s.parent.span_id for s in ours if s.parent} == {s.context.span_id for s in theirs}
+
+
+@pytest.mark.usefixtures("instrumented")
+def test_streamed_run_one_chat_span_with_our_stream_attributes(
+    streaming_server: StreamingServer, exporter: InMemorySpanExporter
+) -> None:
+    agent: Agent[None, str] = Agent(model_of(streaming_server), name="streamer")
+
+    async def go() -> str:
+        async with agent.run_stream("Say hello") as result:
+            return await result.get_output()
+
+    output = asyncio.run(go())
+    assert output.startswith("Hello there!")
+    spans = exporter.get_finished_spans()
+    (chat,) = named(spans, "chat")
+    assert {s.instrumentation_scope.name for s in spans if s.instrumentation_scope} == {PYDANTIC_AI}
+    attributes = chat.attributes or {}
+    # ours read the stream and recorded on their span before they ended it
+    assert attributes["gen_ai.response.time_to_first_chunk"] > 0
+    assert attributes["gen_ai.usage.input_tokens"] == 11 and attributes["gen_ai.usage.output_tokens"] == 24
