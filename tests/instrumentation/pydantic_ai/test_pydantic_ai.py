@@ -177,3 +177,41 @@ def test_streamed_run_one_chat_span_with_our_stream_attributes(
     # ours read the stream and recorded on their span before they ended it
     assert float(str(attributes["gen_ai.response.time_to_first_chunk"])) > 0
     assert attributes["gen_ai.usage.input_tokens"] == 11 and attributes["gen_ai.usage.output_tokens"] == 24
+
+
+def test_anthropic_model_one_chat_span(
+    exporter: InMemorySpanExporter, provider: TracerProvider, instrumented: PydanticAIInstrumentor
+) -> None:
+    from pydantic_ai.models.anthropic import AnthropicModel
+    from pydantic_ai.providers.anthropic import AnthropicProvider
+
+    from otel_agent_trace.instrumentation.anthropic import AnthropicInstrumentor
+    from tests.instrumentation._servers import serving
+    from tests.instrumentation.anthropic.conftest import MockServer
+
+    ours = AnthropicInstrumentor()
+    ours.instrument(tracer_provider=provider)
+    try:
+        with serving(MockServer()) as server:
+            model = AnthropicModel("claude-text", provider=AnthropicProvider(base_url=server.base_url, api_key="x"))
+            assert Agent(model, name="claude").run_sync("Capital of France?").output.startswith("Paris")
+    finally:
+        ours.uninstrument()
+    spans = exporter.get_finished_spans()
+    assert sorted(s.name for s in spans) == ["chat claude-text", "invoke_agent claude"]
+    assert {s.instrumentation_scope.name for s in spans if s.instrumentation_scope} == {PYDANTIC_AI}
+    (chat,) = named(spans, "chat")
+    assert (chat.attributes or {})["gen_ai.usage.input_tokens"] == 117  # 12 + 100 cache read + 5 cache write, once
+
+
+@pytest.mark.usefixtures("instrumented")
+def test_peer_policy_theirs_records_nothing_of_ours(
+    server: ScriptedServer, exporter: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OTEL_AGENT_TRACE_PEER_POLICY", "theirs")
+    _weather_agent(server).run_sync("Weather in Paris?")
+    spans = exporter.get_finished_spans()
+    chats = named(spans, "chat")
+    assert len(chats) == 2 and len(spans) == 4
+    assert all("openai.api.type" not in (s.attributes or {}) for s in chats)  # ours recorded nothing on them
+    assert [(s.attributes or {})["gen_ai.usage.input_tokens"] for s in chats] == [20, 30]  # Pydantic AI's own
