@@ -65,6 +65,7 @@ OPENLLMETRY_SUPPRESS_KEY = "suppress_language_model_instrumentation"
 _LLM_OPERATIONS = frozenset({"chat", "text_completion", "embeddings", "generate_content"})
 FRAMEWORK_SCOPES = ("pydantic-ai", "gcp.vertex.agent")
 """Scopes of frameworks whose own LLM span wraps the SDK call: Pydantic AI, Google ADK."""
+_FRAMEWORK_SCOPE_NAMES = frozenset(FRAMEWORK_SCOPES)
 
 
 @dataclass(frozen=True)
@@ -245,8 +246,8 @@ def is_peer_span(span: Span, peer: Peer, library: str) -> bool:
 
 def framework_span(span: Span) -> bool:
     """Whether ``span`` is a live GenAI inference span a framework (`FRAMEWORK_SCOPES`) started around the call."""
-    name = _scope_name(span)
-    if name is None or not _in_scopes(name, FRAMEWORK_SCOPES) or not span.is_recording():
+    scope = getattr(span, "instrumentation_scope", None)  # per SDK call: one lookup and a set test when not theirs
+    if scope is None or getattr(scope, "name", None) not in _FRAMEWORK_SCOPE_NAMES or not span.is_recording():
         return False
     attributes: Mapping[str, Any] = getattr(span, "attributes", None) or {}
     return attributes.get("gen_ai.operation.name") in _LLM_OPERATIONS
