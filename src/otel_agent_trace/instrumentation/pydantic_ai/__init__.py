@@ -54,7 +54,7 @@ class PydanticAIInstrumentor(AgentInstrumentor):
         from pydantic_ai.agent import Agent
         from pydantic_ai.models.instrumented import InstrumentationSettings
 
-        if Agent._instrument_default is not False:  # the program chose already (True, False is the library default)
+        if getattr(Agent, "_instrument_default", False) is not False:  # the program chose already (False: the default)
             return
         settings = InstrumentationSettings(
             tracer_provider=kwargs.get("tracer_provider"),
@@ -70,5 +70,5 @@ class PydanticAIInstrumentor(AgentInstrumentor):
         installed, self._installed = self._installed, None
         agent_module = sys.modules.get("pydantic_ai.agent")
         agent = getattr(agent_module, "Agent", None)
-        if installed is not None and agent is not None and agent._instrument_default is installed:
+        if installed is not None and agent is not None and getattr(agent, "_instrument_default", None) is installed:
             agent.instrument_all(False)
