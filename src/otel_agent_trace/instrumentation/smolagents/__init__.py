@@ -67,7 +67,8 @@ class SmolagentsInstrumentor(AgentInstrumentor):
         return _instruments
 
     def _patch(self, module: ModuleType, **kwargs: Any) -> None:
-        from otel_agent_trace.instrumentation.smolagents._wrappers import Config, Patcher, install
+        from otel_agent_trace.instrumentation.smolagents._config import Config, Patcher
+        from otel_agent_trace.instrumentation.smolagents._wrappers import install
 
         patcher = Patcher()
         config = Config(self._tracer(kwargs), self._capture_content(kwargs), bool(kwargs.get("capture_http")), patcher)
