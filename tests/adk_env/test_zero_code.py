@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
-from otel_agent_trace.model import load_traces
 from otel_agent_trace.semconv import agent as A
 from tests.adk_env._mock import ScriptedGemini, function_call, text
+from tests.instrumentation.pydantic_ai._trace import run_zero_code
 
 APP = textwrap.dedent(
     """
@@ -45,30 +42,16 @@ APP = textwrap.dedent(
 
 def test_quick_start_traced_under_opentelemetry_instrument(tmp_path: Path, gemini: ScriptedGemini) -> None:
     gemini.reply(function_call("get_weather", {"city": "Paris"}, "fc_1", (30, 5)), text("It is sunny.", (40, 9)))
-    app = tmp_path / "app.py"
-    app.write_text(APP)
-    env = {
-        **os.environ,
-        "GOOGLE_API_KEY": "test",
-        "GOOGLE_GEMINI_BASE_URL": gemini.base_url,
-        "OTEL_PYTHON_DISTRO": "agent_trace",
-        "OTEL_PYTHON_CONFIGURATOR": "agent_trace",
-        "OTEL_AGENT_TRACE_STORE_DIR": str(tmp_path / "store"),
-        "OTEL_SERVICE_NAME": "adk-app",
-    }
-    env.pop("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", None)
-    bindir = Path(sys.executable).parent
-    result = subprocess.run(
-        [str(bindir / "opentelemetry-instrument"), sys.executable, str(app)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    stdout, spans = run_zero_code(
+        tmp_path,
+        APP,
+        {
+            "GOOGLE_API_KEY": "test",
+            "GOOGLE_GEMINI_BASE_URL": gemini.base_url,
+            "OTEL_SERVICE_NAME": "adk-app",
+        },
     )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "It is sunny."
-    spans = [span for trace in load_traces(tmp_path / "store") for span in trace.spans]
+    assert stdout.strip() == "It is sunny."
     names = sorted(s.name for s in spans)
     assert names == [
         "execute_tool get_weather",

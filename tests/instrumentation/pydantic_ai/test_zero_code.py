@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
-from otel_agent_trace.model import load_traces
 from otel_agent_trace.semconv import agent as A
+from tests.instrumentation.pydantic_ai._trace import run_zero_code
 from tests.instrumentation.pydantic_ai.conftest import ScriptedServer, text_reply, tool_call_reply
 
 APP = textwrap.dedent(
@@ -29,30 +26,16 @@ APP = textwrap.dedent(
 
 def test_quick_start_traced_under_opentelemetry_instrument(tmp_path: Path, server: ScriptedServer) -> None:
     server.reply(tool_call_reply("get_weather", {"city": "Paris"}, "call_1"), text_reply("It is sunny"))
-    app = tmp_path / "app.py"
-    app.write_text(APP)
-    env = {
-        **os.environ,
-        "OPENAI_API_KEY": "test",
-        "OPENAI_BASE_URL": server.base_url,
-        "OTEL_PYTHON_DISTRO": "agent_trace",
-        "OTEL_PYTHON_CONFIGURATOR": "agent_trace",
-        "OTEL_AGENT_TRACE_STORE_DIR": str(tmp_path / "store"),
-        "OTEL_SERVICE_NAME": "pydantic-ai-app",
-    }
-    env.pop("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", None)
-    bindir = Path(sys.executable).parent
-    result = subprocess.run(
-        [str(bindir / "opentelemetry-instrument"), sys.executable, str(app)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    stdout, spans = run_zero_code(
+        tmp_path,
+        APP,
+        {
+            "OPENAI_API_KEY": "test",
+            "OPENAI_BASE_URL": server.base_url,
+            "OTEL_SERVICE_NAME": "pydantic-ai-app",
+        },
     )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "It is sunny"
-    spans = [span for trace in load_traces(tmp_path / "store") for span in trace.spans]
+    assert stdout.strip() == "It is sunny"
     names = sorted(s.name for s in spans)
     assert names == ["chat gpt-mock", "chat gpt-mock", "execute_tool get_weather", "invoke_agent weather"], names
     assert {s.scope for s in spans} == {"pydantic-ai"}  # our openai instrumentor recorded on its chat spans
