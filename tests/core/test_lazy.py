@@ -32,6 +32,7 @@ SDKS = (
     "crewai",
     "autogen_agentchat",
     "smolagents",
+    "pydantic_ai",
     "requests",
     "httpx",
     "httpx2",

@@ -67,6 +67,9 @@ _RECORDED = LLM_OPERATIONS | {"invoke_agent", "execute_tool", "invoke_workflow"}
 PEER_SCOPES: Final = ("opentelemetry.instrumentation.", "opentelemetry.util.genai")
 """Instrumentation scopes (prefixes) of GenAI instrumentations that record the client metrics themselves
 (OpenTelemetry's openai-v2 and botocore, OpenLLMetry): their LLM spans are not counted a second time here."""
+TOKEN_PEER_SCOPES: Final = ("pydantic-ai",)
+"""Scopes whose instrumentation records ``gen_ai.client.token.usage`` itself but no duration (Pydantic AI 2.x):
+their LLM spans get our duration and stream histograms, not a second token count."""
 
 _CLIENT_KEYS = (
     gen_ai.GEN_AI_OPERATION_NAME,
@@ -172,12 +175,19 @@ class GenAIMetrics:
             return  # the provider SDK's span inside this one is the call
         common = _pick(attributes, _CLIENT_KEYS)
         self._duration(self.operation_duration, span, attributes, context, _CLIENT_KEYS, common)
+        scope = span.instrumentation_scope
+        if scope is not None and scope.name.startswith(TOKEN_PEER_SCOPES):
+            self._stream(attributes, common, context)
+            return
         input_tokens = _tokens(attributes.get(gen_ai.GEN_AI_USAGE_INPUT_TOKENS))
         if input_tokens is not None:
             self.token_usage.record(input_tokens, {**common, gen_ai.GEN_AI_TOKEN_TYPE: _INPUT}, context)
         output_tokens = _tokens(attributes.get(gen_ai.GEN_AI_USAGE_OUTPUT_TOKENS))
         if output_tokens is not None:
             self.token_usage.record(output_tokens, {**common, gen_ai.GEN_AI_TOKEN_TYPE: _OUTPUT}, context)
+        self._stream(attributes, common, context)
+
+    def _stream(self, attributes: Mapping[str, Any], common: Mapping[str, Any], context: Context | None) -> None:
         first = _seconds(attributes.get(gen_ai.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK))
         if first is not None:
             self.time_to_first_chunk.record(first, common, context)

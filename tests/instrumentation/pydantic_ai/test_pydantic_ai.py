@@ -215,3 +215,42 @@ def test_peer_policy_theirs_records_nothing_of_ours(
     assert len(chats) == 2 and len(spans) == 4
     assert all("openai.api.type" not in (s.attributes or {}) for s in chats)  # ours recorded nothing on them
     assert [(s.attributes or {})["gen_ai.usage.input_tokens"] for s in chats] == [20, 30]  # Pydantic AI's own
+
+
+def test_client_metrics_counted_once_with_pydantic_ai(server: ScriptedServer, exporter: InMemorySpanExporter) -> None:
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+    from otel_agent_trace._internal.settings import Settings
+    from otel_agent_trace.instrumentation.openai import OpenAIInstrumentor
+    from otel_agent_trace.processor import AgentSpanProcessor, GenAIMetricsSpanProcessor
+
+    reader = InMemoryMetricReader()
+    meters = MeterProvider(metric_readers=[reader])
+    provider = TracerProvider()
+    provider.add_span_processor(AgentSpanProcessor(SimpleSpanProcessor(exporter), settings=Settings()))
+    recorder = GenAIMetricsSpanProcessor(meters)
+    provider.add_span_processor(recorder)
+    openai, pydantic = OpenAIInstrumentor(), PydanticAIInstrumentor()
+    openai.instrument(tracer_provider=provider)
+    pydantic.instrument(tracer_provider=provider, meter_provider=meters)
+    try:
+        _weather_agent(server).run_sync("Weather in Paris?")
+    finally:
+        pydantic.uninstrument()
+        openai.uninstrument()
+        Agent.instrument_all(False)
+    recorder.force_flush()
+    data = reader.get_metrics_data()
+    assert data is not None
+    counts: dict[tuple[str, str], int] = {}
+    for resource in data.resource_metrics:
+        for scope in resource.scope_metrics:
+            for metric in scope.metrics:
+                points = metric.data.data_points
+                counts[(scope.scope.name, metric.name)] = sum(p.count for p in points)  # type: ignore[attr-defined]
+    tokens = {scope: n for (scope, name), n in counts.items() if name == "gen_ai.client.token.usage"}
+    durations = {scope: n for (scope, name), n in counts.items() if name == "gen_ai.client.operation.duration"}
+    assert tokens == {"pydantic-ai": 4}, counts  # two calls x (input, output), by Pydantic AI's meter only
+    assert durations == {"otel_agent_trace": 2}, counts  # Pydantic AI records none: ours, once per call
