@@ -8,22 +8,14 @@ from __future__ import annotations
 
 from otel_agent_trace._internal.context import propagate_context
 
+from ._decision import DecisionHandle, decision
 from ._diagnose import Checkpoint, Diagnosis, RollbackPoint, Suspect, diagnose
 from ._events import record_error, snapshot_state
 from ._operation import SpanHandle
 from ._outcome import record_outcome
 from ._session import agent_session
-from ._spans import (
-    AgentRunHandle,
-    DecisionHandle,
-    StepHandle,
-    ToolCallHandle,
-    agent_run,
-    agent_step,
-    decision,
-    step,
-    tool_call,
-)
+from ._spans import AgentRunHandle, StepHandle, agent_run, agent_step, step
+from ._tool_call import ToolCallHandle, tool_call
 
 __all__ = [
     "AgentRunHandle",

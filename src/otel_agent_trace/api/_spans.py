@@ -1,30 +1,26 @@
-"""The span-making operations of the manual API: agent runs, steps, tool calls and decisions."""
+"""The span-making operations of the manual API: agent runs and steps (tool calls and decisions: their modules)."""
 
 from __future__ import annotations
 
 import functools
 import inspect
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from contextlib import ExitStack
 from typing import Any, TypeVar
 
 from opentelemetry.trace import INVALID_SPAN, SpanKind
 
-from otel_agent_trace._internal.context import RunState, ToolScope, current_run, use_run, use_tool
+from otel_agent_trace._internal.context import RunState, current_run, use_run
 from otel_agent_trace._internal.errors import guarded, handle_internal_errors
-from otel_agent_trace._internal.replay import NOT_SERVED, arguments_hash, recording, replay_server
+from otel_agent_trace._internal.replay import NOT_SERVED, replay_server
 from otel_agent_trace._internal.serialize import content_hash
 from otel_agent_trace._internal.settings import capture_content
 from otel_agent_trace._internal.tracing import get_tracer
 from otel_agent_trace.semconv import agent as A
-from otel_agent_trace.semconv import decision as D
 from otel_agent_trace.semconv import gen_ai as G
-from otel_agent_trace.semconv import replay as rp
-from otel_agent_trace.semconv import tool as T
 
 from ._operation import Operation, SpanHandle, attach_span
-from ._values import budget, func_name, number, put_content, serialized, text, text_list
+from ._values import budget, func_name, put_content, text
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -289,182 +285,3 @@ class agent_step(_SpanOperation):
 
 step = agent_step
 """Short alias of `agent_step`."""
-
-
-# --- tool calls -------------------------------------------------------------------------------------------------------
-
-
-class ToolCallHandle(SpanHandle):
-    """Handle of a tool call span; ``set_result`` records what the tool returned."""
-
-    __slots__ = ("_args", "_started")
-    _started: float
-
-    @guarded(default=None)
-    def set_arguments(self, arguments: Any) -> None:
-        """Record the arguments (content capture only)."""
-        if capture_content():
-            self._note_arguments(self._set_content(G.GEN_AI_TOOL_CALL_ARGUMENTS, arguments))
-
-    def _note_arguments(self, serialized_arguments: str | None) -> None:
-        """Recording or replaying: fingerprint the serialized arguments (a replay matches tool calls by it)."""
-        if serialized_arguments is not None and (replay_server() is not None or recording()):
-            self._args = serialized_arguments
-            self.span.set_attribute(rp.REPLAY_ARGUMENTS_HASH, arguments_hash(serialized_arguments))
-
-    @guarded(default=None)
-    def set_result(self, result: Any) -> None:
-        """Record the tool's result (content capture only)."""
-        if capture_content():
-            self._set_content(G.GEN_AI_TOOL_CALL_RESULT, result)
-            if replay_server() is not None or recording():
-                self.span.set_attribute(rp.REPLAY_RESULT_KIND, "str" if issubclass(type(result), str) else "json")
-
-    def _before_end(self, exc: BaseException | None) -> None:
-        started = getattr(self, "_started", None)
-        if started is not None:
-            self.span.set_attribute(T.TOOL_LATENCY_MS, (time.perf_counter() - started) * 1000.0)
-        self.span.set_attribute(T.TOOL_STATUS, "error" if isinstance(exc, Exception) else "ok")
-
-
-class tool_call(_SpanOperation):
-    """A tool execution: an ``execute_tool {name}`` span with arguments, result, latency and error.
-
-    HTTP calls made inside it (with an HTTP instrumentor on) are marked as this tool's external interactions.
-    """
-
-    _handle_cls = ToolCallHandle
-    _replay_kind = "tool"
-
-    def __init__(
-        self,
-        name: str,
-        *,
-        call_id: str | None = None,
-        arguments: Any = None,
-        description: str | None = None,
-        tool_type: str = "function",
-    ) -> None:
-        super().__init__()
-        self.name = text(name) or "tool"
-        self.call_id, self.description = text(call_id), text(description, budget())
-        self.arguments, self.tool_type = arguments, text(tool_type) or "function"
-
-    def _clone(self) -> tool_call:
-        return tool_call(
-            self.name,
-            call_id=self.call_id,
-            arguments=self.arguments,
-            description=self.description,
-            tool_type=self.tool_type,
-        )
-
-    def _span_name(self) -> str:
-        return f"execute_tool {self.name}"
-
-    def _attributes(self) -> dict[str, Any]:
-        attrs = _step_attributes(A.AgentStepActionTypeValues.TOOL_CALL.value)
-        attrs[G.GEN_AI_OPERATION_NAME] = G.GenAiOperationNameValues.EXECUTE_TOOL.value
-        attrs[G.GEN_AI_TOOL_NAME] = self.name
-        attrs[G.GEN_AI_TOOL_TYPE] = self.tool_type
-        if self.call_id:
-            attrs[G.GEN_AI_TOOL_CALL_ID] = self.call_id
-        if self.description:
-            attrs[G.GEN_AI_TOOL_DESCRIPTION] = self.description
-        if self.arguments is not None and capture_content():
-            put_content(attrs, G.GEN_AI_TOOL_CALL_ARGUMENTS, self.arguments)
-        return attrs
-
-    def _scopes(self, handle: SpanHandle, stack: ExitStack) -> None:
-        assert isinstance(handle, ToolCallHandle)
-        handle._started = time.perf_counter()
-        stack.enter_context(use_tool(ToolScope(self.name, self.call_id)))
-        if self.arguments is not None and capture_content() and (replay_server() is not None or recording()):
-            handle._note_arguments(serialized(self.arguments)[0])
-
-    def _on_call(self, handle: Any, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        if self.arguments is None and capture_content():
-            handle.set_arguments(_bound_arguments(func, args, kwargs))
-
-    def _on_return(self, handle: Any, result: Any) -> None:
-        handle.set_result(result)
-
-
-# --- decisions --------------------------------------------------------------------------------------------------------
-
-
-class DecisionHandle(SpanHandle):
-    """Handle of a decision span; ``choose`` records the option taken."""
-
-    __slots__ = ()
-
-    @guarded(default=None)
-    def choose(self, chosen: Any, *, rationale: str | None = None, confidence: float | None = None) -> None:
-        """Record the chosen option, and why (rationale: content capture only) and how sure (0..1)."""
-        self._set_content(D.DECISION_CHOSEN, chosen)
-        if rationale is not None and capture_content():
-            self.set_attribute(D.DECISION_RATIONALE, text(rationale, budget()))
-        self.set_attribute(D.DECISION_CONFIDENCE, number(confidence))
-
-
-class decision(_SpanOperation):
-    """A decision point: a ``decision {name}`` span with condition, options, the chosen one and the rationale.
-
-    As a decorator, the function's return value is recorded as the chosen option.
-    """
-
-    _handle_cls = DecisionHandle
-
-    def __init__(
-        self,
-        name: str,
-        *,
-        condition: str | None = None,
-        options: Sequence[str] | None = None,
-        chosen: Any = None,
-        rationale: str | None = None,
-        confidence: float | None = None,
-    ) -> None:
-        super().__init__()
-        self.name = text(name) or "decision"
-        self.condition, self.options, self.chosen = text(condition, budget()), options, chosen
-        self.rationale, self.confidence = rationale, confidence
-
-    def _clone(self) -> decision:
-        return decision(
-            self.name,
-            condition=self.condition,
-            options=self.options,
-            chosen=self.chosen,
-            rationale=self.rationale,
-            confidence=self.confidence,
-        )
-
-    def _span_name(self) -> str:
-        return f"decision {self.name}"
-
-    def _attributes(self) -> dict[str, Any]:
-        attrs = _step_attributes(A.AgentStepActionTypeValues.DECISION.value)
-        attrs[D.DECISION_NAME] = self.name
-        if self.condition is not None:
-            attrs[D.DECISION_CONDITION] = self.condition
-        if self.options is not None:
-            attrs[D.DECISION_OPTIONS] = text_list(self.options, budget())
-        return attrs
-
-    def _scopes(self, handle: SpanHandle, stack: ExitStack) -> None:
-        if self.chosen is not None or self.rationale is not None or self.confidence is not None:
-            assert isinstance(handle, DecisionHandle)
-            if self.chosen is not None:
-                handle.choose(self.chosen, rationale=self.rationale, confidence=self.confidence)
-            else:
-                if self.rationale is not None and capture_content():
-                    handle.set_attribute(D.DECISION_RATIONALE, text(self.rationale, budget()))
-                handle.set_attribute(D.DECISION_CONFIDENCE, number(self.confidence))
-
-    def _on_return(self, handle: Any, result: Any) -> None:
-        if result is not None:
-            handle.choose(result)
-
-    def _keeps_result(self) -> bool:
-        return True  # the chosen option is recorded whatever the content setting
