@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import typing
+from collections.abc import Callable, Iterator
 from http.server import ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from google import genai
@@ -136,6 +137,16 @@ def instrumentor(provider: TracerProvider, instrument_kwargs: dict[str, Any]) ->
     inst.instrument(tracer_provider=provider, **instrument_kwargs)
     yield inst
     inst.uninstrument()
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def afc_tool(fn: _F) -> _F:
+    """``fn`` with its annotations resolved: google-genai on Python 3.10 cannot read string annotations (this
+    package's ``from __future__ import annotations``) and then silently runs no tool, instrumented or not."""
+    fn.__annotations__ = typing.get_type_hints(fn)
+    return fn
 
 
 def make_client(server: MockServer, **kwargs: Any) -> genai.Client:

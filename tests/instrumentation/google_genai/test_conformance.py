@@ -18,7 +18,7 @@ from tests.conformance._check import conformance_problems
 from tests.conformance._spec import EMBEDDINGS, EXECUTE_TOOL, INFERENCE, Fact
 from tests.conformance.conftest import Recorded
 
-from .conftest import MockServer, make_client
+from .conftest import MockServer, afc_tool, make_client
 
 
 @pytest.fixture
@@ -35,6 +35,7 @@ def recorded() -> Iterator[Recorded]:
 
 
 def test_generate_content_with_tools_conforms(mock_server: MockServer, recorded: Recorded) -> None:
+    @afc_tool
     def get_weather(city: str) -> str:
         """Weather of a city."""
         return "18C"
