@@ -9,6 +9,10 @@ registry out of reach included) fails the test.
 
 from __future__ import annotations
 
+import sys
+
+import pytest
+
 from tests.instrumentation._side_venv import SideVenv
 
 OTEL_PINS = (
@@ -26,5 +30,10 @@ VENV = SideVenv(
 )
 
 
+@pytest.mark.skipif(
+    sys.version_info < (3, 11),
+    reason="on Python 3.10 pip resolves google-adk 2.11.0 (2.13 needs 3.11+), whose spans use ADK's older schema "
+    "(call_llm / invocation); our ADK support is written and tested against 2.13's",
+)
 def test_adk_suite_passes_in_its_own_venv() -> None:
     VENV.pytest("tests/adk_env", ("-W", "ignore::DeprecationWarning", "-W", "ignore::UserWarning"))
