@@ -99,6 +99,63 @@ def usable_store_dir(directory: str | Path | None) -> Path:
     return wanted
 
 
+class StoreFiles:
+    """One kind of file of a store, appended whole lines at a time (`append_line`) under a lock.
+
+    Files are ``<prefix>YYYY-MM-DD<suffix>``, rotated to ``<prefix>YYYY-MM-DD.N<suffix>`` past ``max_file_bytes``.
+
+    A write that fails is logged once per outage (``lost``: a %-format with the directory and the OS error) and
+    reported as False; the next write is tried again, and the end of the outage is logged when ``recovered`` (a
+    %-format with the directory) is given. The trace, metrics and log exporters of the store each hold one.
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        prefix: str,
+        suffix: str,
+        *,
+        max_file_bytes: int,
+        lost: str,
+        recovered: str | None = None,
+    ) -> None:
+        self.directory = directory
+        self.prefix = prefix
+        self.suffix = suffix
+        self.max_file_bytes = max_file_bytes
+        self.lost = lost
+        self.recovered = recovered
+        self._lock = threading.Lock()
+        self._failing = False
+
+    def path(self) -> Path:
+        """The file the next line goes to."""
+        day = time.strftime("%Y-%m-%d", time.gmtime())
+        path = self.directory / f"{self.prefix}{day}{self.suffix}"
+        index = 0
+        while path.exists() and path.stat().st_size >= self.max_file_bytes:
+            index += 1
+            path = self.directory / f"{self.prefix}{day}.{index}{self.suffix}"
+        return path
+
+    def append(self, data: bytes) -> bool:
+        """Append ``data`` (whole lines) to the current file; False (logged once per outage) if it cannot be."""
+        try:
+            with self._lock:
+                self.directory.mkdir(parents=True, exist_ok=True)
+                append_line(self.path(), data)
+        except OSError as exc:
+            if not self._failing:
+                self._failing = True
+                logger.warning(self.lost, self.directory, exc.strerror or exc)
+            return False
+        if self._failing:
+            self._failing = False
+            if self.recovered is not None:
+                logger.warning(self.recovered, self.directory)
+        return True
+
+
 class FileSpanExporter(SpanExporter):
     """Appends each batch as one OTLP-JSON line to ``<directory>/traces-YYYY-MM-DD.jsonl``.
 
@@ -117,18 +174,16 @@ class FileSpanExporter(SpanExporter):
     def __init__(self, directory: str | Path | None = None, *, max_file_bytes: int = 64 * 1024 * 1024) -> None:
         self.directory = Path(directory) if directory is not None else default_store_dir()
         self.max_file_bytes = max_file_bytes
-        self._lock = threading.Lock()
+        self._files = StoreFiles(
+            self.directory,
+            "traces-",
+            ".jsonl",
+            max_file_bytes=max_file_bytes,
+            lost="otel-agent-trace: cannot write to the trace store %s (%s); spans are dropped and counted "
+            "as store_unwritable until it is writable again",
+            recovered="otel-agent-trace: the trace store %s is writable again",
+        )
         self._shutdown = False
-        self._failing = False
-
-    def _path(self) -> Path:
-        day = time.strftime("%Y-%m-%d", time.gmtime())
-        path = self.directory / f"traces-{day}.jsonl"
-        index = 0
-        while path.exists() and path.stat().st_size >= self.max_file_bytes:
-            index += 1
-            path = self.directory / f"traces-{day}.{index}.jsonl"
-        return path
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         """Write one batch as one line; never raises (a failure is logged once per outage and reported)."""
@@ -143,23 +198,8 @@ class FileSpanExporter(SpanExporter):
         except Exception:  # noqa: BLE001 - an exporter reports failure, it never raises
             log_internal_error("FileSpanExporter.export")
             return SpanExportResult.FAILURE
-        try:
-            with self._lock:
-                self.directory.mkdir(parents=True, exist_ok=True)
-                append_line(self._path(), data)
-        except OSError as exc:
-            if not self._failing:
-                self._failing = True
-                logger.warning(
-                    "otel-agent-trace: cannot write to the trace store %s (%s); spans are dropped and counted "
-                    "as store_unwritable until it is writable again",
-                    self.directory,
-                    exc.strerror or exc,
-                )
+        if not self._files.append(data):
             return SpanExportResult.FAILURE
-        if self._failing:
-            self._failing = False
-            logger.warning("otel-agent-trace: the trace store %s is writable again", self.directory)
         return SpanExportResult.SUCCESS
 
     def shutdown(self) -> None:

@@ -9,9 +9,6 @@ file of a store, do not take metric lines for broken trace lines.
 from __future__ import annotations
 
 import json
-import logging
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +19,8 @@ from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult,
 from otel_agent_trace._internal.context import suppress_instrumentation
 from otel_agent_trace._internal.errors import log_internal_error
 
-from .file_store import append_line, default_store_dir
+from .file_store import StoreFiles, default_store_dir
 from .otlp_json import _hex_ids
-
-logger = logging.getLogger("otel_agent_trace")
 
 METRICS_FILE_PREFIX = "metrics-"
 METRICS_FILE_SUFFIX = ".ndjson"
@@ -50,19 +45,18 @@ class FileMetricExporter(MetricExporter):
         super().__init__()
         self.directory = Path(directory) if directory is not None else default_store_dir()
         self.max_file_bytes = max_file_bytes
-        self._lock = threading.Lock()
+        self._files = StoreFiles(
+            self.directory,
+            METRICS_FILE_PREFIX,
+            METRICS_FILE_SUFFIX,
+            max_file_bytes=max_file_bytes,
+            lost="otel-agent-trace: cannot write metrics to the store %s (%s); they are lost until it is writable",
+        )
         self._shutdown = False
-        self._failing = False
 
     def path(self) -> Path:
         """The file the next line goes to."""
-        day = time.strftime("%Y-%m-%d", time.gmtime())
-        path = self.directory / f"{METRICS_FILE_PREFIX}{day}{METRICS_FILE_SUFFIX}"
-        index = 0
-        while path.exists() and path.stat().st_size >= self.max_file_bytes:
-            index += 1
-            path = self.directory / f"{METRICS_FILE_PREFIX}{day}.{index}{METRICS_FILE_SUFFIX}"
-        return path
+        return self._files.path()
 
     def export(self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any) -> MetricExportResult:
         """Write one collection as one line; never raises."""
@@ -77,20 +71,8 @@ class FileMetricExporter(MetricExporter):
         except Exception:  # noqa: BLE001 - an exporter reports failure, it never raises
             log_internal_error("FileMetricExporter.export")
             return MetricExportResult.FAILURE
-        try:
-            with self._lock:
-                self.directory.mkdir(parents=True, exist_ok=True)
-                append_line(self.path(), data)
-        except OSError as exc:
-            if not self._failing:
-                self._failing = True
-                logger.warning(
-                    "otel-agent-trace: cannot write metrics to the store %s (%s); they are lost until it is writable",
-                    self.directory,
-                    exc.strerror or exc,
-                )
+        if not self._files.append(data):
             return MetricExportResult.FAILURE
-        self._failing = False
         return MetricExportResult.SUCCESS
 
     def force_flush(self, timeout_millis: float = 10_000) -> bool:

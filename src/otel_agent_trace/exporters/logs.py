@@ -11,9 +11,6 @@ else reaches the ``LoggerProvider``.
 from __future__ import annotations
 
 import json
-import logging
-import threading
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,10 +24,8 @@ from otel_agent_trace._internal.context import suppress_instrumentation
 from otel_agent_trace._internal.errors import log_internal_error
 
 from .config import _otlp_protocol
-from .file_store import append_line, default_store_dir
+from .file_store import StoreFiles, default_store_dir
 from .otlp_json import _hex_ids
-
-logger = logging.getLogger("otel_agent_trace")
 
 LOGS_FILE_PREFIX = "logs-"
 LOGS_FILE_SUFFIX = ".ndjson"
@@ -54,17 +49,15 @@ class FileLogExporter(LogRecordExporter):
     def __init__(self, directory: str | Path | None = None, *, max_file_bytes: int = 64 * 1024 * 1024) -> None:
         self.directory = Path(directory) if directory is not None else default_store_dir()
         self.max_file_bytes = max_file_bytes
-        self._lock = threading.Lock()
+        self._files = StoreFiles(
+            self.directory,
+            LOGS_FILE_PREFIX,
+            LOGS_FILE_SUFFIX,
+            max_file_bytes=max_file_bytes,
+            lost="otel-agent-trace: cannot write log records to the store %s (%s); they are dropped until it is "
+            "writable again",
+        )
         self._shutdown = False
-        self._failing = False
-
-    def _path(self) -> Path:
-        day = time.strftime("%Y-%m-%d", time.gmtime())
-        path, index = self.directory / f"{LOGS_FILE_PREFIX}{day}{LOGS_FILE_SUFFIX}", 0
-        while path.exists() and path.stat().st_size >= self.max_file_bytes:
-            index += 1
-            path = self.directory / f"{LOGS_FILE_PREFIX}{day}.{index}{LOGS_FILE_SUFFIX}"
-        return path
 
     def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
         """Write one batch as one line; never raises."""
@@ -79,21 +72,8 @@ class FileLogExporter(LogRecordExporter):
         except Exception:  # noqa: BLE001 - an exporter reports failure, it never raises
             log_internal_error("FileLogExporter.export")
             return LogRecordExportResult.FAILURE
-        try:
-            with self._lock:
-                self.directory.mkdir(parents=True, exist_ok=True)
-                append_line(self._path(), data)
-        except OSError as exc:
-            if not self._failing:
-                self._failing = True
-                logger.warning(
-                    "otel-agent-trace: cannot write log records to the store %s (%s); they are dropped until it is "
-                    "writable again",
-                    self.directory,
-                    exc.strerror or exc,
-                )
+        if not self._files.append(data):
             return LogRecordExportResult.FAILURE
-        self._failing = False
         return LogRecordExportResult.SUCCESS
 
     def shutdown(self) -> None:
