@@ -26,7 +26,7 @@ from opentelemetry.sdk.metrics import MeterProvider as SdkMeterProvider
 from opentelemetry.sdk.metrics.export import ConsoleMetricExporter, MetricExporter, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
 
-from otel_agent_trace._internal.settings import ConfigurationError
+from otel_agent_trace.exporters.config import _otlp_protocol
 from otel_agent_trace.exporters.file_store_metrics import FileMetricExporter
 from otel_agent_trace.processor._batch import ShutdownClock
 from otel_agent_trace.processor._metrics import GenAIMetricsSpanProcessor
@@ -38,7 +38,6 @@ logger = logging.getLogger("otel_agent_trace")
 OTEL_METRICS_EXPORTER = "OTEL_METRICS_EXPORTER"
 """The standard variable: ``none`` turns our metrics off; other names pick the metric exporters."""
 _KNOWN = ("file", "otlp", "otlp_grpc", "otlp_http", "console")
-_PROTOCOLS = {"grpc": "otlp_grpc", "http/protobuf": "otlp_http", "http": "otlp_http"}
 
 
 def metric_exporter_names(trace_names: Iterable[str]) -> list[str]:
@@ -60,22 +59,6 @@ def metric_exporter_names(trace_names: Iterable[str]) -> list[str]:
     return names
 
 
-def _protocol(protocol: str | None) -> str:
-    raw = (
-        (
-            protocol
-            or os.environ.get("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL")
-            or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
-            or "http/protobuf"
-        )
-        .strip()
-        .lower()
-    )
-    if raw not in _PROTOCOLS:
-        raise ConfigurationError(f"OTLP protocol {raw!r} is not supported; use grpc or http/protobuf")
-    return _PROTOCOLS[raw]
-
-
 def build_metric_exporters(
     names: Iterable[str],
     *,
@@ -93,7 +76,7 @@ def build_metric_exporters(
         elif name == "console":
             exporters.append(ConsoleMetricExporter())
         elif name in ("otlp", "otlp_grpc", "otlp_http"):
-            kind = _protocol(protocol) if name == "otlp" else name
+            kind = _otlp_protocol(protocol, "METRICS") if name == "otlp" else name
             exporters.append(_otlp(kind, endpoint, headers, timeout))
     return exporters
 

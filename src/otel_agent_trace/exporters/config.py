@@ -27,11 +27,16 @@ def parse_exporter_names(value: str | Iterable[str] | None, default: str = "file
     return [n for n in names if n != "none"]
 
 
-def _otlp_protocol(protocol: str | None) -> str:
+def _otlp_protocol(protocol: str | None, signal: str = "TRACES") -> str:
+    """``otlp_grpc`` or ``otlp_http``: ``protocol``, else the signal's or the general OTLP protocol variable.
+
+    ``OTEL_EXPORTER_OTLP_<signal>_PROTOCOL``, then ``OTEL_EXPORTER_OTLP_PROTOCOL``, else HTTP; an unsupported value
+    is a `ConfigurationError`.
+    """
     raw = (
         (
             protocol
-            or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+            or os.environ.get(f"OTEL_EXPORTER_OTLP_{signal}_PROTOCOL")
             or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
             or "http/protobuf"
         )
