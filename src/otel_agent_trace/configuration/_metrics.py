@@ -26,7 +26,7 @@ from opentelemetry.sdk.metrics import MeterProvider as SdkMeterProvider
 from opentelemetry.sdk.metrics.export import ConsoleMetricExporter, MetricExporter, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
 
-from otel_agent_trace.exporters.config import _otlp_protocol
+from otel_agent_trace.exporters._otlp import build_signal_exporters
 from otel_agent_trace.exporters.file_store_metrics import FileMetricExporter
 from otel_agent_trace.processor._batch import ShutdownClock
 from otel_agent_trace.processor._metrics import GenAIMetricsSpanProcessor
@@ -69,35 +69,17 @@ def build_metric_exporters(
     timeout: float | None = None,
 ) -> list[MetricExporter]:
     """The metric exporters named (same arguments as the span exporters' `build_exporters`)."""
-    exporters: list[MetricExporter] = []
-    for name in names:
-        if name == "file":
-            exporters.append(FileMetricExporter(store_dir))
-        elif name == "console":
-            exporters.append(ConsoleMetricExporter())
-        elif name in ("otlp", "otlp_grpc", "otlp_http"):
-            kind = _otlp_protocol(protocol, "METRICS") if name == "otlp" else name
-            exporters.append(_otlp(kind, endpoint, headers, timeout))
-    return exporters
-
-
-def _otlp(kind: str, endpoint: str | None, headers: Mapping[str, str] | None, timeout: float | None) -> MetricExporter:
-    if kind == "otlp_grpc":
-        from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter as GrpcExporter
-
-        return GrpcExporter(
-            endpoint=endpoint,
-            insecure=True if endpoint and endpoint.startswith("http://") else None,
-            headers=dict(headers) if headers else None,
-            timeout=timeout,
-        )
-    from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter as HttpExporter
-
-    url = None
-    if endpoint:
-        base = endpoint.rstrip("/")
-        url = base if base.endswith("/v1/metrics") else f"{base}/v1/metrics"
-    return HttpExporter(endpoint=url, headers=dict(headers) if headers else None, timeout=timeout)
+    return build_signal_exporters(
+        "metrics",
+        names,
+        file=FileMetricExporter,
+        console=ConsoleMetricExporter,
+        endpoint=endpoint,
+        protocol=protocol,
+        headers=headers,
+        store_dir=store_dir,
+        timeout=timeout,
+    )
 
 
 _built: weakref.WeakSet[SdkMeterProvider] = weakref.WeakSet()

@@ -23,7 +23,7 @@ from opentelemetry.sdk._logs.export import ConsoleLogRecordExporter, LogRecordEx
 from otel_agent_trace._internal.context import suppress_instrumentation
 from otel_agent_trace._internal.errors import log_internal_error
 
-from .config import _otlp_protocol
+from ._otlp import build_signal_exporters
 from .file_store import StoreFiles, default_store_dir
 from .otlp_json import _hex_ids
 
@@ -99,33 +99,14 @@ def build_log_exporters(
     OTLP ones go to ``endpoint`` + ``/v1/logs`` (HTTP) or ``endpoint`` (gRPC), else read the standard
     ``OTEL_EXPORTER_OTLP_(LOGS_)ENDPOINT`` variables themselves.
     """
-    exporters: list[LogRecordExporter] = []
-    for name in names:
-        if name == "file":
-            exporters.append(FileLogExporter(store_dir))
-        elif name == "console":
-            exporters.append(ConsoleLogRecordExporter())
-        elif name in ("otlp", "otlp_grpc", "otlp_http"):
-            kind = _otlp_protocol(protocol) if name == "otlp" else name
-            exporters.append(_otlp(kind, endpoint, headers, timeout))
-    return exporters
-
-
-def _otlp(
-    kind: str, endpoint: str | None, headers: Mapping[str, str] | None, timeout: float | None
-) -> LogRecordExporter:
-    if kind == "otlp_grpc":
-        from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter as GrpcExporter
-
-        return GrpcExporter(
-            endpoint=endpoint,
-            insecure=True if endpoint and endpoint.startswith("http://") else None,
-            headers=dict(headers) if headers else None,
-            timeout=timeout,
-        )
-    from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter as HttpExporter
-
-    if endpoint:
-        endpoint = endpoint.rstrip("/")
-        endpoint = endpoint if endpoint.endswith("/v1/logs") else f"{endpoint.removesuffix('/v1/traces')}/v1/logs"
-    return HttpExporter(endpoint=endpoint, headers=dict(headers) if headers else None, timeout=timeout)
+    return build_signal_exporters(
+        "logs",
+        names,
+        file=FileLogExporter,
+        console=ConsoleLogRecordExporter,
+        endpoint=endpoint,
+        protocol=protocol,
+        headers=headers,
+        store_dir=store_dir,
+        timeout=timeout,
+    )
