@@ -4,7 +4,7 @@ Request extractors read the keyword arguments of ``messages.create()`` / ``messa
 extractors read the returned ``Message`` or the streamed events. Whatever the SDK may leave out (``omit``,
 ``NOT_GIVEN``, ``None``) is skipped by type checks. Iterables the caller passed that are not lists or tuples
 (a generator of messages) are never read: the SDK must consume them, not us. JSON is built only when content
-capture is on.
+capture is on; the content parts themselves are built in `_content`.
 """
 
 from __future__ import annotations
@@ -14,19 +14,14 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from opentelemetry.util.types import AttributeValue
-
-from otel_agent_trace._internal.serialize import safe_json_dumps, to_jsonable
+from otel_agent_trace._internal.serialize import to_jsonable
 from otel_agent_trace.instrumentation._genai import SEQUENCE as _SEQUENCE
-from otel_agent_trace.instrumentation._genai import get as _get
 from otel_agent_trace.instrumentation._genai import id_and_model_attributes
 from otel_agent_trace.instrumentation._genai import is_int as _int
 from otel_agent_trace.instrumentation._genai import is_number as _number
-from otel_agent_trace.instrumentation._genai_request import tool_definition, tool_definitions_json
 from otel_agent_trace.semconv.agent import AGENT_STEP_ACTION_TYPE, LLM_TOOL_CALL_IDS, LLM_TOOL_CALL_NAMES
 from otel_agent_trace.semconv.error import ERROR_CODE
 from otel_agent_trace.semconv.gen_ai import (
-    GEN_AI_INPUT_MESSAGES,
     GEN_AI_OPERATION_NAME,
     GEN_AI_OUTPUT_MESSAGES,
     GEN_AI_PROVIDER_NAME,
@@ -40,15 +35,33 @@ from otel_agent_trace.semconv.gen_ai import (
     GEN_AI_RESPONSE_FINISH_REASONS,
     GEN_AI_RESPONSE_ID,
     GEN_AI_RESPONSE_MODEL,
-    GEN_AI_SYSTEM_INSTRUCTIONS,
-    GEN_AI_TOOL_DEFINITIONS,
     GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
     GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
     GEN_AI_USAGE_INPUT_TOKENS,
     GEN_AI_USAGE_OUTPUT_TOKENS,
 )
 
-Attributes = dict[str, AttributeValue]
+from ._content import FINISH_REASONS, Attributes, _part, content_request_attributes, output_messages_json
+
+__all__ = [
+    "CHAT",
+    "FINISH_REASONS",
+    "LLM_CALL",
+    "PROVIDER",
+    "SERVER_ADDRESS",
+    "SERVER_PORT",
+    "Attributes",
+    "StreamAccumulator",
+    "content_request_attributes",
+    "error_attributes",
+    "error_code",
+    "message_attributes",
+    "output_messages_json",
+    "request_attributes",
+    "server_attributes",
+    "span_name",
+    "usage_attributes",
+]
 
 PROVIDER = "anthropic"
 CHAT = "chat"
@@ -57,17 +70,6 @@ SERVER_ADDRESS = "server.address"
 SERVER_PORT = "server.port"
 
 _EMPTY: Mapping[str, Any] = {}
-
-FINISH_REASONS: dict[str, str] = {
-    "end_turn": "stop",
-    "stop_sequence": "stop",
-    "pause_turn": "stop",
-    "max_tokens": "length",
-    "model_context_window_exceeded": "length",
-    "tool_use": "tool_call",
-    "refusal": "content_filter",
-}
-"""Anthropic ``stop_reason`` -> GenAI semconv ``finish_reason`` of an output message (others kept as they are)."""
 
 
 def span_name(kwargs: Mapping[str, Any]) -> str:
@@ -120,108 +122,6 @@ def server_attributes(instance: Any, attributes: Attributes) -> None:
         port = 443 if url.scheme == "https" else 80 if url.scheme == "http" else None
     if port is not None:
         attributes[SERVER_PORT] = port
-
-
-# --- content (only called when content capture is on) -------------------------------------------------------
-
-
-def _source_part(kind: str, block: Any) -> dict[str, Any]:
-    source = _get(block, "source")
-    modality = "image" if kind == "image" else kind
-    source_type = _get(source, "type")
-    if source_type == "url":
-        return {"type": "uri", "modality": modality, "uri": _get(source, "url")}
-    if source_type == "file":
-        return {"type": "file", "modality": modality, "file_id": _get(source, "file_id")}
-    if source_type == "text":
-        return {"type": "text", "content": _get(source, "data")}
-    # Base64 payloads are left out: they are large and the backend cannot show them anyway.
-    return {"type": "blob", "modality": modality, "mime_type": _get(source, "media_type")}
-
-
-def _tool_result(content: Any) -> Any:
-    if isinstance(content, str) or content is None:
-        return content
-    if isinstance(content, _SEQUENCE):
-        return [_part(item) for item in content]
-    return to_jsonable(content)
-
-
-def _part(block: Any) -> dict[str, Any]:
-    """One content block (a request param dict or a response model) as a GenAI semconv message part."""
-    if isinstance(block, str):
-        return {"type": "text", "content": block}
-    kind = _get(block, "type")
-    if kind == "text":
-        return {"type": "text", "content": _get(block, "text")}
-    if kind in ("tool_use", "server_tool_use"):
-        return {
-            "type": "tool_call",
-            "id": _get(block, "id"),
-            "name": _get(block, "name"),
-            "arguments": to_jsonable(_get(block, "input")),
-        }
-    if kind == "tool_result":
-        part = {
-            "type": "tool_call_response",
-            "id": _get(block, "tool_use_id"),
-            "response": _tool_result(_get(block, "content")),
-        }
-        if _get(block, "is_error") is True:
-            part["is_error"] = True
-        return part
-    if kind == "thinking":
-        return {"type": "reasoning", "content": _get(block, "thinking")}
-    if kind == "redacted_thinking":
-        return {"type": "reasoning", "redacted": True}
-    if kind in ("image", "document"):
-        return _source_part(kind, block)
-    generic = to_jsonable(block)
-    if not isinstance(generic, dict):
-        generic = {"content": generic}
-    generic["type"] = kind if isinstance(kind, str) else "unknown"
-    return generic
-
-
-def _parts(content: Any) -> list[dict[str, Any]]:
-    if isinstance(content, str):
-        return [{"type": "text", "content": content}]
-    if isinstance(content, _SEQUENCE):
-        return [_part(block) for block in content]
-    return []
-
-
-def content_request_attributes(kwargs: Mapping[str, Any], attributes: Attributes) -> None:
-    """Add ``gen_ai.input.messages``, ``gen_ai.system_instructions`` and ``gen_ai.tool.definitions`` (JSON)."""
-    messages = kwargs.get("messages")
-    if isinstance(messages, _SEQUENCE):
-        attributes[GEN_AI_INPUT_MESSAGES] = safe_json_dumps(
-            [{"role": _get(message, "role"), "parts": _parts(_get(message, "content"))} for message in messages]
-        )
-    system = kwargs.get("system")
-    if isinstance(system, (str, *_SEQUENCE)) and system:
-        attributes[GEN_AI_SYSTEM_INSTRUCTIONS] = safe_json_dumps(_parts(system))
-    definitions = tool_definitions_json(kwargs.get("tools"), _tool_definition)
-    if definitions is not None:
-        attributes[GEN_AI_TOOL_DEFINITIONS] = definitions
-
-
-def _tool_definition(tool: Any) -> dict[str, Any]:
-    """A client tool as a ``function`` definition; a server tool (``web_search_20250305``...) by its own type."""
-    kind = _get(tool, "type")
-    if kind in (None, "custom"):
-        return tool_definition(
-            "function", _get(tool, "name"), _get(tool, "description"), parameters=_get(tool, "input_schema")
-        )
-    return tool_definition(kind, _get(tool, "name"))
-
-
-def output_messages_json(parts: list[dict[str, Any]], stop_reason: Any) -> str:
-    """``gen_ai.output.messages``: one assistant message with its parts and semconv finish reason."""
-    message: dict[str, Any] = {"role": "assistant", "parts": parts}
-    if isinstance(stop_reason, str):
-        message["finish_reason"] = FINISH_REASONS.get(stop_reason, stop_reason)
-    return safe_json_dumps([message])
 
 
 # --- response ------------------------------------------------------------------------------------------------
