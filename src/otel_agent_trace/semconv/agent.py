@@ -78,3 +78,9 @@ class AgentStepActionTypeValues(Enum):
     MEMORY = "memory"
     RESPONSE = "response"
     OTHER = "other"
+
+# AG2 Classic (``import autogen``) chats
+CHAT_MAX_TURNS: Final = "agent_trace.chat.max_turns"
+"""The ``max_turns`` a two-agent chat was started with."""
+CHAT_MAX_ROUND: Final = "agent_trace.chat.max_round"
+"""The ``max_round`` of a group chat."""

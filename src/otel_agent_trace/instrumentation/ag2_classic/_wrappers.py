@@ -1,0 +1,288 @@
+"""The chat, turn and speaker-selection wrappers of the AG2 Classic instrumentor.
+
+- `ChatWrapper`: ``ConversableAgent.initiate_chat``/``a_initiate_chat``: ``invoke_workflow {sender} -> {recipient}``.
+- `GroupChatWrapper`: ``GroupChatManager.run_chat``/``a_run_chat``: ``invoke_workflow {manager}`` with the
+  participants, ``max_round``, termination condition and reason.
+- `TurnWrapper`: ``ConversableAgent.generate_reply``/``a_generate_reply``: ``step {agent}``.
+- `SelectWrapper`: ``GroupChat.select_speaker``/``a_select_speaker``: ``decision speaker_selection``;
+  `RationaleWrapper` (``GroupChat._validate_speaker_name``) gives the selector's answer as its rationale.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from typing import Any
+
+from otel_agent_trace._internal.context import RunState, current_run, use_run
+from otel_agent_trace._internal.errors import handle_internal_errors
+from otel_agent_trace._internal.serialize import safe_json_dumps
+from otel_agent_trace._internal.tracing import record_failure
+from otel_agent_trace.instrumentation.ag2_classic import _extract as X
+from otel_agent_trace.instrumentation.ag2_classic._spans import (
+    Chat,
+    Opened,
+    Wrapper,
+    current_chat,
+    open_span,
+    selecting,
+)
+from otel_agent_trace.semconv import agent as A
+from otel_agent_trace.semconv import decision as D
+from otel_agent_trace.semconv import gen_ai as G
+
+_RESPONSE = A.AgentStepActionTypeValues.RESPONSE.value
+_TOOL_CALL = A.AgentStepActionTypeValues.TOOL_CALL.value
+_DECISION = A.AgentStepActionTypeValues.DECISION.value
+
+
+current_turn: contextvars.ContextVar[Opened | None] = contextvars.ContextVar("otel_agent_trace_ag2c_turn", default=None)
+"""The agent turn in progress (tools mark it as a ``tool_call`` step)."""
+
+
+def is_manager(agent: Any) -> bool:
+    """Whether ``agent`` is a ``GroupChatManager`` (its reply is the group chat, traced by `GroupChatWrapper`)."""
+    return any(c.__name__ == "GroupChatManager" for c in type(agent).__mro__)
+
+
+def _arg(args: Any, kwargs: Any, index: int, name: str) -> Any:
+    return kwargs.get(name, args[index] if len(args) > index else None)
+
+
+def _enter_run(opened: Opened, chat: Chat) -> None:
+    opened.set_var(current_chat, chat)
+    manager = use_run(chat.run)
+    manager.__enter__()
+    opened.data["run_manager"] = manager
+
+
+def _leave_run(opened: Opened) -> None:
+    manager = opened.data.pop("run_manager", None)
+    if manager is not None:
+        manager.__exit__(None, None, None)
+
+
+def _terminated(agents: list[Any], last: Any) -> bool:
+    for agent in agents:
+        check = getattr(agent, "_is_termination_msg", None)
+        if callable(check) and isinstance(last, dict):
+            try:
+                if check(last):
+                    return True
+            except Exception:  # noqa: BLE001 (the user's predicate failing on our call is not the user's problem)
+                continue
+    return False
+
+
+class ChatWrapper(Wrapper):
+    """``initiate_chat``: the two-agent chat's ``invoke_workflow`` span (a run whose steps are the turns)."""
+
+    label = "ag2_classic.chat"
+
+    def begin(self, instance: Any, args: Any, kwargs: Any) -> Opened | None:
+        if selecting.get() is not None:
+            return None
+        recipient = _arg(args, kwargs, 0, "recipient")
+        name = f"{X.name_of(instance)} -> {X.name_of(recipient)}"
+        run = RunState(agent_name=name, parent=current_run())
+        attrs: dict[str, Any] = {
+            G.GEN_AI_OPERATION_NAME: G.GenAiOperationNameValues.INVOKE_WORKFLOW.value,
+            G.GEN_AI_WORKFLOW_NAME: name,
+            A.AGENT_RUN_ID: run.run_id,
+            A.AGENT_HANDOFFS: [X.name_of(instance), X.name_of(recipient)],
+        }
+        max_turns = kwargs.get("max_turns")
+        if isinstance(max_turns, int):
+            attrs[A.CHAT_MAX_TURNS] = max_turns
+        if self.config.capture():
+            message = kwargs.get("message")
+            if isinstance(message, (str, dict)):
+                attrs[A.AGENT_STEP_INPUT] = safe_json_dumps(message)
+        opened = open_span(self.config, f"invoke_workflow {name}", attrs, "conversation")
+        run.span = opened.span
+        opened.data.update(sender=instance, recipient=recipient, max_turns=max_turns)
+        _enter_run(opened, Chat(opened.span, run))
+        return opened
+
+    def end(self, opened: Opened, result: Any, exc: BaseException | None) -> None:
+        _leave_run(opened)
+        span = opened.span
+        if exc is not None:
+            record_failure(span, exc)
+            return
+        sender, recipient = opened.data["sender"], opened.data["recipient"]
+        history = (getattr(sender, "_oai_messages", None) or {}).get(recipient) or []
+        last = history[-1] if history else None
+        if _terminated([sender, recipient], last):
+            condition, reason = "is_termination_msg", "termination message received"
+        elif isinstance(opened.data["max_turns"], int):
+            condition, reason = "max_turns", f"max_turns ({opened.data['max_turns']}) reached or no reply"
+        else:
+            condition, reason = "no_reply", "no reply generated"
+        span.set_attribute(A.TERMINATION_CONDITION, condition)
+        span.set_attribute(A.TERMINATION_REASON, reason)
+        if self.config.capture():
+            summary = X.text(getattr(result, "summary", None))
+            if summary is not None:
+                span.set_attribute(A.AGENT_STEP_OUTPUT, safe_json_dumps(summary))
+
+
+class GroupChatWrapper(Wrapper):
+    """``GroupChatManager.run_chat``: the group chat's ``invoke_workflow {manager}`` span."""
+
+    label = "ag2_classic.groupchat"
+
+    def begin(self, instance: Any, args: Any, kwargs: Any) -> Opened | None:
+        if selecting.get() is not None:
+            return None
+        groupchat = _arg(args, kwargs, 2, "config")
+        if groupchat is None:
+            groupchat = getattr(instance, "_groupchat", None)
+        name = X.name_of(instance)
+        run = RunState(agent_name=name, parent=current_run())
+        attrs: dict[str, Any] = {
+            G.GEN_AI_OPERATION_NAME: G.GenAiOperationNameValues.INVOKE_WORKFLOW.value,
+            G.GEN_AI_WORKFLOW_NAME: name,
+            A.AGENT_RUN_ID: run.run_id,
+            A.AGENT_HANDOFFS: X.agent_names(getattr(groupchat, "agents", None)),
+            D.DECISION_CONDITION: X.selection_method(groupchat),
+        }
+        max_round = getattr(groupchat, "max_round", None)
+        if isinstance(max_round, int):
+            attrs[A.CHAT_MAX_ROUND] = max_round
+        opened = open_span(self.config, f"invoke_workflow {name}", attrs, "conversation")
+        run.span = opened.span
+        chat = Chat(opened.span, run, groupchat)
+        opened.data.update(manager=instance, chat=chat)
+        _enter_run(opened, chat)
+        return opened
+
+    def end(self, opened: Opened, result: Any, exc: BaseException | None) -> None:
+        _leave_run(opened)
+        span, chat = opened.span, opened.data["chat"]
+        if exc is not None:
+            record_failure(span, exc)
+            return
+        messages = getattr(chat.groupchat, "messages", None) or []
+        max_round = getattr(chat.groupchat, "max_round", None)
+        if _terminated([opened.data["manager"]], messages[-1] if messages else None):
+            condition, reason = "is_termination_msg", "termination message received"
+        elif chat.no_speaker:
+            condition, reason = "no_next_speaker", "no next speaker selected"
+        elif chat.no_reply:
+            condition, reason = "no_reply", "no reply generated"
+        else:
+            condition, reason = "max_round", f"maximum rounds ({max_round}) reached"
+        span.set_attribute(A.TERMINATION_CONDITION, condition)
+        span.set_attribute(A.TERMINATION_REASON, reason)
+
+
+class TurnWrapper(Wrapper):
+    """``generate_reply``: one agent's turn, ``step {agent}``, input and output messages with their provenance."""
+
+    label = "ag2_classic.turn"
+
+    def begin(self, instance: Any, args: Any, kwargs: Any) -> Opened | None:
+        if selecting.get() is not None or is_manager(instance):
+            return None
+        me = X.name_of(instance)
+        sender = _arg(args, kwargs, 1, "sender")
+        other = X.name_of(sender) if sender is not None else None
+        chat = current_chat.get()
+        key = chat.key if chat is not None else "chat"
+        groupchat = chat.groupchat if chat is not None else None
+        group = groupchat is not None
+        if group:
+            items = getattr(groupchat, "messages", None)
+        else:
+            items = _arg(args, kwargs, 0, "messages")
+            if items is None and sender is not None:
+                items = (getattr(instance, "_oai_messages", None) or {}).get(sender)
+        items = items if isinstance(items, list) else []
+        run = chat.run if chat is not None else current_run()
+        attrs: dict[str, Any] = {
+            A.AGENT_STEP_NAME: me,
+            A.AGENT_STEP_ACTION_TYPE: _RESPONSE,
+            G.GEN_AI_AGENT_NAME: me,
+            A.AGENT_STEP_INPUT: safe_json_dumps(X.history(items, key, me, other, self.config.capture(), group=group)),
+        }
+        if run is not None:
+            attrs[A.AGENT_STEP_INDEX] = run.next_step()
+            attrs[A.AGENT_RUN_ID] = run.run_id
+        description = X.text(getattr(instance, "description", None))
+        if description is not None:
+            attrs[G.GEN_AI_AGENT_DESCRIPTION] = description
+        opened = open_span(self.config, f"step {me}", attrs, "agent")
+        opened.data.update(me=me, other=other, key=key, index=len(items), chat=chat, tools=[])
+        opened.set_var(current_turn, opened)
+        return opened
+
+    def end(self, opened: Opened, result: Any, exc: BaseException | None) -> None:
+        span, data = opened.span, opened.data
+        if exc is not None:
+            record_failure(span, exc)
+        if result is None and exc is None and data["chat"] is not None:
+            data["chat"].no_reply = True
+        ran_tool = bool(data["tools"]) or X.kind(result) in ("tool_calls", "function_call")
+        span.set_attribute(A.AGENT_STEP_ACTION_TYPE, _TOOL_CALL if ran_tool else _RESPONSE)
+        produced = []
+        if result is not None:
+            index = data["index"]
+            reply_to = f"{data['key']}:{index - 1}" if index > 0 else None
+            ident = f"{data['key']}:{index}"
+            produced.append(X.message(result, ident, data["me"], data["other"], self.config.capture(), reply_to))
+        span.set_attribute(A.AGENT_STEP_OUTPUT, safe_json_dumps(produced))
+
+
+class SelectWrapper(Wrapper):
+    """``GroupChat.select_speaker``: ``decision speaker_selection`` (candidates, method, chosen, rationale)."""
+
+    label = "ag2_classic.select"
+
+    def begin(self, instance: Any, args: Any, kwargs: Any) -> Opened | None:
+        if selecting.get() is not None:
+            return None
+        chat = current_chat.get()
+        run = chat.run if chat is not None else current_run()
+        attrs: dict[str, Any] = {
+            A.AGENT_STEP_ACTION_TYPE: _DECISION,
+            D.DECISION_NAME: "speaker_selection",
+            D.DECISION_CONDITION: X.selection_method(instance),
+            D.DECISION_OPTIONS: X.candidates(instance, _arg(args, kwargs, 0, "last_speaker")),
+        }
+        if run is not None:
+            attrs[A.AGENT_STEP_INDEX] = run.next_step()
+            attrs[A.AGENT_RUN_ID] = run.run_id
+        opened = open_span(self.config, "decision speaker_selection", attrs, "speaker_selection")
+        opened.data["chat"] = chat
+        opened.set_var(selecting, opened.span)
+        return opened
+
+    def end(self, opened: Opened, result: Any, exc: BaseException | None) -> None:
+        span = opened.span
+        if exc is not None:
+            if type(exc).__name__ == "NoEligibleSpeakerError":
+                span.set_attribute(D.DECISION_OUTCOME, D.DecisionOutcomeValues.UNDECIDED.value)
+                if opened.data["chat"] is not None:
+                    opened.data["chat"].no_speaker = True
+            else:
+                record_failure(span, exc)
+            return
+        if result is not None:
+            span.set_attribute(D.DECISION_CHOSEN, X.name_of(result))
+
+
+class RationaleWrapper(Wrapper):
+    """``GroupChat._validate_speaker_name``: the selector LLM's answer, as the decision's rationale (capture only)."""
+
+    label = "ag2_classic.rationale"
+
+    def __call__(self, wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        with handle_internal_errors(self.label):
+            span = selecting.get()
+            messages = _arg(args, kwargs, 1, "messages")
+            if span is not None and self.config.capture() and isinstance(messages, list) and messages:
+                last = messages[-1]
+                answer = last.get("content") if isinstance(last, dict) else None
+                if isinstance(answer, str):
+                    span.set_attribute(D.DECISION_RATIONALE, safe_json_dumps(answer))
+        return wrapped(*args, **kwargs)
