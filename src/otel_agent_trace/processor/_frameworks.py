@@ -1,29 +1,35 @@
 """Our agent semantics on the spans frameworks emit themselves (Pydantic AI, Google ADK): an export-thread enricher.
 
 Pydantic AI (scope ``pydantic-ai``) and Google ADK (scope ``gcp.vertex.agent``) record ``invoke_agent``, one LLM
-span per model request (``chat {model}``, ADK's ``call_llm``) and ``execute_tool {tool}``, with the GenAI
-attributes, but none of ours. On export, `FrameworkSpans` adds what is derivable from the span and its siblings:
+span per model request (``chat {model}``, ADK's ``generate_content {model}``) and ``execute_tool {tool}``, with the
+GenAI attributes, but none of ours. On export, `FrameworkSpans` adds what is derivable from the span and its
+siblings:
 
-- ``agent_trace.step.action_type``: ``llm_call`` on an LLM span, ``tool_call`` on a tool span, ``response`` on
-  Pydantic AI's output tool (``final_result``, the structured final answer).
-- ``agent_trace.step.index``: the position of the LLM/tool span among the steps of its agent run (its parent
-  span), numbered from 0 in the order they are exported. Steps end one after another in both frameworks, so this is
-  their order; tools the model asked for in one response and that ran concurrently are numbered as they ended.
-  Not with ADK's legacy schema (``ADK_TELEMETRY_SCHEMA_VERSION_OPT_IN=1``): there a ``call_llm`` span holds the
-  ``generate_content`` span and ends after the tools it called, so the export order is not the step order.
+- ``agent_trace.step.action_type``: ``llm_call`` on an LLM span (and on ADK's legacy ``call_llm``), ``tool_call``
+  on a tool span, ``response`` on Pydantic AI's output tool (``final_result``, the structured final answer).
+- ``agent_trace.step.index``: the position of the LLM/tool span among the steps of its agent run, numbered from 0
+  in the order they are exported. Steps end one after another in both frameworks, so this is their order; tools
+  the model asked for in one response and that ran concurrently are numbered as they ended. A run is the parent
+  span, except with ADK's legacy schema (`_adk`: 2.11's default, 2.13 with ``ADK_TELEMETRY_SCHEMA_VERSION_OPT_IN=1``):
+  there ``generate_content`` sits in a ``call_llm`` span that ends after the tools it led to, so its steps are
+  numbered per agent (trace id and ``gen_ai.agent.name``, restarted when that ``invoke_agent`` span ends) as their
+  ``generate_content`` and ``execute_tool`` spans end, and ``call_llm`` takes the index of its ``generate_content``.
 - ``agent_trace.step.name``: the tool name, or ``model request``.
 - ``agent_trace.run.id``: the framework's own run id where it has one (Pydantic AI's ``gen_ai.agent.call.id``,
   on each of its spans), unless a run of ours already stamped one.
+- ADK's legacy spans also read like the semconv-aligned ones (`_adk.LegacySchema`: ``invocation`` as
+  ``invoke_workflow``, tool arguments and results as ``gen_ai.tool.call.*``, ADK's content off when ours is).
 
-What is already on a span is never overwritten. Idempotent: a span enriched twice (``diagnose()`` runs the
-enrichers on copies) keeps its index. Memory is bounded (`MAX_RUNS` runs, `MAX_STEPS` numbered spans, LRU).
+What is already on a span is never overwritten (but ADK's legacy content attributes, blanked when content capture
+is off). Idempotent: a span enriched twice (``diagnose()`` runs the enrichers on copies) keeps its index. Memory is
+bounded (`MAX_RUNS` runs, `MAX_STEPS` numbered spans, LRU).
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import OrderedDict
+from collections.abc import Hashable
 from typing import Any, Final
 
 from opentelemetry.sdk.trace import ReadableSpan
@@ -31,13 +37,15 @@ from opentelemetry.sdk.trace import ReadableSpan
 from otel_agent_trace.semconv import agent as A
 from otel_agent_trace.semconv import gen_ai as G
 
+from ._adk import CALL_LLM, MERGED_TOOLS, TOOL_RESPONSE, LegacySchema
+
 PYDANTIC_AI: Final = "pydantic-ai"
 GOOGLE_ADK: Final = "gcp.vertex.agent"
 SCOPES: Final = frozenset({PYDANTIC_AI, GOOGLE_ADK})
 PYDANTIC_AI_RUN_ID: Final = "gen_ai.agent.call.id"
 """Pydantic AI's id of one agent run (its own attribute, on every span of the run)."""
-ADK_SCHEMA_OPT_IN: Final = "ADK_TELEMETRY_SCHEMA_VERSION_OPT_IN"
-"""ADK's schema switch: ``1`` / ``otel_semconv_1_36`` is its legacy span layout (with ``call_llm``)."""
+ADK_LEGACY_SYSTEM: Final = "gen_ai.system"
+"""On ADK's ``generate_content`` with the legacy schema only (semconv 1.36): the span is inside a ``call_llm``."""
 MAX_RUNS = 4096
 MAX_STEPS = 16384
 _LLM_OPERATIONS = frozenset({"chat", "text_completion", "generate_content"})
@@ -50,12 +58,23 @@ def _action(span: ReadableSpan, attributes: dict[str, Any]) -> tuple[str, str] |
     operation = attributes.get(G.GEN_AI_OPERATION_NAME)
     if operation == "execute_tool" or span.name.startswith("execute_tool"):
         tool = str(attributes.get(G.GEN_AI_TOOL_NAME) or span.name.removeprefix("execute_tool").strip())
+        if tool == MERGED_TOOLS:
+            return None  # ADK's record of parallel tools' merged response: the tools are the steps
         if tool.startswith(_OUTPUT_TOOLS):
             return A.AgentStepActionTypeValues.RESPONSE.value, tool
         return A.AgentStepActionTypeValues.TOOL_CALL.value, tool
-    if operation in _LLM_OPERATIONS or span.name == "call_llm":
+    if operation in _LLM_OPERATIONS or span.name == CALL_LLM:
         return A.AgentStepActionTypeValues.LLM_CALL.value, "model request"
     return None
+
+
+def _adk_agent_key(span: ReadableSpan, attributes: dict[str, Any]) -> tuple[int, str] | None:
+    """(trace id, agent name) numbering a legacy-schema ADK step, ``None`` for a step numbered under its parent."""
+    legacy = ADK_LEGACY_SYSTEM in attributes or TOOL_RESPONSE in attributes
+    agent = attributes.get(G.GEN_AI_AGENT_NAME)
+    if not legacy or not isinstance(agent, str) or span.context is None:
+        return None
+    return span.context.trace_id, agent
 
 
 class FrameworkSpans:
@@ -63,42 +82,62 @@ class FrameworkSpans:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._next: OrderedDict[int, int] = OrderedDict()
-        """Parent span id -> the next step index under it."""
+        self._next: OrderedDict[Hashable, int] = OrderedDict()
+        """Run (parent span id, or ADK legacy (trace id, agent name)) -> the next step index in it."""
         self._index: OrderedDict[int, int] = OrderedDict()
-        """Span id -> the step index it was given."""
+        """Span id -> the step index it was given (a legacy ``call_llm``: its ``generate_content``'s)."""
+        self._legacy = LegacySchema()
 
     def __call__(self, span: ReadableSpan, attributes: dict[str, Any]) -> None:
         scope = span.instrumentation_scope
         if scope is None or scope.name not in SCOPES:
             return
+        adk = scope.name == GOOGLE_ADK
         run_id = attributes.get(PYDANTIC_AI_RUN_ID)
         if run_id is not None and A.AGENT_RUN_ID not in attributes:
             attributes[A.AGENT_RUN_ID] = str(run_id)
+        if adk:
+            self._legacy.adopt(span, attributes)
         action = _action(span, attributes)
         if action is None:
             if span.context is not None:
-                with self._lock:
-                    self._next.pop(span.context.span_id, None)  # the run ended: its steps are all numbered
+                self._run_ended(span, attributes, adk)
             return
         attributes.setdefault(A.AGENT_STEP_ACTION_TYPE, action[0])
         attributes.setdefault(A.AGENT_STEP_NAME, action[1])
-        if scope.name == GOOGLE_ADK and os.environ.get(ADK_SCHEMA_OPT_IN, "").strip() in ("1", "otel_semconv_1_36"):
+        if A.AGENT_STEP_INDEX in attributes or span.context is None or span.parent is None:
             return
-        if A.AGENT_STEP_INDEX not in attributes and span.context is not None and span.parent is not None:
-            attributes[A.AGENT_STEP_INDEX] = self._step_index(span.context.span_id, span.parent.span_id)
+        key = _adk_agent_key(span, attributes) if adk else None
+        inner = key is not None and attributes.get(G.GEN_AI_OPERATION_NAME) in _LLM_OPERATIONS
+        index = self._step_index(span.context.span_id, key or span.parent.span_id, span.parent.span_id, inner)
+        attributes[A.AGENT_STEP_INDEX] = index
 
-    def _step_index(self, span_id: int, parent_id: int) -> int:
+    def _run_ended(self, span: ReadableSpan, attributes: dict[str, Any], adk: bool) -> None:
+        """A span that is no step ended: if it is an agent run, its steps are all numbered."""
+        keys: list[Hashable] = [span.context.span_id] if span.context is not None else []
+        if adk and attributes.get(G.GEN_AI_OPERATION_NAME) == G.GenAiOperationNameValues.INVOKE_AGENT.value:
+            self._legacy.agent_ended(span, attributes)
+            agent = attributes.get(G.GEN_AI_AGENT_NAME)
+            if isinstance(agent, str) and span.context is not None:
+                keys.append((span.context.trace_id, agent))
+        with self._lock:
+            for key in keys:
+                self._next.pop(key, None)
+
+    def _step_index(self, span_id: int, run: Hashable, parent_id: int, inner: bool) -> int:
+        """The index of ``span_id`` in ``run``; ``inner``: a legacy ``generate_content``, whose parent shares it."""
         with self._lock:
             known = self._index.get(span_id)
             if known is not None:
                 return known
-            index = self._next.get(parent_id, 0)
-            self._next[parent_id] = index + 1
-            self._next.move_to_end(parent_id)
+            index = self._next.get(run, 0)
+            self._next[run] = index + 1
+            self._next.move_to_end(run)
             self._index[span_id] = index
+            if inner and parent_id not in self._index:
+                self._index[parent_id] = index  # the call_llm it sits in is this step too
             if len(self._next) > MAX_RUNS:
                 self._next.popitem(last=False)
-            if len(self._index) > MAX_STEPS:
+            while len(self._index) > MAX_STEPS:
                 self._index.popitem(last=False)
             return index
