@@ -1,8 +1,9 @@
 """A scripted OpenAI chat-completions server for AutoGen agents (no network).
 
 Each agent is found by the ``[agent:NAME]`` marker its system message carries; the speaker selector by AutoGen's
-selector prompt (``select the next role``). Each has a script: its answers in order, one per request (the last one
-repeats). An answer is a tool call, a text, or an HTTP error.
+selector prompt (``select the next role``); MagenticOne's orchestrator (which sends no system message) by the prompt
+of its last user message: facts, plan, progress ledger or final answer (`MAGENTIC_FACTS`...). Each has a script: its
+answers in order, one per request (the last one repeats). An answer is a tool call, a text, or an HTTP error.
 """
 
 from __future__ import annotations
@@ -18,6 +19,19 @@ from tests.instrumentation._servers import JSONHandler
 
 SELECTOR = "selector"
 """Script key of SelectorGroupChat's speaker-selection requests."""
+MAGENTIC_FACTS = "magentic-facts"
+MAGENTIC_PLAN = "magentic-plan"
+MAGENTIC_LEDGER = "magentic-ledger"
+MAGENTIC_FINAL = "magentic-final"
+"""Script keys of MagenticOne's orchestrator requests: the fact sheet, the plan, each progress ledger, the answer."""
+_MAGENTIC_PROMPTS = (
+    ("please answer the following pre-survey", MAGENTIC_FACTS),
+    ("please rewrite the following fact sheet", MAGENTIC_FACTS),
+    ("devise a short bullet-point plan", MAGENTIC_PLAN),
+    ("come up with a new plan", MAGENTIC_PLAN),
+    ("Recall we are working on the following request", MAGENTIC_LEDGER),
+    ("We have completed the task.", MAGENTIC_FINAL),
+)
 
 
 @dataclass(frozen=True)
@@ -41,6 +55,18 @@ class Fail:
 
     status: int
     message: str = "scripted failure"
+
+
+def ledger(next_speaker: str, instruction: str, reason: str, *, done: bool = False) -> Answer:
+    """A MagenticOne progress ledger (the JSON its orchestrator asks for) naming the next speaker and why."""
+    entry = {
+        "is_request_satisfied": {"reason": reason if done else "not yet", "answer": done},
+        "is_in_loop": {"reason": "no repeats", "answer": False},
+        "is_progress_being_made": {"reason": "just starting", "answer": True},
+        "next_speaker": {"reason": reason, "answer": next_speaker},
+        "instruction_or_question": {"reason": "the next step", "answer": instruction},
+    }
+    return Answer(json.dumps(entry))
 
 
 Step = Call | Answer | Fail
@@ -71,6 +97,10 @@ def _who(messages: list[dict[str, Any]]) -> str:
             found = _MARKER.search(content)
             if found:
                 return found.group(1)
+    last = str(messages[-1].get("content")) if messages else ""
+    for prompt, key in _MAGENTIC_PROMPTS:
+        if prompt in last:
+            return key
     return ""
 
 

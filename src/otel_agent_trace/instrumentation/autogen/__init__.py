@@ -15,15 +15,17 @@ Spans (docs/autogen.md has the tree and every attribute):
   ``agent_trace.step.index``, ``agent_trace.step.action_type`` (``handoff``, ``tool_call`` or ``response``); input =
   the messages the agent received, output = the messages it wrote, each ``{"id", "source", "type"}`` (plus
   ``content`` with content capture); an error in the turn is recorded on it.
-- ``decision speaker_selection``: ``select_speaker`` of the RoundRobin, Selector and Swarm managers (candidates,
-  chosen speaker, the method as ``agent_trace.decision.condition``).
+- ``decision speaker_selection``: ``select_speaker`` of the RoundRobin, Selector and Swarm managers, and each
+  progress ledger of MagenticOne's orchestrator (``_orchestrate_step``): candidates, chosen speaker, the method as
+  ``agent_trace.decision.condition``; with content capture the selector's answer or the ledger's reason as rationale.
 - ``execute_tool {name}``: ``BaseTool.run_json`` (AutoGen's own span for the call is not made: one span per call);
   ``execute_tool code_execution``: ``CodeExecutorAgent.execute_code_block`` (code as arguments, exit code and
   terminal output as result).
 
 LLM calls are the openai instrumentor's (``OpenAIChatCompletionClient`` uses the openai SDK): one ``chat`` span per
 call, tokens counted once. AutoGen's own ``invoke_agent``/``create_agent`` spans and its runtime spans are kept;
-``AUTOGEN_DISABLE_RUNTIME_TRACING=true`` turns the runtime ones off.
+the runtime spans carry the serialized messages only with content capture (``_runtime``);
+``AUTOGEN_DISABLE_RUNTIME_TRACING=true`` turns them off.
 """
 
 from __future__ import annotations
@@ -42,24 +44,52 @@ from otel_agent_trace.instrumentation.autogen.package import _instruments
 __all__ = ["AutoGenInstrumentor"]
 
 _GROUP_CHAT = "autogen_agentchat.teams._group_chat"
+_MAGENTIC_ONE = f"{_GROUP_CHAT}._magentic_one._magentic_one_orchestrator"
 _TARGETS: tuple[tuple[str, str, str, str], ...] = (
-    (f"{_GROUP_CHAT}._base_group_chat", "BaseGroupChat", "run_stream", "RunStreamWrapper"),
-    (f"{_GROUP_CHAT}._chat_agent_container", "ChatAgentContainer", "handle_request", "TurnWrapper"),
-    (f"{_GROUP_CHAT}._chat_agent_container", "ChatAgentContainer", "_log_message", "LogMessageWrapper"),
-    (f"{_GROUP_CHAT}._base_group_chat_manager", "BaseGroupChatManager", "_signal_termination", "TerminationWrapper"),
-    (f"{_GROUP_CHAT}._round_robin_group_chat", "RoundRobinGroupChatManager", "select_speaker", "SelectSpeakerWrapper"),
-    (f"{_GROUP_CHAT}._selector_group_chat", "SelectorGroupChatManager", "select_speaker", "SelectSpeakerWrapper"),
-    (f"{_GROUP_CHAT}._swarm_group_chat", "SwarmGroupChatManager", "select_speaker", "SelectSpeakerWrapper"),
-    ("autogen_ext.models.openai._openai_client", "BaseOpenAIChatCompletionClient", "create", "SelectorAnswerWrapper"),
+    (f"{_GROUP_CHAT}._base_group_chat", "BaseGroupChat", "run_stream", "_wrappers.RunStreamWrapper"),
+    (f"{_GROUP_CHAT}._chat_agent_container", "ChatAgentContainer", "handle_request", "_wrappers.TurnWrapper"),
+    (f"{_GROUP_CHAT}._chat_agent_container", "ChatAgentContainer", "_log_message", "_wrappers.LogMessageWrapper"),
+    (
+        f"{_GROUP_CHAT}._base_group_chat_manager",
+        "BaseGroupChatManager",
+        "_signal_termination",
+        "_wrappers.TerminationWrapper",
+    ),
+    (
+        f"{_GROUP_CHAT}._round_robin_group_chat",
+        "RoundRobinGroupChatManager",
+        "select_speaker",
+        "_selection.SelectSpeakerWrapper",
+    ),
+    (
+        f"{_GROUP_CHAT}._selector_group_chat",
+        "SelectorGroupChatManager",
+        "select_speaker",
+        "_selection.SelectSpeakerWrapper",
+    ),
+    (f"{_GROUP_CHAT}._swarm_group_chat", "SwarmGroupChatManager", "select_speaker", "_selection.SelectSpeakerWrapper"),
+    (_MAGENTIC_ONE, "MagenticOneOrchestrator", "_orchestrate_step", "_selection.LedgerStepWrapper"),
+    (
+        "autogen_ext.models.openai._openai_client",
+        "BaseOpenAIChatCompletionClient",
+        "create",
+        "_selection.SelectorAnswerWrapper",
+    ),
     (
         "autogen_agentchat.agents._code_executor_agent",
         "CodeExecutorAgent",
         "execute_code_block",
-        "CodeExecutionWrapper",
+        "_tools.CodeExecutionWrapper",
     ),
-    ("autogen_core.tools._base", "BaseTool", "run_json", "ToolWrapper"),
+    ("autogen_core.tools._base", "BaseTool", "run_json", "_tools.ToolWrapper"),
+    (
+        "autogen_core._single_threaded_agent_runtime",
+        "SingleThreadedAgentRuntime",
+        "_create_otel_attributes",
+        "_runtime.RuntimeAttributesWrapper",
+    ),
 )
-"""(module, class, method, wrapper class in ``_wrappers`` or ``_tools``): wrapped when the module is imported, if the
+"""(module, class, method, ``module.WrapperClass`` of this package): wrapped when the module is imported, if the
 class defines the method."""
 
 _TOOL_SPAN_MODULE = "autogen_core.tools._base"
@@ -78,22 +108,25 @@ class AutoGenInstrumentor(AgentInstrumentor):
         return _instruments
 
     def _patch(self, module: ModuleType, **kwargs: Any) -> None:
-        from otel_agent_trace.instrumentation.autogen import _wrappers
+        from otel_agent_trace.instrumentation.autogen._scopes import Config
 
-        config = _wrappers.Config(self._tracer(kwargs), self._capture_content(kwargs))
+        config = Config(self._tracer(kwargs), self._capture_content(kwargs))
         self._wrapped: list[tuple[Any, str]] = []
         for module_name in dict.fromkeys(target[0] for target in _TARGETS):
             self.when_imported(module_name, functools.partial(self._wrap_targets, name=module_name, config=config))
 
     def _wrap_targets(self, module: Any, name: str, config: Any) -> None:
-        from otel_agent_trace.instrumentation.autogen import _tools, _wrappers
+        import importlib
+
+        from otel_agent_trace.instrumentation.autogen import _tools
 
         for target_module, cls_name, method, wrapper in _TARGETS:
             if target_module != name:
                 continue
             cls = getattr(module, cls_name, None)
             if isinstance(cls, type) and method in vars(cls) and (cls, method) not in self._wrapped:
-                factory = getattr(_tools, wrapper, None) or getattr(_wrappers, wrapper)
+                module_name, factory_name = wrapper.split(".")
+                factory = getattr(importlib.import_module(f"{__name__}.{module_name}"), factory_name)
                 wrap_function_wrapper(cls, method, factory(config))
                 self._wrapped.append((cls, method))
         if name == _TOOL_SPAN_MODULE:

@@ -8,128 +8,105 @@ from __future__ import annotations
 
 import contextvars
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind
 
-from otel_agent_trace._internal.context import ToolScope, attach_span, is_enabled, use_tool
-from otel_agent_trace._internal.errors import handle_internal_errors
+from otel_agent_trace._internal.context import ToolScope, use_tool
 from otel_agent_trace._internal.serialize import safe_json_dumps
-from otel_agent_trace._internal.tracing import record_failure
 from otel_agent_trace.instrumentation.autogen import _extract as X
-from otel_agent_trace.instrumentation.autogen._wrappers import Config, current_turn
+from otel_agent_trace.instrumentation.autogen import _scopes as S
 from otel_agent_trace.semconv import gen_ai as G
 from otel_agent_trace.semconv import tool as T
 
 _in_our_tool: contextvars.ContextVar[bool] = contextvars.ContextVar("otel_agent_trace_autogen_tool", default=False)
 
 
-def _tool_span(config: Config, name: str, attrs: dict[str, Any]) -> Span:
-    attrs[G.GEN_AI_OPERATION_NAME] = G.GenAiOperationNameValues.EXECUTE_TOOL.value
-    attrs[G.GEN_AI_TOOL_NAME] = name
-    return config.tracer.start_span(f"execute_tool {name}", kind=SpanKind.INTERNAL, attributes=attrs)
+class _ToolCall:
+    __slots__ = ("call_id", "name", "started")
+
+    def __init__(self, name: str, call_id: str | None) -> None:
+        self.name = name
+        self.call_id = call_id
+        self.started = time.perf_counter()
 
 
-async def _run_tool(
-    config: Config, span: Span, name: str, call_id: str | None, call: Callable[[], Any], result_of: Callable[[Any], Any]
-) -> Any:
-    turn = current_turn()
-    if turn is not None:
-        turn.ran_tool()
-    token = attach_span(span, suppress_http=False)
-    started = time.perf_counter()
-    ours = _in_our_tool.set(True)
-    try:
-        with use_tool(ToolScope(name, call_id)):
-            result = await call()
-    except BaseException as exc:
-        with handle_internal_errors("autogen.tool.end"):
+class _ToolSpanWrapper(S.SpanWrapper):
+    """An ``execute_tool {name}`` span around the call, in a `ToolScope`; `result_of` gives status and result."""
+
+    def _start_tool(self, name: str, call_id: str | None, attrs: dict[str, Any]) -> tuple[Span, _ToolCall]:
+        turn = S.turn.get()
+        if turn is not None:
+            turn.ran_tool()
+        attrs[G.GEN_AI_OPERATION_NAME] = G.GenAiOperationNameValues.EXECUTE_TOOL.value
+        attrs[G.GEN_AI_TOOL_NAME] = name
+        span = self.config.tracer.start_span(f"execute_tool {name}", kind=SpanKind.INTERNAL, attributes=attrs)
+        return span, _ToolCall(name, call_id)
+
+    def scope(self, state: _ToolCall) -> Iterable[tuple[contextvars.ContextVar[Any], Any]]:
+        return ((_in_our_tool, True),)
+
+    async def call(self, wrapped: Callable[..., Any], args: Any, kwargs: Any, state: _ToolCall) -> Any:
+        with use_tool(ToolScope(state.name, state.call_id)):
+            return await wrapped(*args, **kwargs)
+
+    def result_of(self, result: Any) -> tuple[str, Any]:
+        """(tool status, the result as recorded)."""
+        return "ok", result
+
+    def finish(self, span: Span, state: _ToolCall, result: Any, exc: BaseException | None) -> None:
+        span.set_attribute(T.TOOL_LATENCY_MS, (time.perf_counter() - state.started) * 1000)
+        if exc is not None:
             span.set_attribute(T.TOOL_STATUS, "error")
-            span.set_attribute(T.TOOL_LATENCY_MS, (time.perf_counter() - started) * 1000)
-            record_failure(span, exc)
-            span.end()
-        raise
-    finally:
-        _in_our_tool.reset(ours)
-        otel_context.detach(token)
-    with handle_internal_errors("autogen.tool.end"):
-        status, value = result_of(result)
+            return
+        status, value = self.result_of(result)
         span.set_attribute(T.TOOL_STATUS, status)
-        span.set_attribute(T.TOOL_LATENCY_MS, (time.perf_counter() - started) * 1000)
-        if config.capture():
+        if self.config.capture():
             span.set_attribute(G.GEN_AI_TOOL_CALL_RESULT, safe_json_dumps(value))
         if status == "error":
             span.set_status(trace.Status(trace.StatusCode.ERROR, "tool reported an error"))
-        span.end()
-    return result
 
 
-def _plain_result(result: Any) -> tuple[str, Any]:
-    return "ok", result
-
-
-def _code_result(result: Any) -> tuple[str, Any]:
-    exit_code = getattr(result, "exit_code", None)
-    value = {"exit_code": exit_code, "output": getattr(result, "output", None)}
-    return ("error" if isinstance(exit_code, int) and exit_code != 0 else "ok"), value
-
-
-class ToolWrapper:
+class ToolWrapper(_ToolSpanWrapper):
     """``BaseTool.run_json``: an ``execute_tool {name}`` span (AutoGen's own span for the call is not made)."""
 
-    def __init__(self, config: Config) -> None:
-        self.config = config
+    where = "tool"
 
-    async def __call__(self, wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
-        if not is_enabled():
-            return await wrapped(*args, **kwargs)
-        span: Span | None = None
-        name = "tool"
-        call_id: str | None = None
-        with handle_internal_errors("autogen.tool.start"):
-            name = X.text(getattr(instance, "name", None)) or type(instance).__name__
-            call_id = X.text(kwargs.get("call_id", args[2] if len(args) > 2 else None))
-            attrs: dict[str, Any] = {G.GEN_AI_TOOL_TYPE: G.GenAiToolTypeValues.FUNCTION.value}
-            description = X.text(getattr(instance, "description", None))
-            if description is not None:
-                attrs[G.GEN_AI_TOOL_DESCRIPTION] = description
-            if call_id is not None:
-                attrs[G.GEN_AI_TOOL_CALL_ID] = call_id
-            if self.config.capture():
-                attrs[G.GEN_AI_TOOL_CALL_ARGUMENTS] = safe_json_dumps(kwargs.get("args", args[0] if args else None))
-            span = _tool_span(self.config, name, attrs)
-        if span is None:
-            return await wrapped(*args, **kwargs)
-        return await _run_tool(self.config, span, name, call_id, lambda: wrapped(*args, **kwargs), _plain_result)
+    def start(self, instance: Any, args: Any, kwargs: Any) -> tuple[Span, _ToolCall]:
+        name = X.text(getattr(instance, "name", None)) or type(instance).__name__
+        call_id = X.text(kwargs.get("call_id", args[2] if len(args) > 2 else None))
+        attrs: dict[str, Any] = {G.GEN_AI_TOOL_TYPE: G.GenAiToolTypeValues.FUNCTION.value}
+        description = X.text(getattr(instance, "description", None))
+        if description is not None:
+            attrs[G.GEN_AI_TOOL_DESCRIPTION] = description
+        if call_id is not None:
+            attrs[G.GEN_AI_TOOL_CALL_ID] = call_id
+        if self.config.capture():
+            attrs[G.GEN_AI_TOOL_CALL_ARGUMENTS] = safe_json_dumps(kwargs.get("args", args[0] if args else None))
+        return self._start_tool(name, call_id, attrs)
 
 
-class CodeExecutionWrapper:
+class CodeExecutionWrapper(_ToolSpanWrapper):
     """``CodeExecutorAgent.execute_code_block``: ``execute_tool code_execution``, code in, terminal output out."""
 
-    def __init__(self, config: Config) -> None:
-        self.config = config
+    where = "code"
 
-    async def __call__(self, wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
-        if not is_enabled():
-            return await wrapped(*args, **kwargs)
-        span: Span | None = None
-        with handle_internal_errors("autogen.code.start"):
-            executor = getattr(instance, "_code_executor", None)
-            attrs: dict[str, Any] = {G.GEN_AI_TOOL_TYPE: G.GenAiToolTypeValues.EXTENSION.value}
-            attrs[G.GEN_AI_TOOL_DESCRIPTION] = f"code execution ({type(executor).__name__})"
-            if self.config.capture():
-                blocks = X.code_blocks(kwargs.get("code_blocks", args[0] if args else None))
-                attrs[G.GEN_AI_TOOL_CALL_ARGUMENTS] = safe_json_dumps(blocks)
-            span = _tool_span(self.config, "code_execution", attrs)
-        if span is None:
-            return await wrapped(*args, **kwargs)
-        return await _run_tool(
-            self.config, span, "code_execution", None, lambda: wrapped(*args, **kwargs), _code_result
-        )
+    def start(self, instance: Any, args: Any, kwargs: Any) -> tuple[Span, _ToolCall]:
+        executor = getattr(instance, "_code_executor", None)
+        attrs: dict[str, Any] = {G.GEN_AI_TOOL_TYPE: G.GenAiToolTypeValues.EXTENSION.value}
+        attrs[G.GEN_AI_TOOL_DESCRIPTION] = f"code execution ({type(executor).__name__})"
+        if self.config.capture():
+            blocks = X.code_blocks(kwargs.get("code_blocks", args[0] if args else None))
+            attrs[G.GEN_AI_TOOL_CALL_ARGUMENTS] = safe_json_dumps(blocks)
+        return self._start_tool("code_execution", None, attrs)
+
+    def result_of(self, result: Any) -> tuple[str, Any]:
+        exit_code = getattr(result, "exit_code", None)
+        value = {"exit_code": exit_code, "output": getattr(result, "output", None)}
+        return ("error" if isinstance(exit_code, int) and exit_code != 0 else "ok"), value
 
 
 def quiet_tool_span(original: Callable[..., Any]) -> Callable[..., Any]:
