@@ -37,23 +37,18 @@ def kind(msg: Any) -> str:
     return "text"
 
 
-def message(
-    msg: Any, ident: str, source: str | None, recipient: str | None, capture: bool, reply_to: str | None = None
-) -> dict[str, Any]:
-    """One chat message as ``{"id", "index", "source", "recipient", "type"[, "reply_to"][, "content"]}``."""
+def message(msg: Any, ident: str, source: str | None, recipient: str | None, capture: bool) -> dict[str, Any]:
+    """One chat message as ``{"id", "source", "recipient", "type"[, "content"]}`` (its index ends the id)."""
     out: dict[str, Any] = {"id": ident, "type": kind(msg)}
-    index = ident.rpartition(":")[2]
-    if index.isdigit():
-        out["index"] = int(index)
     if source is not None:
         out["source"] = source
     if recipient is not None:
         out["recipient"] = recipient
-    if reply_to is not None:
-        out["reply_to"] = reply_to
     if capture:
         if isinstance(msg, dict):
-            out["content"] = msg.get("content")
+            content = msg.get("content")
+            if content or not msg.get("tool_calls"):  # a tool request has no text: no empty content recorded
+                out["content"] = content
             if msg.get("tool_calls"):
                 out["tool_calls"] = msg.get("tool_calls")
         else:

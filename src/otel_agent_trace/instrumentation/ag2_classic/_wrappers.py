@@ -82,6 +82,8 @@ class ChatWrapper(Wrapper):
         if selecting.get() is not None:
             return None
         recipient = _arg(args, kwargs, 0, "recipient")
+        if is_manager(recipient):  # a group chat: its run_chat span is the workflow (one root, the RCA's agents)
+            return None
         name = f"{X.name_of(instance)} -> {X.name_of(recipient)}"
         run = RunState(agent_name=name, parent=current_run())
         attrs: dict[str, Any] = {
@@ -149,6 +151,9 @@ class GroupChatWrapper(Wrapper):
         max_round = getattr(groupchat, "max_round", None)
         if isinstance(max_round, int):
             attrs[A.CHAT_MAX_ROUND] = max_round
+        messages = _arg(args, kwargs, 0, "messages")
+        if self.config.capture() and isinstance(messages, list) and messages:
+            attrs[A.AGENT_STEP_INPUT] = safe_json_dumps(messages[-1])  # the message that started the group chat
         opened = open_span(self.config, f"invoke_workflow {name}", attrs, "conversation")
         run.span = opened.span
         chat = Chat(opened.span, run, groupchat)
@@ -227,9 +232,10 @@ class TurnWrapper(Wrapper):
         produced = []
         if result is not None:
             index = data["index"]
-            reply_to = f"{data['key']}:{index - 1}" if index > 0 else None
+            if index > 0:  # the message this turn answered: the last one of the history it was given
+                span.set_attribute(A.AGENT_STEP_REPLY_TO, f"{data['key']}:{index - 1}")
             ident = f"{data['key']}:{index}"
-            produced.append(X.message(result, ident, data["me"], data["other"], self.config.capture(), reply_to))
+            produced.append(X.message(result, ident, data["me"], data["other"], self.config.capture()))
         span.set_attribute(A.AGENT_STEP_OUTPUT, safe_json_dumps(produced))
 
 
