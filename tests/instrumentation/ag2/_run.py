@@ -22,7 +22,13 @@ def agent(chat: MockChat, name: str, tools: Sequence[Any] = (), **kwargs: Any) -
     return Agent(name, prompt=f"You are {name}.", config=config(chat), tools=list(tools), **kwargs)
 
 
-async def conversation(chat: MockChat, names: tuple[str, str], opening: str, messages: int) -> list[Any]:
+async def conversation(
+    chat: MockChat,
+    names: tuple[str, str],
+    opening: str,
+    messages: int,
+    tools: dict[str, Sequence[Any]] | None = None,
+) -> list[Any]:
     """The README's Network quick-start: a ``conversation`` channel between two agents, bounded and closed.
 
     Returns the channel's ``ag2.msg.text`` envelopes.
@@ -31,8 +37,9 @@ async def conversation(chat: MockChat, names: tuple[str, str], opening: str, mes
     from ag2.network import EV_TEXT, Hub
 
     hub = await Hub.open(MemoryKnowledgeStore(), ttl_sweep_interval=0)
-    first = await hub.register(agent(chat, names[0]))
-    second = await hub.register(agent(chat, names[1]))
+    tools = tools or {}
+    first = await hub.register(agent(chat, names[0], tools.get(names[0], ())))
+    second = await hub.register(agent(chat, names[1], tools.get(names[1], ())))
     channel = await first.open(type="conversation", target=names[1])
     await channel.send(opening, audience=[second.agent_id])
     texts: list[Any] = []
@@ -55,3 +62,31 @@ def parent_of(spans: Sequence[ReadableSpan], span: ReadableSpan) -> ReadableSpan
     if span.parent is None:
         return None
     return next((s for s in spans if s.context.span_id == span.parent.span_id), None)
+
+
+def to_trace(spans: Sequence[ReadableSpan]) -> Any:
+    """The spans of the workflow's trace as the RCA's model ``Trace`` (what the JSONL/OTLP loaders would give)."""
+    from opentelemetry.trace import format_span_id, format_trace_id
+
+    from otel_agent_trace.model import Span, SpanEvent, Trace
+
+    (workflow,) = named(spans, "invoke_workflow")
+    out = [
+        Span(
+            format_trace_id(s.context.trace_id),
+            format_span_id(s.context.span_id),
+            format_span_id(s.parent.span_id) if s.parent is not None else None,
+            s.name,
+            s.start_time or 0,
+            s.end_time or 0,
+            kind=s.kind.name,
+            status_code=s.status.status_code.name,
+            status_message=s.status.description or "",
+            attributes=dict(s.attributes or {}),
+            events=tuple(SpanEvent(e.name, e.timestamp or 0, dict(e.attributes or {})) for e in s.events),
+            scope=s.instrumentation_scope.name if s.instrumentation_scope else "",
+        )
+        for s in spans
+        if s.context.trace_id == workflow.context.trace_id
+    ]
+    return Trace(format_trace_id(workflow.context.trace_id), tuple(out))
