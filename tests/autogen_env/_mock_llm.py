@@ -26,7 +26,7 @@ MAGENTIC_FINAL = "magentic-final"
 """Script keys of MagenticOne's orchestrator requests: the fact sheet, the plan, each progress ledger, the answer."""
 _MAGENTIC_PROMPTS = (
     ("please answer the following pre-survey", MAGENTIC_FACTS),
-    ("please rewrite the following fact sheet", MAGENTIC_FACTS),
+    ("rewrite the following fact sheet", MAGENTIC_FACTS),
     ("devise a short bullet-point plan", MAGENTIC_PLAN),
     ("come up with a new plan", MAGENTIC_PLAN),
     ("Recall we are working on the following request", MAGENTIC_LEDGER),
@@ -57,12 +57,12 @@ class Fail:
     message: str = "scripted failure"
 
 
-def ledger(next_speaker: str, instruction: str, reason: str, *, done: bool = False) -> Answer:
+def ledger(next_speaker: str, instruction: str, reason: str, *, done: bool = False, progress: bool = True) -> Answer:
     """A MagenticOne progress ledger (the JSON its orchestrator asks for) naming the next speaker and why."""
     entry = {
         "is_request_satisfied": {"reason": reason if done else "not yet", "answer": done},
         "is_in_loop": {"reason": "no repeats", "answer": False},
-        "is_progress_being_made": {"reason": "just starting", "answer": True},
+        "is_progress_being_made": {"reason": "just starting" if progress else "stuck", "answer": progress},
         "next_speaker": {"reason": reason, "answer": next_speaker},
         "instruction_or_question": {"reason": "the next step", "answer": instruction},
     }

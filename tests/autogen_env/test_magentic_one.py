@@ -71,7 +71,18 @@ def test_magentic_one_ledgers_are_decisions_with_their_reasons_and_agents_are_st
     assert workflow.attributes["agent_trace.termination.condition"] == "MagenticOneOrchestrator"
     assert workflow.attributes["agent_trace.termination.reason"] == "the report is reviewed"
 
-    steps, decisions = ours(spans, "step "), ours(spans, "decision ")
+    planning, *steps = ours(spans, "step ")
+    decisions = ours(spans, "decision ")
+    # the orchestrator's fact sheet and plan: a planning step, both calls under it, both texts its output (capture)
+    assert planning.name == "step MagenticOneOrchestrator"
+    assert planning.attributes["agent_trace.step.action_type"] == "planning"
+    assert planning.attributes["agent_trace.step.name"] == "plan"
+    assert attr_json(planning, "agent_trace.step.output") == {
+        "facts": "Facts: the city is Paris.",
+        "plan": "- weather reports\n- critic reviews",
+    }
+    assert len([c for c in named(spans, "chat ") if is_under(spans, c, planning)]) == 2
+    assert planning.end_time is not None and planning.end_time <= (decisions[0].start_time or 0)
     assert [s.attributes["gen_ai.agent.name"] for s in steps] == ["weather", "critic"]
     assert [s.attributes["agent_trace.step.action_type"] for s in steps] == ["tool_call", "response"]
     assert [d.attributes.get("agent_trace.decision.chosen") for d in decisions] == ["weather", "critic", None]
@@ -83,10 +94,10 @@ def test_magentic_one_ledgers_are_decisions_with_their_reasons_and_agents_are_st
     for decision in decisions:
         assert decision.attributes["agent_trace.decision.condition"] == "progress_ledger"
         assert decision.attributes["agent_trace.decision.options"] == ("weather", "critic")
-    # decision, step, decision, step, decision: one counter, all children of the team span, one run id
-    ordered = sorted(steps + decisions, key=lambda s: s.start_time or 0)
-    assert [s.name.split(" ")[0] for s in ordered] == ["decision", "step", "decision", "step", "decision"]
-    assert [s.attributes["agent_trace.step.index"] for s in ordered] == [0, 1, 2, 3, 4]
+    # plan, decision, step, decision, step, decision: one counter, all children of the team span, one run id
+    ordered = sorted([planning, *steps, *decisions], key=lambda s: s.start_time or 0)
+    assert [s.name.split(" ")[0] for s in ordered] == ["step", "decision", "step", "decision", "step", "decision"]
+    assert [s.attributes["agent_trace.step.index"] for s in ordered] == [0, 1, 2, 3, 4, 5]
     assert all(s.parent is not None and s.parent.span_id == workflow.context.span_id for s in ordered)
     assert {s.attributes["agent_trace.run.id"] for s in ordered} == {workflow.attributes["agent_trace.run.id"]}
 
@@ -105,6 +116,51 @@ def test_magentic_one_without_content_capture_chooses_but_keeps_no_reason(
     llm: MockLLMServer, exporter: InMemorySpanExporter
 ) -> None:
     asyncio.run(_team(llm).run(task="What is the weather in Paris?"))
-    decisions = ours(exporter.get_finished_spans(), "decision ")
+    spans = exporter.get_finished_spans()
+    decisions = ours(spans, "decision ")
     assert [d.attributes.get("agent_trace.decision.chosen") for d in decisions] == ["weather", "critic", None]
     assert not [d for d in decisions if "agent_trace.decision.rationale" in d.attributes]
+    planning = ours(spans, "step ")[0]
+    assert planning.attributes["agent_trace.step.action_type"] == "planning"
+    assert "agent_trace.step.output" not in planning.attributes
+
+
+@pytest.mark.parametrize("capture", [True], ids=["capture"], indirect=True)
+def test_a_stalled_ledger_chooses_no_one_and_the_re_plan_is_a_planning_step(
+    llm: MockLLMServer, exporter: InMemorySpanExporter
+) -> None:
+    llm.script = {
+        "weather": [Answer("It is sunny.")],
+        MAGENTIC_FACTS: [Answer("Facts: Paris."), Answer("Facts, updated: Paris, France.")],
+        MAGENTIC_PLAN: [Answer("- ask weather"), Answer("- ask weather, clearly")],
+        MAGENTIC_LEDGER: [
+            ledger("weather", "Weather?", "weather knows", progress=False),
+            ledger("weather", "Weather in Paris, please.", "weather knows the city"),
+            ledger("weather", "", "the weather is reported", done=True),
+        ],
+        MAGENTIC_FINAL: [Answer("Sunny.")],
+    }
+    client = OpenAIChatCompletionClient(model="gpt-4o", api_key="test", base_url=llm.base_url, max_retries=0)
+    weather = AssistantAgent("weather", model_client=client, system_message="[agent:weather] Report the weather.")
+    critic = AssistantAgent("critic", model_client=client, system_message="[agent:critic] Review.")
+    team = MagenticOneGroupChat([weather, critic], model_client=client, max_stalls=1)
+    result = asyncio.run(team.run(task="Weather in Paris?"))
+    assert result.stop_reason == "the weather is reported"
+    assert llm.served[MAGENTIC_FACTS] == 2 and llm.served[MAGENTIC_PLAN] == 2
+    spans = exporter.get_finished_spans()
+    (workflow,) = ours(spans, "invoke_workflow")
+    plan, replan, turn = ours(spans, "step ")
+    assert [s.attributes["agent_trace.step.name"] for s in (plan, replan, turn)] == ["plan", "replan", "weather"]
+    assert replan.attributes["agent_trace.step.action_type"] == "planning"
+    assert attr_json(replan, "agent_trace.step.output")["facts"] == "Facts, updated: Paris, France."
+    stalled, chose, done = ours(spans, "decision ")
+    assert "agent_trace.decision.chosen" not in stalled.attributes  # it re-planned instead of asking weather
+    assert stalled.attributes["agent_trace.decision.rationale"] == "weather knows"
+    assert chose.attributes["agent_trace.decision.chosen"] == "weather"
+    assert "agent_trace.decision.chosen" not in done.attributes
+    ordered = sorted([plan, replan, turn, stalled, chose, done], key=lambda s: s.start_time or 0)
+    assert [s.attributes["agent_trace.step.index"] for s in ordered] == [0, 1, 2, 3, 4, 5]
+    assert [s.name.split(" ")[0] for s in ordered] == ["step", "decision", "step", "decision", "step", "decision"]
+    assert all(s.parent is not None and s.parent.span_id == workflow.context.span_id for s in ordered)
+    # the re-plan's two calls are under the re-plan step
+    assert len([c for c in named(spans, "chat ") if is_under(spans, c, replan)]) == 2

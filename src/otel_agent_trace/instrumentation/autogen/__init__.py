@@ -14,7 +14,8 @@ Spans (docs/autogen.md has the tree and every attribute):
 - ``step {agent}``: each agent turn (``ChatAgentContainer.handle_request``): ``gen_ai.agent.name``/``id``,
   ``agent_trace.step.index``, ``agent_trace.step.action_type`` (``handoff``, ``tool_call`` or ``response``); input =
   the messages the agent received, output = the messages it wrote, each ``{"id", "source", "type"}`` (plus
-  ``content`` with content capture); an error in the turn is recorded on it.
+  ``content`` with content capture); an error in the turn is recorded on it. MagenticOne's orchestrator planning
+  (``handle_start``, ``_update_task_ledger``) is a ``step {orchestrator}`` with action type ``planning``.
 - ``decision speaker_selection``: ``select_speaker`` of the RoundRobin, Selector and Swarm managers, and each
   progress ledger of MagenticOne's orchestrator (``_orchestrate_step``): candidates, chosen speaker, the method as
   ``agent_trace.decision.condition``; with content capture the selector's answer or the ledger's reason as rationale.
@@ -68,7 +69,10 @@ _TARGETS: tuple[tuple[str, str, str, str], ...] = (
         "_selection.SelectSpeakerWrapper",
     ),
     (f"{_GROUP_CHAT}._swarm_group_chat", "SwarmGroupChatManager", "select_speaker", "_selection.SelectSpeakerWrapper"),
-    (_MAGENTIC_ONE, "MagenticOneOrchestrator", "_orchestrate_step", "_selection.LedgerStepWrapper"),
+    (_MAGENTIC_ONE, "MagenticOneOrchestrator", "handle_start", "_magentic.PlanningWrapper"),
+    (_MAGENTIC_ONE, "MagenticOneOrchestrator", "_update_task_ledger", "_magentic.PlanningWrapper"),
+    (_MAGENTIC_ONE, "MagenticOneOrchestrator", "_reenter_outer_loop", "_magentic.ReenterWrapper"),
+    (_MAGENTIC_ONE, "MagenticOneOrchestrator", "_orchestrate_step", "_magentic.LedgerStepWrapper"),
     (
         "autogen_ext.models.openai._openai_client",
         "BaseOpenAIChatCompletionClient",

@@ -20,11 +20,8 @@ from otel_agent_trace.instrumentation.autogen import _extract as X
 from otel_agent_trace.instrumentation.autogen import _scopes as S
 from otel_agent_trace.semconv import decision as D
 
-LEDGER = "progress_ledger"
-"""``agent_trace.decision.condition`` of MagenticOne's choices."""
 
-
-def _start_decision(config: S.Config, method: str, options: list[str], magentic: bool) -> S.Selection:
+def start_decision(config: S.Config, method: str, options: list[str], magentic: bool) -> S.Selection:
     team = S.team.get()
     attrs = S.step_attributes(team, S.DECISION)
     attrs[D.DECISION_NAME] = "speaker_selection"
@@ -43,7 +40,7 @@ class SelectSpeakerWrapper(S.SpanWrapper):
     where = "select"
 
     def start(self, instance: Any, args: Any, kwargs: Any) -> tuple[Span, S.Selection]:
-        selection = _start_decision(self.config, X.selection_method(instance), X.candidates(instance), False)
+        selection = start_decision(self.config, X.selection_method(instance), X.candidates(instance), False)
         return selection.span, selection
 
     def scope(self, state: S.Selection) -> Iterable[tuple[contextvars.ContextVar[Any], Any]]:
@@ -55,45 +52,13 @@ class SelectSpeakerWrapper(S.SpanWrapper):
             span.set_attribute(D.DECISION_CHOSEN, picked)
 
 
-class LedgerStepWrapper(SelectSpeakerWrapper):
-    """``MagenticOneOrchestrator._orchestrate_step``: one progress ledger, a ``decision speaker_selection`` span.
-
-    Chosen: the ledger's next speaker; none when the ledger says the request is satisfied (the orchestrator then
-    writes the final answer, under this span, and stops the run) or when the orchestrator re-planned (its re-plan
-    calls are under this span; the step after it is a decision of its own). Rationale (content capture): the
-    ledger's reason for the next speaker, or for the request being satisfied.
-    """
-
-    where = "ledger"
-
-    def start(self, instance: Any, args: Any, kwargs: Any) -> tuple[Span, S.Selection]:
-        outer = S.selection.get()
-        if outer is not None and outer.magentic:
-            outer.replanned = True  # _orchestrate_step re-entered from the re-plan of the outer step
-        selection = _start_decision(self.config, LEDGER, X.names(getattr(instance, "_participant_names", None)), True)
-        return selection.span, selection
-
-    def finish(self, span: Span, state: S.Selection, result: Any, exc: BaseException | None) -> None:
-        ledger = state.ledger
-        if ledger is None:
-            return
-        done = _answer(ledger, "is_request_satisfied") is True
-        key = "is_request_satisfied" if done else "next_speaker"
-        picked = X.text(_answer(ledger, "next_speaker"))
-        if not done and not state.replanned and picked is not None:
-            span.set_attribute(D.DECISION_CHOSEN, picked)
-        reason = X.text(_entry(ledger, key).get("reason"))
-        if self.config.capture() and reason is not None:
-            span.set_attribute(D.DECISION_RATIONALE, safe_json_dumps(reason))
-
-
-def _entry(ledger: dict[str, Any], key: str) -> dict[str, Any]:
+def entry(ledger: dict[str, Any], key: str) -> dict[str, Any]:
     value = ledger.get(key)
     return value if isinstance(value, dict) else {}
 
 
-def _answer(ledger: dict[str, Any], key: str) -> Any:
-    return _entry(ledger, key).get("answer")
+def answer(ledger: dict[str, Any], key: str) -> Any:
+    return entry(ledger, key).get("answer")
 
 
 def parse_ledger(answer: str) -> dict[str, Any] | None:
@@ -111,8 +76,8 @@ def parse_ledger(answer: str) -> dict[str, Any] | None:
 class SelectorAnswerWrapper:
     """``BaseOpenAIChatCompletionClient.create``: in a speaker selection, the model's answer is the rationale.
 
-    The selector's answer (content capture only), or MagenticOne's progress ledger (kept for `LedgerStepWrapper`);
-    outside a selection it calls straight through.
+    The selector's answer (content capture only), or MagenticOne's progress ledger (kept for
+    ``_magentic.LedgerStepWrapper``); outside a selection it calls straight through.
     """
 
     def __init__(self, config: S.Config) -> None:
