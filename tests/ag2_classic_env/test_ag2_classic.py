@@ -112,7 +112,10 @@ def _check_group(spans: Any, method: str) -> None:
     assert inner.name == "invoke_workflow chat_manager" and inner.parent is None
     assert inner.attributes["agent_trace.agent.handoffs"] == ("user_proxy", "researcher", "writer")
     assert inner.attributes["agent_trace.chat.max_round"] == 8
-    assert inner.attributes["agent_trace.termination.reason"] == "termination message received"
+    assert inner.attributes["agent_trace.termination.condition"] == "is_termination_msg"
+    assert inner.attributes["agent_trace.termination.reason"] == (
+        "Termination message condition on the GroupChatManager 'chat_manager' met"
+    )
     steps = ours(spans, "step ")
     assert [s.attributes["gen_ai.agent.name"] for s in steps] == ["researcher", "user_proxy", "researcher", "writer"]
     decisions = ours(spans, "decision speaker_selection")
@@ -173,7 +176,7 @@ def test_round_robin_until_max_round(llm: MockLLMServer, exporter: InMemorySpanE
     spans = exporter.get_finished_spans()
     inner = ours(spans, "invoke_workflow chat_manager")[0]
     assert inner.attributes["agent_trace.termination.condition"] == "max_round"
-    assert inner.attributes["agent_trace.termination.reason"] == "maximum rounds (3) reached"
+    assert inner.attributes["agent_trace.termination.reason"] == "Maximum rounds (3) reached"
     assert [d.attributes["agent_trace.decision.chosen"] for d in ours(spans, "decision")] == ["researcher", "writer"]
 
 
@@ -233,6 +236,9 @@ def test_uninstrument_restores_the_methods() -> None:
     try:
         assert not hasattr(autogen.ConversableAgent.generate_reply, "__wrapped__")
         assert not hasattr(autogen.GroupChat.select_speaker, "__wrapped__")
+        from autogen.events.agent_events import TerminationEvent
+
+        assert "__init__" not in vars(TerminationEvent)  # the inherited __init__ we wrapped on it is gone again
     finally:
         instrumentor.instrument()
     assert hasattr(autogen.ConversableAgent.generate_reply, "__wrapped__") and wrapped is not None

@@ -44,6 +44,7 @@ __all__ = ["AG2ClassicInstrumentor"]
 _AGENT = "autogen.agentchat.conversable_agent"
 _GROUP = "autogen.agentchat.groupchat"
 _LOCAL = "autogen.coding.local_commandline_code_executor"
+_EVENTS = "autogen.events.agent_events"
 _TARGETS: tuple[tuple[str, str, str, str, bool], ...] = (
     (_AGENT, "ConversableAgent", "initiate_chat", "ChatWrapper", False),
     (_AGENT, "ConversableAgent", "a_initiate_chat", "ChatWrapper", True),
@@ -58,6 +59,7 @@ _TARGETS: tuple[tuple[str, str, str, str, bool], ...] = (
     (_GROUP, "GroupChat", "a_select_speaker", "SelectWrapper", True),
     (_GROUP, "GroupChat", "_validate_speaker_name", "RationaleWrapper", False),
     (_LOCAL, "LocalCommandLineCodeExecutor", "execute_code_blocks", "CodeWrapper", False),
+    (_EVENTS, "TerminationEvent", "__init__", "TerminationWrapper", False),
 )
 """(module, class, method, wrapper class in ``_wrappers`` or ``_tools``, async): wrapped when the module is
 imported, if the class defines the method."""
@@ -90,6 +92,7 @@ class AG2ClassicInstrumentor(AgentInstrumentor):
 
         config = Config(self._tracer(kwargs), self._capture_content(kwargs))
         self._wrapped: list[tuple[Any, str]] = []
+        self._inherited: list[tuple[Any, str]] = []
         for module_name in dict.fromkeys(target[0] for target in _TARGETS):
             self.when_imported(module_name, functools.partial(self._wrap_targets, name=module_name, config=config))
 
@@ -100,13 +103,22 @@ class AG2ClassicInstrumentor(AgentInstrumentor):
             if target_module != name:
                 continue
             cls = getattr(module, cls_name, None)
-            if isinstance(cls, type) and method in vars(cls) and (cls, method) not in self._wrapped:
+            inherited = method == "__init__"  # AG2's events are pydantic models made by ``wrap_event``
+            own = isinstance(cls, type) and method in vars(cls)
+            if isinstance(cls, type) and (own or inherited) and (cls, method) not in self._wrapped:
                 base = getattr(_tools, wrapper, None) or getattr(_wrappers, wrapper)
                 factory = type(f"Async{wrapper}", (_spans.AsyncWrapper, base), {}) if is_async else base
                 wrap_function_wrapper(cls, method, factory(config))
                 self._wrapped.append((cls, method))
+                if not own:
+                    self._inherited.append((cls, method))
 
     def _unpatch(self, **kwargs: Any) -> None:
+        inherited = getattr(self, "_inherited", [])
         for owner, method in reversed(getattr(self, "_wrapped", [])):
-            unwrap(owner, method)
+            if (owner, method) in inherited:
+                delattr(owner, method)  # the class had no method of its own: the inherited one shows again
+            else:
+                unwrap(owner, method)
         self._wrapped = []
+        self._inherited = []

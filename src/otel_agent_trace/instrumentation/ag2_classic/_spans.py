@@ -40,7 +40,7 @@ class Config:
 class Chat:
     """One chat (two-agent ``initiate_chat`` or group chat ``run_chat``): its span, run, message-id key, outcome."""
 
-    __slots__ = ("groupchat", "key", "no_reply", "no_speaker", "run", "span")
+    __slots__ = ("groupchat", "key", "no_reply", "no_speaker", "reason", "run", "span")
 
     def __init__(self, span: Span, run: RunState, groupchat: Any = None) -> None:
         self.span = span
@@ -49,6 +49,8 @@ class Chat:
         self.groupchat = groupchat
         self.no_reply = False
         self.no_speaker = False
+        self.reason: str | None = None
+        """AG2's own termination reason (its ``TerminationEvent``), the last one of the chat."""
 
 
 current_chat: contextvars.ContextVar[Chat | None] = contextvars.ContextVar("otel_agent_trace_ag2c_chat", default=None)

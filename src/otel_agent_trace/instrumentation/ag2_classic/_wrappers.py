@@ -61,16 +61,40 @@ def _leave_run(opened: Opened) -> None:
         manager.__exit__(None, None, None)
 
 
-def _terminated(agents: list[Any], last: Any) -> bool:
-    for agent in agents:
-        check = getattr(agent, "_is_termination_msg", None)
-        if callable(check) and isinstance(last, dict):
-            try:
-                if check(last):
-                    return True
-            except Exception:  # noqa: BLE001 (the user's predicate failing on our call is not the user's problem)
-                continue
-    return False
+_CONDITIONS = (
+    ("termination message", "is_termination_msg"),
+    ("maximum rounds", "max_round"),
+    ("maximum turns", "max_turns"),
+    ("no next speaker", "no_next_speaker"),
+    ("no reply", "no_reply"),
+)
+
+
+def _termination(chat: Chat, fallback: tuple[str, str]) -> tuple[str, str]:
+    """(condition, reason): AG2's own reason text when it sent one, classified; else what we saw."""
+    if chat.reason is None:
+        return fallback
+    lowered = chat.reason.lower()
+    for marker, condition in _CONDITIONS:
+        if marker in lowered:
+            return condition, chat.reason
+    return "other", chat.reason
+
+
+class TerminationWrapper:
+    """``TerminationEvent.__init__``: AG2's termination reason, kept on the chat in progress."""
+
+    def __init__(self, config: Any) -> None:
+        self.config = config
+
+    def __call__(self, wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        result = wrapped(*args, **kwargs)
+        with handle_internal_errors("ag2_classic.termination"):
+            chat = current_chat.get()
+            reason = X.text(kwargs.get("termination_reason"))
+            if chat is not None and reason is not None:
+                chat.reason = reason
+        return result
 
 
 class ChatWrapper(Wrapper):
@@ -101,8 +125,9 @@ class ChatWrapper(Wrapper):
                 attrs[A.AGENT_STEP_INPUT] = safe_json_dumps(message)
         opened = open_span(self.config, f"invoke_workflow {name}", attrs, "conversation")
         run.span = opened.span
-        opened.data.update(sender=instance, recipient=recipient, max_turns=max_turns)
-        _enter_run(opened, Chat(opened.span, run))
+        chat = Chat(opened.span, run)
+        opened.data["chat"] = chat
+        _enter_run(opened, chat)
         return opened
 
     def end(self, opened: Opened, result: Any, exc: BaseException | None) -> None:
@@ -111,15 +136,7 @@ class ChatWrapper(Wrapper):
         if exc is not None:
             record_failure(span, exc)
             return
-        sender, recipient = opened.data["sender"], opened.data["recipient"]
-        history = (getattr(sender, "_oai_messages", None) or {}).get(recipient) or []
-        last = history[-1] if history else None
-        if _terminated([sender, recipient], last):
-            condition, reason = "is_termination_msg", "termination message received"
-        elif isinstance(opened.data["max_turns"], int):
-            condition, reason = "max_turns", f"max_turns ({opened.data['max_turns']}) reached or no reply"
-        else:
-            condition, reason = "no_reply", "no reply generated"
+        condition, reason = _termination(opened.data["chat"], ("no_reply", "no reply generated"))
         span.set_attribute(A.TERMINATION_CONDITION, condition)
         span.set_attribute(A.TERMINATION_REASON, reason)
         if self.config.capture():
@@ -157,7 +174,7 @@ class GroupChatWrapper(Wrapper):
         opened = open_span(self.config, f"invoke_workflow {name}", attrs, "conversation")
         run.span = opened.span
         chat = Chat(opened.span, run, groupchat)
-        opened.data.update(manager=instance, chat=chat)
+        opened.data["chat"] = chat
         _enter_run(opened, chat)
         return opened
 
@@ -167,16 +184,14 @@ class GroupChatWrapper(Wrapper):
         if exc is not None:
             record_failure(span, exc)
             return
-        messages = getattr(chat.groupchat, "messages", None) or []
         max_round = getattr(chat.groupchat, "max_round", None)
-        if _terminated([opened.data["manager"]], messages[-1] if messages else None):
-            condition, reason = "is_termination_msg", "termination message received"
-        elif chat.no_speaker:
-            condition, reason = "no_next_speaker", "no next speaker selected"
+        if chat.no_speaker:
+            fallback = ("no_next_speaker", "No next speaker selected")
         elif chat.no_reply:
-            condition, reason = "no_reply", "no reply generated"
+            fallback = ("no_reply", "No reply generated")
         else:
-            condition, reason = "max_round", f"maximum rounds ({max_round}) reached"
+            fallback = ("max_round", f"Maximum rounds ({max_round}) reached")
+        condition, reason = _termination(chat, fallback)
         span.set_attribute(A.TERMINATION_CONDITION, condition)
         span.set_attribute(A.TERMINATION_REASON, reason)
 
