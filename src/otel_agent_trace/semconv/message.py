@@ -1,11 +1,12 @@
-"""Message-passing attributes of multi-agent networks (prefix ``agent_trace.message.``/``agent_trace.channel.``)."""
+"""Message-passing attributes of multi-agent networks (``agent_trace.message.*``, ``agent_trace.channel.*``).
+
+The id of the message a turn answered is ``agent_trace.step.reply_to`` (`AGENT_STEP_REPLY_TO`, agent.py).
+"""
 
 from __future__ import annotations
 
 from typing import Final
 
-MESSAGE_ANSWERED_ID: Final = "agent_trace.message.answered_id"
-"""Id of the message (AG2 envelope) an agent turn answered."""
 MESSAGE_ANSWERED_AUTHOR: Final = "agent_trace.message.answered_author"
 """Name (else id) of the agent that wrote the message the turn answered."""
 MESSAGE_ANSWERED_RECIPIENTS: Final = "agent_trace.message.answered_recipients"

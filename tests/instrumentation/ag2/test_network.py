@@ -31,17 +31,17 @@ def test_channel_is_a_workflow_and_each_handled_message_a_step(
     by_id = {e.envelope_id: e for e in texts}
     first = turns[0]
     assert first.attributes["gen_ai.agent.name"] == "reviewer"
-    assert first.attributes["agent_trace.message.answered_id"] == texts[0].envelope_id
+    assert first.attributes["agent_trace.step.reply_to"] == texts[0].envelope_id
     assert first.attributes["agent_trace.message.answered_author"] == "planner"
     assert first.attributes["agent_trace.message.answered_recipients"] == ("reviewer",)
     for turn in turns:
-        answered = by_id[str(turn.attributes["agent_trace.message.answered_id"])]
+        answered = by_id[str(turn.attributes["agent_trace.step.reply_to"])]
         assert turn.attributes["agent_trace.message.answered_author"] != turn.attributes["gen_ai.agent.name"]
         assert turn.attributes.get("agent_trace.message.causation_id") == answered.causation_id
         (run,) = [s for s in named(spans, "invoke_agent") if parent_of(spans, s) is turn]
         assert run.attributes["gen_ai.agent.name"] == turn.attributes["gen_ai.agent.name"]
     # each reply the hub logged names the message it answered: our steps point at the same ones
-    answered_ids = [t.attributes["agent_trace.message.answered_id"] for t in turns]
+    answered_ids = [t.attributes["agent_trace.step.reply_to"] for t in turns]
     assert answered_ids[:3] == [texts[0].envelope_id, texts[1].envelope_id, texts[2].envelope_id]
     assert [t.attributes["agent_trace.step.index"] for t in turns] == list(range(len(turns)))
     assert {s.context.trace_id for s in spans if s.name != "chat"} == {workflow.context.trace_id}

@@ -23,7 +23,7 @@ The instrumentor adds one middleware of ours to every agent turn (``Agent._drive
 Network (``ag2.network``): each channel is an ``invoke_workflow {type}`` span (``agent_trace.channel.id``, ended
 with ``agent_trace.termination.condition``/``reason`` when the hub closes or expires it); each inbound message an
 agent handles (the default handler's turn) is a ``step {agent}`` under it with the message it answered
-(``agent_trace.message.answered_id``, ``answered_author``, ``answered_recipients``, ``causation_id``); the
+(``agent_trace.step.reply_to``, ``answered_author``, ``answered_recipients``, ``causation_id``); the
 agent's ``invoke_agent`` span is the step's child. Not traced yet: speaker choice as a decision span. ag2's own
 ``TelemetryMiddleware`` is independent: when the user adds it too, both trees are made (docs/ag2.md, limits).
 """

@@ -143,7 +143,7 @@ class TurnWrapper:
             attrs[G.GEN_AI_AGENT_ID] = safe_str(agent_id)
         envelope_id = getattr(envelope, "envelope_id", None)
         if envelope_id:
-            attrs[M.MESSAGE_ANSWERED_ID] = safe_str(envelope_id)
+            attrs[A.AGENT_STEP_REPLY_TO] = safe_str(envelope_id)
         causation = getattr(envelope, "causation_id", None)
         if causation:
             attrs[M.MESSAGE_CAUSATION_ID] = safe_str(causation)
