@@ -13,6 +13,7 @@ from .evaluation import *  # noqa: F403
 from .gen_ai import *  # noqa: F403
 from .graph import *  # noqa: F403
 from .mcp import *  # noqa: F403
+from .message import *  # noqa: F403
 from .openinference import *  # noqa: F403
 from .rca import *  # noqa: F403
 from .replay import *  # noqa: F403
