@@ -8,6 +8,7 @@ the run stops with the orchestrator as the condition.
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 from autogen_agentchat.agents import AssistantAgent
@@ -164,3 +165,28 @@ def test_a_stalled_ledger_chooses_no_one_and_the_re_plan_is_a_planning_step(
     assert all(s.parent is not None and s.parent.span_id == workflow.context.span_id for s in ordered)
     # the re-plan's two calls are under the re-plan step
     assert len([c for c in named(spans, "chat ") if is_under(spans, c, replan)]) == 2
+
+
+@pytest.mark.parametrize("capture", [False], ids=["no-capture"], indirect=True)
+def test_our_faults_in_the_magentic_one_wrappers_never_change_the_run(
+    llm: MockLLMServer,
+    exporter: InMemorySpanExporter,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from otel_agent_trace.instrumentation.autogen import _extract as X
+    from otel_agent_trace.instrumentation.autogen import _selection
+
+    def boom(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("instrumentation bug")
+
+    for name in ("names", "text"):
+        monkeypatch.setattr(X, name, boom)
+    monkeypatch.setattr(_selection, "parse_ledger", boom)
+    with caplog.at_level(logging.DEBUG, logger="otel_agent_trace"):
+        result = asyncio.run(_team(llm).run(task="What is the weather in Paris?"))
+    assert result.stop_reason == "the report is reviewed"
+    assert [m.source for m in result.messages][-2:] == ["critic", "MagenticOneOrchestrator"]
+    assert "instrumentation bug" in caplog.text
+    runtime = [s for s in exporter.get_finished_spans() if s.name.startswith("autogen process")]
+    assert runtime and all("message" not in (s.attributes or {}) for s in runtime)  # the runtime wrapper still works
