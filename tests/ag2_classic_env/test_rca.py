@@ -52,11 +52,14 @@ def _run(llm: MockLLMServer, tool_value: str, writer_value: str) -> None:
     user.initiate_chat(manager, message="At what temperature does water boil at sea level? Write a one-line report.")
 
 
+@pytest.mark.parametrize("capture", [True, False], ids=["capture", "no-capture"], indirect=True)
 def test_message_links_tie_each_turn_to_the_turn_that_wrote_its_messages(
-    llm: MockLLMServer, exporter: InMemorySpanExporter
+    llm: MockLLMServer, exporter: InMemorySpanExporter, capture: bool
 ) -> None:
     _run(llm, WRONG, WRONG)
     spans = exporter.get_finished_spans()
+    recorded = str([dict(s.attributes or {}) for s in spans])
+    assert (WRONG in recorded) is capture  # content only with capture; the ids link either way
     steps = {s.name + str(i): f"{s.context.span_id:016x}" for i, s in enumerate(ours(spans, "step "))}
     assert list(steps) == ["step researcher0", "step user_proxy1", "step researcher2", "step writer3"]
     sources = message_sources(TraceView(to_trace(spans)))
