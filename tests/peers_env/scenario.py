@@ -2,7 +2,8 @@
 
 ``python -m tests.peers_env.scenario LIBRARY PEERS ORDER`` (from the repo root, in ``.venv-peers``):
 
-- LIBRARY: ``openai`` or ``anthropic``; PEERS: comma-separated ``openinference``, ``openllmetry``, ``openai_v2``;
+- LIBRARY: ``openai``, ``anthropic``, ``google-genai`` or ``bedrock``; PEERS: comma-separated ``openinference``,
+  ``openllmetry``, ``openai_v2`` (openai), ``contrib`` (google-genai), ``botocore`` (bedrock);
 - ORDER: ``ours-first`` (``init()`` instruments before the peers, so their wrappers are outside ours) or
   ``peers-first``.
 
@@ -34,8 +35,17 @@ PEER_CLASSES = {
     ("openai", "openai_v2"): ("opentelemetry.instrumentation.openai_v2", "OpenAIInstrumentor"),
     ("anthropic", "openinference"): ("openinference.instrumentation.anthropic", "AnthropicInstrumentor"),
     ("anthropic", "openllmetry"): ("opentelemetry.instrumentation.anthropic", "AnthropicInstrumentor"),
+    ("google-genai", "openinference"): ("openinference.instrumentation.google_genai", "GoogleGenAIInstrumentor"),
+    ("google-genai", "openllmetry"): (
+        "opentelemetry.instrumentation.google_generativeai",
+        "GoogleGenerativeAiInstrumentor",
+    ),
+    ("google-genai", "contrib"): ("opentelemetry.instrumentation.google_genai", "GoogleGenAiSdkInstrumentor"),
+    ("bedrock", "openinference"): ("openinference.instrumentation.bedrock", "BedrockInstrumentor"),
+    ("bedrock", "openllmetry"): ("opentelemetry.instrumentation.bedrock", "BedrockInstrumentor"),
+    ("bedrock", "botocore"): ("opentelemetry.instrumentation.botocore", "BotocoreInstrumentor"),
 }
-CALLS = {"openai": 3, "anthropic": 2}
+CALLS = {"openai": 3, "anthropic": 2, "google-genai": 4, "bedrock": 4}
 """How many LLM calls each library's program makes."""
 
 
@@ -94,6 +104,52 @@ def call_anthropic() -> None:
             pass
 
 
+def call_google_genai() -> None:
+    from google import genai
+
+    from tests.instrumentation._servers import serving
+    from tests.instrumentation.google_genai.conftest import MockServer
+
+    with serving(MockServer()) as server:
+        options = genai.types.HttpOptions(base_url=server.base_url)
+        client = genai.Client(api_key="test-key", http_options=options)
+        client.models.generate_content(model="gemini-2.5-flash", contents="hi")
+        for _ in client.models.generate_content_stream(model="gemini-2.5-flash", contents="hi"):
+            pass
+        client.models.embed_content(model="text-embedding-004", contents="hi")
+
+        async def one() -> None:
+            await client.aio.models.generate_content(model="gemini-2.5-flash", contents="hi")
+
+        asyncio.run(one())
+
+
+def call_bedrock() -> None:
+    from tests.instrumentation._servers import serving
+    from tests.instrumentation.bedrock.conftest import MockServer, make_client
+
+    messages = [{"role": "user", "content": [{"text": "hi"}]}]
+    with serving(MockServer()) as server:
+        client = make_client(server)  # made after every instrumentor: the per-client peers patch it
+        client.converse(modelId="anthropic.claude-3", messages=messages)
+        for _ in client.converse_stream(modelId="anthropic.claude-3", messages=messages)["stream"]:
+            pass
+        body = json.dumps({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 64, "messages": [
+            {"role": "user", "content": "hi"}]})  # fmt: skip
+        client.invoke_model(modelId="anthropic.claude-sonnet-4-5", body=body)["body"].read()
+        response = client.invoke_model_with_response_stream(modelId="anthropic.claude-sonnet-4-5", body=body)
+        for _ in response["body"]:
+            pass
+
+
+LIBRARY_CALLS = {
+    "openai": call_openai,
+    "anthropic": call_anthropic,
+    "google-genai": call_google_genai,
+    "bedrock": call_bedrock,
+}
+
+
 def span_record(span: Any) -> dict[str, Any]:
     return {
         "name": span.name,
@@ -109,7 +165,7 @@ def main(library: str, peers: list[str], order: str) -> None:
     ours = logging.getLogger("otel_agent_trace")
     ours.addHandler(messages)
     ours.setLevel(logging.INFO)  # the peer note is INFO when the policy was chosen
-    calls = call_openai if library == "openai" else call_anthropic
+    calls = LIBRARY_CALLS[library]
     if order == "zero-code":
         with oat.agent_session("s-peers"):
             calls()
@@ -121,7 +177,7 @@ def main(library: str, peers: list[str], order: str) -> None:
     trace.set_tracer_provider(provider)
     if order == "peers-first":
         instrument_peers(library, peers)
-    oat.init(exporters="none", instrumentors=library)
+    oat.init(exporters="none", instrumentors=library.replace("-", "_"))
     if order == "ours-first":
         instrument_peers(library, peers)
     with oat.agent_session("s-peers"):

@@ -7,20 +7,22 @@ the scenarios run a few at a time, once per session.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
-from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from otel_agent_trace.model.loaders import load_traces
+from ._support import (
+    CALLS,
+    _scenario,
+    _zero_code,
+    assert_one_span_per_call,
+    is_llm_span,
+    warnings_naming,
+)
 
-REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 PEER_NAMES = {
@@ -30,68 +32,37 @@ PEER_NAMES = {
     ("anthropic", "openinference"): "openinference-instrumentation-anthropic",
     ("anthropic", "openllmetry"): "opentelemetry-instrumentation-anthropic",
 }
-CALLS = {"openai": 3, "anthropic": 2}
+SDK_PEER_NAMES = {
+    ("google-genai", "openinference"): "openinference-instrumentation-google-genai",
+    ("google-genai", "openllmetry"): "opentelemetry-instrumentation-google-generativeai",
+    ("bedrock", "openinference"): "openinference-instrumentation-bedrock",
+    ("bedrock", "openllmetry"): "opentelemetry-instrumentation-bedrock",
+    ("bedrock", "botocore"): "opentelemetry-instrumentation-botocore",
+}
+OURS_RECORDED = {
+    ("google-genai", "openinference"): 3,  # its stream span is not current while ours runs: ours records none
+    ("google-genai", "openllmetry"): 1,  # its generate_content* spans are never current; embed_content is ours
+    ("bedrock", "openinference"): 4,
+    ("bedrock", "openllmetry"): 2,  # its two stream spans are never current: ours records none
+    ("bedrock", "botocore"): 4,
+}
+"""How many of the calls carry our attributes (ours, or the peer's span ours recorded on), policy ours."""
 ORDERS = ("ours-first", "peers-first")
 SINGLE = [(lib, peer, order) for (lib, peer) in PEER_NAMES for order in ORDERS]
+SDK_SINGLE = [(lib, peer, order) for (lib, peer) in SDK_PEER_NAMES for order in ORDERS]
 POLICY_CASES = [
     ("theirs", "openai", "openllmetry", "ours-first"),
     ("theirs", "openai", "openai_v2", "peers-first"),
     ("theirs", "anthropic", "openinference", "peers-first"),
     ("both", "openai", "openllmetry", "peers-first"),
+    ("theirs", "google-genai", "openinference", "peers-first"),
+    ("theirs", "bedrock", "openllmetry", "ours-first"),
+    ("theirs", "bedrock", "botocore", "peers-first"),
+    ("both", "google-genai", "openinference", "peers-first"),
+    ("both", "bedrock", "openllmetry", "ours-first"),
 ]
+ALL_PEER_NAMES = {**PEER_NAMES, **SDK_PEER_NAMES}
 ALL_OPENAI = ("openai", "openinference,openllmetry,openai_v2", "peers-first")
-
-
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "PYTEST_"))}
-    env.update(extra)
-    return env
-
-
-def _run(args: list[str], env: Mapping[str, str]) -> dict[str, Any]:
-    result = subprocess.run(
-        args,
-        cwd=REPO,
-        env=dict(env),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
-    assert result.returncode == 0, f"{args}\n{result.stdout[-4000:]}\n{result.stderr[-6000:]}"
-    document: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
-    document["stderr"] = result.stderr
-    return document
-
-
-def _scenario(library: str, peers: str, order: str, policy: str | None = None) -> dict[str, Any]:
-    env = _env(**({"OTEL_AGENT_TRACE_PEER_POLICY": policy} if policy else {}))
-    return _run([sys.executable, "-m", "tests.peers_env.scenario", library, peers, order], env)
-
-
-def _zero_code(library: str, store: Path) -> dict[str, Any]:
-    env = _env(
-        OTEL_PYTHON_DISTRO="agent_trace",
-        OTEL_PYTHON_CONFIGURATOR="agent_trace",
-        OTEL_AGENT_TRACE_EXPORTER="file",
-        OTEL_AGENT_TRACE_STORE_DIR=str(store),
-        OTEL_SERVICE_NAME="peers-zero-code",
-    )
-    args = [str(BIN / "opentelemetry-instrument"), sys.executable, "-m", "tests.peers_env.scenario"]
-    document = _run([*args, library, "", "zero-code"], env)
-    document["spans"] = [
-        {
-            "name": s.name,
-            "scope": s.scope,
-            "span_id": s.span_id,
-            "parent_id": s.parent_span_id,
-            "attributes": s.attributes,
-        }
-        for t in load_traces(store)
-        for s in t.spans
-    ]
-    return document
 
 
 @pytest.fixture(scope="session")
@@ -99,43 +70,14 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, ...], d
     """Every scenario's spans and log messages, run three processes at a time."""
     jobs: dict[tuple[str, ...], Any] = {}
     with ThreadPoolExecutor(max_workers=3) as pool:
-        for case in SINGLE:
+        for case in (*SINGLE, *SDK_SINGLE):
             jobs[case] = pool.submit(_scenario, *case)
         jobs[ALL_OPENAI] = pool.submit(_scenario, *ALL_OPENAI)
         for policy, *case in POLICY_CASES:
             jobs[(policy, *case)] = pool.submit(_scenario, *case, policy)
-        for library in CALLS:
+        for library in ("openai", "anthropic"):
             jobs[("zero-code", library)] = pool.submit(_zero_code, library, tmp_path_factory.mktemp(library))
         return {key: job.result() for key, job in jobs.items()}
-
-
-def is_llm_span(span: Mapping[str, Any]) -> bool:
-    """An LLM call's span, whoever made it (GenAI semconv, OpenInference or OpenLLMetry conventions)."""
-    attributes = span["attributes"]
-    return (
-        attributes.get("gen_ai.operation.name") in ("chat", "text_completion", "embeddings")
-        or attributes.get("openinference.span.kind") == "LLM"
-        or "llm.request.type" in attributes
-    )
-
-
-def token_spans(spans: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    return [s for s in spans if any(k.startswith(("gen_ai.usage.", "llm.token_count.")) for k in s["attributes"])]
-
-
-def assert_one_span_per_call(document: Mapping[str, Any], library: str) -> list[Mapping[str, Any]]:
-    spans = document["spans"]
-    llm = [s for s in spans if is_llm_span(s)]
-    shape = [(s["name"], s["scope"], s["parent_id"]) for s in spans]
-    assert len(llm) == CALLS[library], shape
-    assert token_spans(spans) == llm, shape  # every call's usage, each on exactly one span
-    ids = {s["span_id"] for s in llm}
-    assert not any(s["parent_id"] in ids for s in llm), shape  # no LLM span nested in another
-    return llm
-
-
-def warnings_naming(document: Mapping[str, Any], distribution: str) -> list[str]:
-    return [m for m in document["messages"] if m.startswith("WARNING") and f"({distribution})" in m]
 
 
 @pytest.mark.parametrize(("library", "peer", "order"), SINGLE)
@@ -171,9 +113,39 @@ def test_policy_theirs_keeps_only_the_peer_span(results, library, peer, order):
     document = results[("theirs", library, peer, order)]
     llm = assert_one_span_per_call(document, library)
     assert not [s for s in llm if s["scope"].startswith("otel_agent_trace")]
-    assert not warnings_naming(document, PEER_NAMES[(library, peer)])  # chosen explicitly: INFO, not WARNING
-    assert any(PEER_NAMES[(library, peer)] in m for m in document["messages"])
+    assert not [s for s in llm if "agent_trace.step.action_type" in s["attributes"]]  # ours recorded nothing
+    assert not warnings_naming(document, ALL_PEER_NAMES[(library, peer)])  # chosen explicitly: INFO, not WARNING
+    assert any(ALL_PEER_NAMES[(library, peer)] in m for m in document["messages"])
     assert all(s["attributes"]["agent_trace.session.id"] == "s-peers" for s in llm)  # the processor still stamps
+
+
+@pytest.mark.parametrize(("library", "peer", "order"), SDK_SINGLE)
+def test_google_genai_and_bedrock_one_llm_span_per_call_tokens_once(results, library, peer, order):
+    document = results[(library, peer, order)]
+    llm = assert_one_span_per_call(document, library)
+    (warning,) = warnings_naming(document, SDK_PEER_NAMES[(library, peer)])
+    assert "OTEL_AGENT_TRACE_PEER_POLICY" in warning
+    assert all(s["attributes"]["agent_trace.session.id"] == "s-peers" for s in llm)
+    recorded = [s for s in llm if "agent_trace.step.action_type" in s["attributes"]]
+    assert len(recorded) == OURS_RECORDED[(library, peer)], [(s["name"], s["scope"]) for s in llm]
+    for span in recorded:
+        if span["attributes"]["agent_trace.step.action_type"] == "llm_call":
+            assert span["attributes"]["gen_ai.usage.input_tokens"] > 0
+    ours = [s for s in llm if s["scope"].startswith("otel_agent_trace")]
+    if peer == "botocore":  # the same _make_api_call: the outer wrapper's span is the one
+        assert (ours == llm) if order == "peers-first" else not ours
+    elif library == "google-genai":  # only embed_content is the same method; peers-first: ours outside it
+        assert len(ours) == (1 if order == "peers-first" or peer == "openllmetry" else 0)
+    else:  # the per-client peers wrap client.converse & co., always outside ours
+        assert not ours
+
+
+@pytest.mark.parametrize(("library", "peer", "order"), [tuple(c[1:]) for c in POLICY_CASES[5:] if c[0] == "both"])
+def test_policy_both_nests_google_genai_and_bedrock(results, library, peer, order):
+    document = results[("both", library, peer, order)]
+    llm = [s for s in document["spans"] if is_llm_span(s)]
+    assert len(llm) == 2 * CALLS[library]
+    assert len([s for s in llm if s["scope"].startswith("otel_agent_trace")]) == CALLS[library]
 
 
 def test_policy_both_keeps_both_spans(results):

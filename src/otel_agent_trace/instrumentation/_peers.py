@@ -1,8 +1,9 @@
 """Other GenAI instrumentors on the same SDK ("peers"): one LLM span per call, tokens counted once.
 
-OpenInference, OpenLLMetry and the official ``opentelemetry-instrumentation-openai-v2`` each start an LLM span for
-an openai (or anthropic) call. With ours installed as well, one call would become two or three nested LLM spans,
-each with the token usage. ``OTEL_AGENT_TRACE_PEER_POLICY`` chooses which span a call keeps:
+OpenInference, OpenLLMetry and the official contrib instrumentations (openai-v2, google-genai, botocore) each start
+an LLM span for an openai, anthropic, google-genai or Bedrock call (the table: `_peers_table.PEERS`). With ours
+installed as well, one call would become two or three nested LLM spans, each with the token usage.
+``OTEL_AGENT_TRACE_PEER_POLICY`` chooses which span a call keeps:
 
 ``ours`` (default)
     One span with our attributes, whatever the order of instrumentation:
@@ -13,7 +14,8 @@ each with the token usage. ``OTEL_AGENT_TRACE_PEER_POLICY`` chooses which span a
       (``_SUPPRESS_INSTRUMENTATION_KEY``, which silences every instrumentation inside the SDK call, HTTP spans
       included), and a peer that reads neither (openai-v2) is called past: the wrapt wrapper it put directly
       beneath ours is skipped for that call (`past_peers`).
-    - the peer's wrapper outside ours (it instrumented after us; `calling_peer` finds its frame): its span is
+    - the peer's wrapper outside ours (it instrumented after us, or it wraps the public google-genai method or the
+      boto3 client's method above the one ours wraps; `calling_peer` finds its frame): its span is
       already started when ours runs, so ours starts none. If the peer made its span current, ours records its
       attributes on it (`AdoptedSpan`; the peer ends it); if not (OpenLLMetry's anthropic), ours records nothing.
 
@@ -38,7 +40,6 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextvars import Token
-from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
@@ -51,6 +52,8 @@ from opentelemetry.util.types import Attributes, AttributeValue
 
 from otel_agent_trace._internal.errors import log_internal_error
 from otel_agent_trace.environment_variables import OTEL_AGENT_TRACE_PEER_POLICY
+
+from ._peers_table import PEERS, SDK_MODULES, Peer
 
 logger = logging.getLogger("otel_agent_trace")
 
@@ -68,80 +71,6 @@ FRAMEWORK_SCOPES = ("pydantic-ai", "gcp.vertex.agent")
 _FRAMEWORK_SCOPE_NAMES = frozenset(FRAMEWORK_SCOPES)
 
 
-@dataclass(frozen=True)
-class Peer:
-    """One peer instrumentor: who it is, where its instrumentor class lives, and how it can be told to step aside."""
-
-    name: str
-    distribution: str
-    library: str
-    module: str
-    instrumentor: str
-    scopes: tuple[str, ...]
-    """Instrumentation scope names of its spans (a name also covers its dotted children)."""
-    reads_suppression_key: bool
-    """Skips its span when ``_SUPPRESS_INSTRUMENTATION_KEY`` is set."""
-    shared_scope: bool = False
-    """Its spans' scope is shared with other GenAI instrumentations: the span's own attributes must say LLM call."""
-
-
-PEERS: tuple[Peer, ...] = (
-    Peer(
-        "OpenInference",
-        "openinference-instrumentation-openai",
-        "openai",
-        "openinference.instrumentation.openai",
-        "OpenAIInstrumentor",
-        ("openinference.instrumentation.openai",),
-        reads_suppression_key=True,
-    ),
-    Peer(
-        "OpenLLMetry",
-        "opentelemetry-instrumentation-openai",
-        "openai",
-        "opentelemetry.instrumentation.openai",
-        "OpenAIInstrumentor",
-        ("opentelemetry.instrumentation.openai",),
-        reads_suppression_key=False,  # it reads its own key (set too), and is called past when directly beneath
-    ),
-    Peer(
-        "OpenTelemetry openai-v2",
-        "opentelemetry-instrumentation-openai-v2",
-        "openai",
-        "opentelemetry.instrumentation.openai_v2",
-        "OpenAIInstrumentor",
-        ("opentelemetry.instrumentation.openai_v2", "opentelemetry.util.genai"),
-        reads_suppression_key=False,
-        shared_scope=True,
-    ),
-    Peer(
-        "OpenInference",
-        "openinference-instrumentation-anthropic",
-        "anthropic",
-        "openinference.instrumentation.anthropic",
-        "AnthropicInstrumentor",
-        ("openinference.instrumentation.anthropic",),
-        reads_suppression_key=True,
-    ),
-    Peer(
-        "OpenLLMetry",
-        "opentelemetry-instrumentation-anthropic",
-        "anthropic",
-        "opentelemetry.instrumentation.anthropic",
-        "AnthropicInstrumentor",
-        ("opentelemetry.instrumentation.anthropic",),
-        reads_suppression_key=False,
-    ),
-    Peer(
-        "OpenTelemetry botocore",
-        "opentelemetry-instrumentation-botocore",
-        "bedrock",
-        "opentelemetry.instrumentation.botocore",
-        "BotocoreInstrumentor",
-        ("opentelemetry.instrumentation.botocore",),  # its Bedrock spans: ...botocore.bedrock-runtime
-        reads_suppression_key=True,  # it wraps the same BaseClient._make_api_call, so either order meets ours
-    ),
-)
 _BY_LIBRARY: dict[str, tuple[Peer, ...]] = {}
 for _peer in PEERS:
     _BY_LIBRARY[_peer.library] = (*_BY_LIBRARY.get(_peer.library, ()), _peer)
@@ -210,21 +139,23 @@ def _in_scopes(name: str, scopes: Sequence[str]) -> bool:
 def calling_peer(peers: Sequence[Peer]) -> Peer | None:
     """The peer whose wrapper called ours for this call (its wrapper is outside ours), if any.
 
-    The first frame up the stack that is neither ours nor wrapt's is the caller of our wrapper: a peer's wrapper
-    when the peer patched the method after us. Bounded: at most 24 frames are looked at.
+    Up the stack, past our frames, wrapt's and the SDK's own (`SDK_MODULES`: a peer that wraps the public
+    ``generate_content`` above the private method ours wraps), the first other frame is the caller: a peer's
+    wrapper (or its stream proxy) when the peer is outside ours. Bounded: at most 40 frames are looked at.
     """
+    skipped = ("otel_agent_trace.", "wrapt.", *(m + "." for p in peers[:1] for m in SDK_MODULES.get(p.library, ())))
     frame: FrameType | None = sys._getframe(1)
-    for _ in range(24):
+    for _ in range(40):
         if frame is None:
             return None
         module = frame.f_globals.get("__name__")
         if not isinstance(module, str):
             return None
-        if module.startswith(("otel_agent_trace.", "wrapt.")) or module == "wrapt":
+        if module.startswith(skipped) or module == "wrapt":
             frame = frame.f_back
             continue
         for peer in peers:
-            if module == peer.module or module.startswith(peer.module + "."):
+            if _in_scopes(module, (peer.module, *peer.frames)):
                 return peer
         return None
     return None
@@ -240,7 +171,10 @@ def is_peer_span(span: Span, peer: Peer, library: str) -> bool:
     if peer.shared_scope:
         attributes: Mapping[str, Any] = getattr(span, "attributes", None) or {}
         provider = attributes.get("gen_ai.provider.name") or attributes.get("gen_ai.system")
-        return attributes.get("gen_ai.operation.name") in _LLM_OPERATIONS and provider == library
+        providers = peer.providers
+        return attributes.get("gen_ai.operation.name") in _LLM_OPERATIONS and (
+            providers is None or provider in providers
+        )
     return True
 
 

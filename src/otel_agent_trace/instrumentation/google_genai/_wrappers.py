@@ -27,7 +27,7 @@ from opentelemetry.trace import SpanKind
 from otel_agent_trace._internal.context import is_enabled, is_llm_instrumentation_enabled
 from otel_agent_trace._internal.errors import handle_internal_errors
 from otel_agent_trace.instrumentation import _llm
-from otel_agent_trace.instrumentation._peers import start_llm_span
+from otel_agent_trace.instrumentation._peers import past_peers, start_llm_span
 
 from ._extract import (
     EMBEDDINGS,
@@ -144,7 +144,7 @@ class CallWrapper:
             return wrapped(*args, **kwargs)
         call, token = started
         try:
-            result = wrapped(*args, **kwargs)
+            result = past_peers(wrapped)(*args, **kwargs)  # a peer's embed_content wrapper beneath ours
         except Exception as exc:
             call.fail(exc)
             raise
@@ -171,7 +171,7 @@ class AsyncCallWrapper:
             return await wrapped(*args, **kwargs)
         call, token = started
         try:
-            result = await wrapped(*args, **kwargs)
+            result = await past_peers(wrapped)(*args, **kwargs)
         except Exception as exc:
             call.fail(exc)
             raise
