@@ -62,7 +62,7 @@ def test_grpc_endpoint_is_passed_on_and_plain_http_is_insecure(signal: str, endp
 
 @pytest.mark.parametrize(
     ("signal", "variable"),
-    [("traces", "TRACES"), ("metrics", "METRICS"), ("logs", "TRACES")],  # the logs follow the spans' variable
+    [("traces", "TRACES"), ("metrics", "METRICS"), ("logs", "LOGS"), ("logs", "TRACES")],  # logs: own, then spans'
 )
 def test_otlp_protocol_comes_from_the_signal_variable_then_the_general_one(
     signal: str, variable: str, monkeypatch: pytest.MonkeyPatch
@@ -77,6 +77,13 @@ def test_otlp_protocol_comes_from_the_signal_variable_then_the_general_one(
     monkeypatch.setenv(f"OTEL_EXPORTER_OTLP_{variable}_PROTOCOL", "carrier-pigeon")
     with pytest.raises(ConfigurationError, match="OTLP protocol 'carrier-pigeon' is not supported"):
         build(["otlp"])
+
+
+def test_logs_protocol_variable_wins_over_the_spans_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "grpc")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_LOGS_PROTOCOL", "http/protobuf")
+    assert "proto.http." in type(BUILDERS["logs"](["otlp"])[0]).__module__
+    assert "proto.grpc." in type(BUILDERS["traces"](["otlp"])[0]).__module__
 
 
 def test_only_the_span_builder_rejects_unknown_names_and_schemeless_endpoints() -> None:

@@ -42,8 +42,9 @@ class _Signal:
 _SIGNALS = {
     "traces": _Signal("trace_exporter", "OTLPSpanExporter", "/v1/traces", "TRACES"),
     "metrics": _Signal("metric_exporter", "OTLPMetricExporter", "/v1/metrics", "METRICS"),
-    # The log exporters follow the span exporters' protocol variable, and a traces endpoint becomes the logs one.
-    "logs": _Signal("_log_exporter", "OTLPLogExporter", "/v1/logs", "TRACES", replaces="/v1/traces"),
+    # The logs' own protocol variable, else the spans' one (they are the spans' content events); a traces endpoint
+    # becomes the logs one.
+    "logs": _Signal("_log_exporter", "OTLPLogExporter", "/v1/logs", "LOGS", replaces="/v1/traces"),
 }
 SignalName = Literal["traces", "metrics", "logs"]
 
@@ -51,13 +52,15 @@ SignalName = Literal["traces", "metrics", "logs"]
 def _otlp_protocol(protocol: str | None, signal: str = "TRACES") -> str:
     """``otlp_grpc`` or ``otlp_http``: ``protocol``, else the signal's or the general OTLP protocol variable.
 
-    ``OTEL_EXPORTER_OTLP_<signal>_PROTOCOL``, then ``OTEL_EXPORTER_OTLP_PROTOCOL``, else HTTP; an unsupported value
+    ``OTEL_EXPORTER_OTLP_<signal>_PROTOCOL`` (for ``LOGS``, then the ``TRACES`` one: the log records are the spans'
+    content events, sent beside them), then ``OTEL_EXPORTER_OTLP_PROTOCOL``, else HTTP; an unsupported value
     is a `ConfigurationError`.
     """
     raw = (
         (
             protocol
             or os.environ.get(f"OTEL_EXPORTER_OTLP_{signal}_PROTOCOL")
+            or (os.environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") if signal == "LOGS" else None)
             or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
             or "http/protobuf"
         )
