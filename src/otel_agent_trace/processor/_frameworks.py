@@ -14,6 +14,9 @@ siblings:
   there ``generate_content`` sits in a ``call_llm`` span that ends after the tools it led to, so its steps are
   numbered per agent (trace id and ``gen_ai.agent.name``, restarted when that ``invoke_agent`` span ends) as their
   ``generate_content`` and ``execute_tool`` spans end, and ``call_llm`` takes the index of its ``generate_content``.
+- tokens once: a legacy ``call_llm`` repeats its ``generate_content``'s ``gen_ai.usage.*``; where that
+  ``generate_content`` was seen, the copy on ``call_llm`` is dropped and ``agent_trace.llm.usage_source=provider``
+  says where the tokens are (a viewer or query summing usage over spans counts each request once).
 - ``agent_trace.step.name``: the tool name, or ``model request``.
 - ``agent_trace.run.id``: the framework's own run id where it has one (Pydantic AI's ``gen_ai.agent.call.id``,
   on each of its spans), unless a run of ours already stamped one.
@@ -48,6 +51,7 @@ ADK_LEGACY_SYSTEM: Final = "gen_ai.system"
 """On ADK's ``generate_content`` with the legacy schema only (semconv 1.36): the span is inside a ``call_llm``."""
 MAX_RUNS = 4096
 MAX_STEPS = 16384
+_USAGE_PREFIX: Final = "gen_ai.usage."
 _LLM_OPERATIONS = frozenset({"chat", "text_completion", "generate_content"})
 _OUTPUT_TOOLS = ("final_result",)
 """Pydantic AI's output tool name (``final_result``, or ``final_result_<type>`` with several output types)."""
@@ -66,6 +70,13 @@ def _action(span: ReadableSpan, attributes: dict[str, Any]) -> tuple[str, str] |
     if operation in _LLM_OPERATIONS or span.name == CALL_LLM:
         return A.AgentStepActionTypeValues.LLM_CALL.value, "model request"
     return None
+
+
+def _usage_below(attributes: dict[str, Any]) -> None:
+    """A legacy ``call_llm`` repeats the usage of its ``generate_content``: kept there only, counted once."""
+    for key in [key for key in attributes if key.startswith(_USAGE_PREFIX)]:
+        del attributes[key]
+    attributes[A.LLM_USAGE_SOURCE] = "provider"
 
 
 def _adk_agent_key(span: ReadableSpan, attributes: dict[str, Any]) -> tuple[int, str] | None:
@@ -105,6 +116,8 @@ class FrameworkSpans:
             return
         attributes.setdefault(A.AGENT_STEP_ACTION_TYPE, action[0])
         attributes.setdefault(A.AGENT_STEP_NAME, action[1])
+        if adk and span.name == CALL_LLM and span.context is not None and self._holds_request(span.context.span_id):
+            _usage_below(attributes)
         if A.AGENT_STEP_INDEX in attributes or span.context is None or span.parent is None:
             return
         key = _adk_agent_key(span, attributes) if adk else None
@@ -123,6 +136,11 @@ class FrameworkSpans:
         with self._lock:
             for key in keys:
                 self._next.pop(key, None)
+
+    def _holds_request(self, span_id: int) -> bool:
+        """Whether a ``generate_content`` under this legacy ``call_llm`` was numbered (it ended first, with usage)."""
+        with self._lock:
+            return span_id in self._index
 
     def _step_index(self, span_id: int, run: Hashable, parent_id: int, inner: bool) -> int:
         """The index of ``span_id`` in ``run``; ``inner``: a legacy ``generate_content``, whose parent shares it."""
