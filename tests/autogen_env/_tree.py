@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.trace import format_span_id, format_trace_id
+from opentelemetry.trace import format_trace_id
 
-from otel_agent_trace.model import Span, SpanEvent, Trace
+from otel_agent_trace.model import Trace
+from tests.instrumentation._spans import model_span
 
 OURS = "otel_agent_trace.AutoGenInstrumentor"
 AUTOGEN = "autogen-core"
@@ -45,25 +46,7 @@ def attr_json(span: ReadableSpan, key: str) -> Any:
 
 def to_trace(spans: Sequence[ReadableSpan]) -> Trace:
     """The team run's trace as the RCA's model `Trace` (what the JSONL/OTLP loaders would give)."""
-    out = []
-    for s in spans:
-        events = tuple(SpanEvent(e.name, e.timestamp or 0, dict(e.attributes or {})) for e in s.events)
-        out.append(
-            Span(
-                format_trace_id(s.context.trace_id),
-                format_span_id(s.context.span_id),
-                format_span_id(s.parent.span_id) if s.parent is not None else None,
-                s.name,
-                s.start_time or 0,
-                s.end_time or 0,
-                kind=s.kind.name,
-                status_code=s.status.status_code.name,
-                status_message=s.status.description or "",
-                attributes=dict(s.attributes or {}),
-                events=events,
-                scope=s.instrumentation_scope.name if s.instrumentation_scope else "",
-            )
-        )
+    out = [model_span(s) for s in spans]
     (workflow,) = ours(spans, "invoke_workflow")
     trace_id = format_trace_id(workflow.context.trace_id)
     # AutoGen's ``create_agent`` spans are made when the agents are built, before the run: traces of their own
