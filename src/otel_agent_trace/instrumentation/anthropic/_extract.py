@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from otel_agent_trace._internal.serialize import to_jsonable
+from otel_agent_trace.instrumentation._anthropic_blocks import anthropic_part as _part
 from otel_agent_trace.instrumentation._genai import SEQUENCE as _SEQUENCE
 from otel_agent_trace.instrumentation._genai import id_and_model_attributes
 from otel_agent_trace.instrumentation._genai import is_int as _int
@@ -41,7 +42,7 @@ from otel_agent_trace.semconv.gen_ai import (
     GEN_AI_USAGE_OUTPUT_TOKENS,
 )
 
-from ._content import FINISH_REASONS, Attributes, _part, content_request_attributes, output_messages_json
+from ._content import FINISH_REASONS, Attributes, content_request_attributes, output_messages_json
 
 __all__ = [
     "CHAT",

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from otel_agent_trace._internal.serialize import safe_json_dumps, to_jsonable
+from otel_agent_trace.instrumentation._anthropic_blocks import anthropic_parts as _anthropic_parts
 from otel_agent_trace.instrumentation._genai import SEQUENCE, get, is_int, is_number
 from otel_agent_trace.semconv.gen_ai import (
     GEN_AI_EMBEDDINGS_DIMENSION_COUNT,
@@ -142,38 +143,6 @@ def request_attributes(model_family: str | None, body: Any, attributes: Attribut
         _number(body, "top_p", GEN_AI_REQUEST_TOP_P, attributes)
     elif model_family == TITAN_EMBED:
         _number(body, "dimensions", GEN_AI_EMBEDDINGS_DIMENSION_COUNT, attributes, integer=True)
-
-
-def _anthropic_part(block: Any) -> dict[str, Any]:
-    if isinstance(block, str):
-        return {"type": "text", "content": block}
-    kind = get(block, "type")
-    if kind == "text":
-        return {"type": "text", "content": get(block, "text")}
-    if kind == "tool_use":
-        return {
-            "type": "tool_call",
-            "id": get(block, "id"),
-            "name": get(block, "name"),
-            "arguments": to_jsonable(get(block, "input")),
-        }
-    if kind == "tool_result":
-        return {
-            "type": "tool_call_response",
-            "id": get(block, "tool_use_id"),
-            "response": to_jsonable(get(block, "content")),
-        }
-    if kind == "thinking":
-        return {"type": "reasoning", "content": get(block, "thinking")}
-    if kind in ("image", "document"):
-        return {"type": "blob", "modality": kind, "mime_type": get(get(block, "source"), "media_type")}
-    return {"type": str(kind), "content": to_jsonable(block)}
-
-
-def _anthropic_parts(content: Any) -> list[dict[str, Any]]:
-    if isinstance(content, str):
-        return [{"type": "text", "content": content}]
-    return [_anthropic_part(block) for block in content] if isinstance(content, SEQUENCE) else []
 
 
 def _messages(messages: Any, to_parts: Any) -> list[dict[str, Any]]:
