@@ -17,12 +17,15 @@ Spans (docs/ag2_classic.md has the tree and every attribute):
   ``agent_trace.step.index``, action type; input = the chat history the agent answered, output = its reply, each
   message ``{"id": "{chat}:{index}", "index", "source", "recipient", "type"[, "reply_to"][, "content"]}``.
 - ``decision speaker_selection``: ``GroupChat.select_speaker``/``a_select_speaker`` (candidates, method, chosen,
-  the selector LLM's answer as rationale); the selector's LLM call sits under it.
+  the selector LLM's answer as rationale); the selector's LLM call sits under it. In the group patterns
+  (``initiate_group_chat``) a selection a handoff drove also has its source, target and kind.
 - ``execute_tool {name}``: ``execute_function``/``a_execute_function``; ``execute_tool code_execution``:
   ``LocalCommandLineCodeExecutor.execute_code_blocks`` and the legacy ``ConversableAgent.execute_code_blocks``.
 
 LLM calls are the openai instrumentor's (OpenAIWrapper uses the openai SDK). AG2's own ``autogen.opentelemetry``
-agent spans, when turned on too, are adopted (renamed and enriched), not duplicated.
+agent spans, when turned on too, are adopted (renamed and enriched, a turn's ``gen_ai.operation.name`` becomes
+``step``), not duplicated; AG2's ``instrument_llm_wrapper`` LLM span is the one the openai instrumentor records
+on (``_peers.FRAMEWORK_SCOPES``).
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ _AGENT = "autogen.agentchat.conversable_agent"
 _GROUP = "autogen.agentchat.groupchat"
 _LOCAL = "autogen.coding.local_commandline_code_executor"
 _EVENTS = "autogen.events.agent_events"
+_HANDOFFS = "autogen.agentchat.group.events.transition_events"
 _TARGETS: tuple[tuple[str, str, str, str, bool], ...] = (
     (_AGENT, "ConversableAgent", "initiate_chat", "ChatWrapper", False),
     (_AGENT, "ConversableAgent", "a_initiate_chat", "ChatWrapper", True),
@@ -60,6 +64,10 @@ _TARGETS: tuple[tuple[str, str, str, str, bool], ...] = (
     (_GROUP, "GroupChat", "_validate_speaker_name", "RationaleWrapper", False),
     (_LOCAL, "LocalCommandLineCodeExecutor", "execute_code_blocks", "CodeWrapper", False),
     (_EVENTS, "TerminationEvent", "__init__", "TerminationWrapper", False),
+    (_HANDOFFS, "AfterWorksTransitionEvent", "__init__", "HandoffWrapper", False),
+    (_HANDOFFS, "OnContextConditionTransitionEvent", "__init__", "HandoffWrapper", False),
+    (_HANDOFFS, "OnConditionLLMTransitionEvent", "__init__", "HandoffWrapper", False),
+    (_HANDOFFS, "ReplyResultTransitionEvent", "__init__", "HandoffWrapper", False),
 )
 """(module, class, method, wrapper class in ``_wrappers`` or ``_tools``, async): wrapped when the module is
 imported, if the class defines the method."""

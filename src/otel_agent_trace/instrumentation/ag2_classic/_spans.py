@@ -6,7 +6,8 @@ values pass unchanged.
 
 AG2's own opt-in OpenTelemetry (``autogen.opentelemetry.instrument_agent``) wraps agent instances, so its span for a
 call is current when our class-level wrapper of the same call runs: we then adopt it (`open_span`: renamed to our
-name, our attributes added, left to AG2 to end) instead of making a second span for the same operation.
+name, our attributes added, left to AG2 to end) instead of making a second span for the same operation. An adopted
+agent span is a turn: its ``gen_ai.operation.name`` becomes `STEP_OPERATION` (AG2's ``ag2.span.type`` stays).
 """
 
 from __future__ import annotations
@@ -21,10 +22,15 @@ from opentelemetry.trace import Span, SpanKind
 
 from otel_agent_trace._internal.context import RunState, attach_span, is_enabled
 from otel_agent_trace._internal.errors import handle_internal_errors
+from otel_agent_trace.semconv.gen_ai import GEN_AI_OPERATION_NAME
 
 AG2_SCOPE = "opentelemetry.instrumentation.ag2"
 """The instrumentation scope of AG2's own spans."""
 AG2_SPAN_TYPE = "ag2.span.type"
+STEP_OPERATION = "step"
+"""``gen_ai.operation.name`` of an adopted AG2 agent span: it is our turn (``step {agent}``), not an agent
+invocation, so it must not keep AG2's ``invoke_agent`` (readers, the RCA included, would count each turn as an
+agent). Our own step spans carry no operation name; both read as steps (name ``step ``, action type)."""
 
 
 class Config:
@@ -40,7 +46,7 @@ class Config:
 class Chat:
     """One chat (two-agent ``initiate_chat`` or group chat ``run_chat``): its span, run, message-id key, outcome."""
 
-    __slots__ = ("groupchat", "key", "no_reply", "no_speaker", "reason", "run", "span")
+    __slots__ = ("groupchat", "handoff", "key", "no_reply", "no_speaker", "reason", "run", "span")
 
     def __init__(self, span: Span, run: RunState, groupchat: Any = None) -> None:
         self.span = span
@@ -51,6 +57,8 @@ class Chat:
         self.no_speaker = False
         self.reason: str | None = None
         """AG2's own termination reason (its ``TerminationEvent``), the last one of the chat."""
+        self.handoff: dict[str, str] | None = None
+        """A handoff a turn decided (an LLM ``OnCondition``, a tool's ``ReplyResult``), for the next selection."""
 
 
 current_chat: contextvars.ContextVar[Chat | None] = contextvars.ContextVar("otel_agent_trace_ag2c_chat", default=None)
@@ -107,6 +115,8 @@ def open_span(config: Config, name: str, attrs: dict[str, Any], kind: str) -> Op
     if theirs is not None:
         theirs.update_name(name)
         theirs.set_attributes(attrs)
+        if kind == "agent":
+            theirs.set_attribute(GEN_AI_OPERATION_NAME, STEP_OPERATION)
         return Opened(theirs, owned=False)
     return Opened(config.tracer.start_span(name, kind=SpanKind.INTERNAL, attributes=attrs), owned=True)
 

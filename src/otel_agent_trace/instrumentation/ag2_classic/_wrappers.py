@@ -6,6 +6,8 @@
 - `TurnWrapper`: ``ConversableAgent.generate_reply``/``a_generate_reply``: ``step {agent}``.
 - `SelectWrapper`: ``GroupChat.select_speaker``/``a_select_speaker``: ``decision speaker_selection``;
   `RationaleWrapper` (``GroupChat._validate_speaker_name``) gives the selector's answer as its rationale.
+- `HandoffWrapper`: the handoff events of the group patterns (``initiate_group_chat``, swarms): the selection
+  the handoff drove gets its source, target and kind.
 """
 
 from __future__ import annotations
@@ -94,6 +96,40 @@ class TerminationWrapper:
             reason = X.text(kwargs.get("termination_reason"))
             if chat is not None and reason is not None:
                 chat.reason = reason
+        return result
+
+
+_HANDOFF_KINDS = {
+    "AfterWorksTransitionEvent": "after_work",
+    "OnContextConditionTransitionEvent": "context_condition",
+    "OnConditionLLMTransitionEvent": "llm_condition",
+    "ReplyResultTransitionEvent": "reply_result",
+}
+
+
+class HandoffWrapper(TerminationWrapper):
+    """A transition event's ``__init__``: the handoff, on the selection in progress or the chat's next one.
+
+    AfterWork and context-condition handoffs are evaluated inside the speaker selection (its decision span is
+    current); an LLM condition or a tool's ``ReplyResult`` is seen in the tool executor's turn, and is kept on the
+    chat for the selection that follows it.
+    """
+
+    def __call__(self, wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        result = wrapped(*args, **kwargs)
+        with handle_internal_errors("ag2_classic.handoff"):
+            target = kwargs.get("transition_target")
+            display = getattr(target, "display_name", None)
+            handoff = {
+                A.HANDOFF_FROM_AGENT: X.name_of(kwargs.get("source_agent")),
+                A.HANDOFF_TO_AGENT: str(display() if callable(display) else target),
+                D.DECISION_CONDITION: f"handoff.{_HANDOFF_KINDS.get(type(instance).__name__, 'other')}",
+            }
+            span, chat = selecting.get(), current_chat.get()
+            if span is not None:
+                span.set_attributes(handoff)
+            elif chat is not None:
+                chat.handoff = handoff
         return result
 
 
@@ -273,6 +309,9 @@ class SelectWrapper(Wrapper):
         if run is not None:
             attrs[A.AGENT_STEP_INDEX] = run.next_step()
             attrs[A.AGENT_RUN_ID] = run.run_id
+        if chat is not None and chat.handoff is not None:  # a turn handed off: this selection carries it out
+            attrs.update(chat.handoff)
+            chat.handoff = None
         opened = open_span(self.config, "decision speaker_selection", attrs, "speaker_selection")
         opened.data["chat"] = chat
         opened.set_var(selecting, opened.span)
