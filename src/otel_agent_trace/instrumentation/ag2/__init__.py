@@ -24,13 +24,17 @@ Network (``ag2.network``): each channel is an ``invoke_workflow {type}`` span (`
 with ``agent_trace.termination.condition``/``reason`` when the hub closes or expires it); each inbound message an
 agent handles (the default handler's turn) is a ``step {agent}`` under it with the message it answered
 (``agent_trace.step.reply_to``, ``answered_author``, ``answered_recipients``, ``causation_id``); the
-agent's ``invoke_agent`` span is the step's child. Not traced yet: speaker choice as a decision span. ag2's own
+agent's ``invoke_agent`` span is the step's child (a turn the handler skips makes no step). In the turn-taking
+channels (``discussion``, ``workflow``, ``consulting``) each accepted message is followed by a ``decision
+speaker_selection`` under the channel: participants as options, the speaker the adapter expects next as chosen
+(``terminate`` when a workflow's graph ends it), how as condition (ordering, the ``TransitionGraph`` rule, the
+handoff tool), the handoff's reason as rationale with content capture. ag2's own
 ``TelemetryMiddleware`` is independent: when the user adds it too, both trees are made (docs/ag2.md, limits).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from types import ModuleType
 from typing import Any
 
@@ -73,7 +77,7 @@ class AG2Instrumentor(AgentInstrumentor):
         self._wrap_network(config)
 
     def _wrap_network(self, config: Any) -> None:
-        from otel_agent_trace.instrumentation.ag2 import _network
+        from otel_agent_trace.instrumentation.ag2 import _network, _selection
 
         channels = _network.Channels(config)
         self._network: list[tuple[Any, str]] = []
@@ -90,15 +94,27 @@ class AG2Instrumentor(AgentInstrumentor):
             if not isinstance(cls, type):
                 return
             for method, wrapper in (
-                ("_transition_channel", _network.TransitionWrapper),
-                ("close", _network.HubCloseWrapper),
+                ("_transition_channel", _network.TransitionWrapper(channels)),
+                ("close", _network.HubCloseWrapper(channels)),
+                ("_post_envelope_impl", _selection.PostWrapper()),
             ):
                 if method in vars(cls) and (cls, method) not in self._network:
-                    wrap_function_wrapper(cls, method, wrapper(channels))
+                    wrap_function_wrapper(cls, method, wrapper)
                     self._network.append((cls, method))
+
+        def adapter(class_name: str) -> Callable[[ModuleType], None]:
+            def wrap(module: ModuleType) -> None:
+                cls = getattr(module, class_name, None)
+                if isinstance(cls, type) and "on_accepted" in vars(cls) and (cls, "on_accepted") not in self._network:
+                    wrap_function_wrapper(cls, "on_accepted", _selection.AcceptedWrapper(channels))
+                    self._network.append((cls, "on_accepted"))
+
+            return wrap
 
         self.when_imported(_HANDLERS_MODULE, handlers)
         self.when_imported(_HUB_MODULE, hub)
+        for module_name, class_name in _selection.ADAPTERS:
+            self.when_imported(module_name, adapter(class_name))
 
     def _unpatch(self, **kwargs: Any) -> None:
         for cls in getattr(self, "_wrapped", []):

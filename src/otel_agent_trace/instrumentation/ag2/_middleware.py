@@ -8,6 +8,7 @@ agent -> step -> chat / execute_tool, the shape LangGraph gives.
 
 from __future__ import annotations
 
+import contextvars
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -78,6 +79,63 @@ def reply_text(message: Any) -> str | None:
     return content if isinstance(content, str) else None
 
 
+class PendingStep:
+    """A Network turn's ``step`` span, started only when the turn runs its agent (`DriveScopeWrapper`).
+
+    A turn the handler skips (not this agent's turn, a redelivery, a closed channel, nothing to answer) never
+    enters ``_drive_scope``, so it makes no span and takes no step index.
+    """
+
+    __slots__ = ("open", "span")
+
+    def __init__(self, open_span: Callable[[], Span]) -> None:
+        self.open = open_span
+        self.span: Span | None = None
+
+    def start(self) -> Span:
+        """The step span, started on first use."""
+        if self.span is None:
+            self.span = self.open()
+        return self.span
+
+
+pending_step: contextvars.ContextVar[PendingStep | None] = contextvars.ContextVar(
+    "otel_agent_trace_ag2_pending_step", default=None
+)
+
+
+class _InStep:
+    """``_drive_scope``'s context manager, entered with the Network turn's step span current."""
+
+    __slots__ = ("inner", "pending", "token")
+
+    def __init__(self, inner: Any, pending: PendingStep) -> None:
+        self.inner = inner
+        self.pending = pending
+        self.token: Any = None
+
+    async def __aenter__(self) -> Any:
+        with handle_internal_errors("ag2.network.step.start"):
+            self.token = attach_span(self.pending.start(), suppress_http=False)
+        try:
+            return await self.inner.__aenter__()
+        except BaseException:
+            self._detach()
+            raise
+
+    async def __aexit__(self, *exc: Any) -> Any:
+        try:
+            return await self.inner.__aexit__(*exc)
+        finally:
+            self._detach()
+
+    def _detach(self) -> None:
+        if self.token is not None:
+            with handle_internal_errors("ag2.network.step.detach"):
+                otel_context.detach(self.token)
+            self.token = None
+
+
 class DriveScopeWrapper:
     """``Agent._drive_scope``: the turn runs with our middleware first among the call's additional ones."""
 
@@ -85,6 +143,7 @@ class DriveScopeWrapper:
         self.config = config
 
     def __call__(self, wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+        pending: PendingStep | None = None
         if is_enabled():
             with handle_internal_errors("ag2.drive_scope"):
                 extra = tuple(kwargs.get("additional_middleware", ()) or ())
@@ -93,7 +152,11 @@ class DriveScopeWrapper:
                 if any(_is_ag2_telemetry(m) for m in (*own, *extra)):
                     factory = _StepAsideFactory()
                 kwargs = {**kwargs, "additional_middleware": (factory, *extra)}
-        return wrapped(*args, **kwargs)
+                pending = pending_step.get()
+        scope = wrapped(*args, **kwargs)
+        if pending is None or pending.span is not None or not hasattr(scope, "__aenter__"):
+            return scope
+        return _InStep(scope, pending)
 
 
 def _is_ag2_telemetry(factory: Any) -> bool:

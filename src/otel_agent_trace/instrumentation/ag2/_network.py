@@ -10,6 +10,7 @@ the step.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -17,16 +18,17 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind
 
-from otel_agent_trace._internal.context import RunState, attach_span, is_enabled, use_run
+from otel_agent_trace._internal.context import RunState, is_enabled, use_run
 from otel_agent_trace._internal.errors import handle_internal_errors
 from otel_agent_trace._internal.tracing import record_failure, safe_str
-from otel_agent_trace.instrumentation.ag2._middleware import Config, agent_name
+from otel_agent_trace.instrumentation.ag2._middleware import Config, PendingStep, agent_name, pending_step
 from otel_agent_trace.semconv import agent as A
 from otel_agent_trace.semconv import gen_ai as G
 from otel_agent_trace.semconv import message as M
 
 _HANDOFF = A.AgentStepActionTypeValues.HANDOFF.value
 _MAX_NAMES = 64
+_MAX_ENDED = 4096
 
 
 class _Channel:
@@ -43,7 +45,13 @@ class Channels:
     def __init__(self, config: Config) -> None:
         self.config = config
         self._open: dict[str, _Channel] = {}
+        self._ended: OrderedDict[str, None] = OrderedDict()
         self._lock = threading.Lock()
+
+    def ended(self, channel_id: str) -> bool:
+        """Whether the channel's workflow span has ended (a late delivery then opens no second one)."""
+        with self._lock:
+            return channel_id in self._ended
 
     def get(self, channel_id: str, channel_type: str | None) -> _Channel:
         with self._lock:
@@ -68,6 +76,9 @@ class Channels:
     def end(self, channel_id: str, condition: str | None, reason: str | None) -> None:
         with self._lock:
             found = self._open.pop(channel_id, None)
+            self._ended[channel_id] = None
+            while len(self._ended) > _MAX_ENDED:
+                self._ended.popitem(last=False)
         if found is not None:
             if condition:
                 found.span.set_attribute(A.TERMINATION_CONDITION, condition)
@@ -101,37 +112,39 @@ class TurnWrapper:
         self.channels = channels
 
     async def __call__(self, wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
-        span: Span | None = None
-        token: Any = None
+        pending: PendingStep | None = None
         channel: _Channel | None = None
         if is_enabled():
             with handle_internal_errors("ag2.network.turn.start"):
                 envelope = args[0] if args else kwargs.get("envelope")
                 client = args[1] if len(args) > 1 else kwargs.get("client")
-                channel, span = self._start(envelope, client)
-                token = attach_span(span, suppress_http=False)
-        if span is None or channel is None:
+                channel, pending = self._start(envelope, client)
+        if pending is None or channel is None:
             return await wrapped(*args, **kwargs)
+        token = pending_step.set(pending)
         try:
             with use_run(channel.run):
                 return await wrapped(*args, **kwargs)
         except BaseException as exc:
             with handle_internal_errors("ag2.network.turn.error"):
-                record_failure(span, exc)
+                if pending.span is not None:
+                    record_failure(pending.span, exc)
             raise
         finally:
             with handle_internal_errors("ag2.network.turn.end"):
-                otel_context.detach(token)
-                span.end()
+                pending_step.reset(token)
+                if pending.span is not None:
+                    pending.span.end()
 
-    def _start(self, envelope: Any, client: Any) -> tuple[_Channel, Span]:
+    def _start(self, envelope: Any, client: Any) -> tuple[_Channel | None, PendingStep | None]:
         channel_id = safe_str(getattr(envelope, "channel_id", "") or "")
+        if self.channels.ended(channel_id):
+            return None, None
         channel_type = self._channel_type(client, channel_id)
         channel = self.channels.get(channel_id, channel_type)
         name = agent_name(getattr(client, "agent", None))
         attrs: dict[str, Any] = {
             A.AGENT_STEP_NAME: name,
-            A.AGENT_STEP_INDEX: channel.run.next_step(),
             A.AGENT_STEP_ACTION_TYPE: A.AgentStepActionTypeValues.RESPONSE.value,
             A.AGENT_RUN_ID: channel.run.run_id,
             G.GEN_AI_AGENT_NAME: name,
@@ -153,11 +166,14 @@ class TurnWrapper:
         audience = getattr(envelope, "audience", None)
         if isinstance(audience, (list, tuple)) and audience:
             attrs[M.MESSAGE_ANSWERED_RECIPIENTS] = [_name_for(client, a) for a in audience[:_MAX_NAMES]]
-        parent = trace.set_span_in_context(channel.span)
-        span = self.channels.config.tracer.start_span(
-            f"step {name}", context=parent, kind=SpanKind.INTERNAL, attributes=attrs
-        )
-        return channel, span
+        tracer = self.channels.config.tracer
+
+        def open_step() -> Span:
+            attrs[A.AGENT_STEP_INDEX] = channel.run.next_step()
+            parent = trace.set_span_in_context(channel.span)
+            return tracer.start_span(f"step {name}", context=parent, kind=SpanKind.INTERNAL, attributes=attrs)
+
+        return channel, PendingStep(open_step)
 
     @staticmethod
     def _channel_type(client: Any, channel_id: str) -> str | None:
