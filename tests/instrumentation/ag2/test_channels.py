@@ -11,7 +11,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from ._channels import Run, run_channel
-from ._run import named, parent_of
+from ._run import named, parent_of, to_trace
 from .mock_server import MockChat, text_reply, tool_reply
 
 
@@ -197,3 +197,17 @@ def test_workflow_handoff_tool_picks_the_speaker(
     assert [s.attributes["gen_ai.agent.name"] for s in steps] == ["router", "billing"]
     _check_steps(spans, decisions, steps)
     _chosen_then_spoke(run, decisions, steps)
+    # the RCA reads them as decisions of the run
+    from opentelemetry.trace import format_span_id
+
+    from otel_agent_trace.rca.view import TraceView
+
+    view = TraceView(to_trace(spans))
+    span_id = format_span_id(handoff.context.span_id)
+    assert view.kind[span_id] == "decision"
+    assert view.decision(span_id) == {
+        "name": "speaker_selection",
+        "options": ["customer", "router", "billing", "terminate"],
+        "chosen": "billing",
+        "confidence": None,
+    }
