@@ -181,3 +181,50 @@ def test_pattern_handoffs_are_the_selections_they_drove(llm: MockLLMServer, expo
     calls = named(spans, "chat ")
     assert len(calls) == 2 and is_under(spans, calls[0], steps[0]) and is_under(spans, calls[1], steps[2])
     assert all(is_under(spans, s, workflow) for s in steps + decisions)
+
+
+def test_context_condition_and_after_work_handoffs(llm: MockLLMServer, exporter: InMemorySpanExporter) -> None:
+    from autogen.agentchat import initiate_group_chat
+    from autogen.agentchat.group import (
+        AgentTarget,
+        ContextVariables,
+        OnContextCondition,
+        StringContextCondition,
+        TerminateTarget,
+    )
+    from autogen.agentchat.group.patterns import DefaultPattern
+
+    llm.script = {"first": [Answer("unused")], "second": [Answer("Done here.")], "third": [Answer("Closing.")]}
+    agents = [
+        autogen.ConversableAgent(n, llm_config=llm_config(llm), system_message=f"[agent:{n}] {n}.")
+        for n in ("first", "second", "third")
+    ]
+    first, second, third = agents
+    first.handoffs.add_context_condition(
+        OnContextCondition(target=AgentTarget(second), condition=StringContextCondition(variable_name="escalate"))
+    )
+    second.handoffs.set_after_work(AgentTarget(third))
+    third.handoffs.set_after_work(TerminateTarget())
+    pattern = DefaultPattern(
+        initial_agent=first, agents=agents, context_variables=ContextVariables(data={"escalate": True})
+    )
+    initiate_group_chat(pattern, messages="Help.", max_rounds=8)
+    spans = exporter.get_finished_spans()
+    assert [s.name for s in ours(spans, "step ")] == ["step first", "step second", "step third"]
+    assert llm.served == {"second": 1, "third": 1}  # first handed off before calling its LLM
+    decisions = ours(spans, "decision speaker_selection")
+    got = [
+        (
+            d.attributes.get("agent_trace.decision.condition"),
+            d.attributes.get("agent_trace.handoff.from_agent"),
+            d.attributes.get("agent_trace.handoff.to_agent"),
+            d.attributes.get("agent_trace.decision.chosen"),
+        )
+        for d in decisions
+    ]
+    assert got == [
+        ("callable", None, None, "first"),
+        ("handoff.context_condition", "first", "second", "second"),
+        ("handoff.after_work", "second", "third", "third"),
+        ("handoff.after_work", "third", "Terminate", None),
+    ]

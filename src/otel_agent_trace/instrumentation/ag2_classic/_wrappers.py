@@ -110,9 +110,9 @@ _HANDOFF_KINDS = {
 class HandoffWrapper(TerminationWrapper):
     """A transition event's ``__init__``: the handoff, on the selection in progress or the chat's next one.
 
-    AfterWork and context-condition handoffs are evaluated inside the speaker selection (its decision span is
-    current); an LLM condition or a tool's ``ReplyResult`` is seen in the tool executor's turn, and is kept on the
-    chat for the selection that follows it.
+    AfterWork handoffs are evaluated inside the speaker selection (its decision span is current); a context
+    condition (in the agent's own turn, before its LLM), an LLM condition or a tool's ``ReplyResult`` (in the tool
+    executor's turn) is kept on the chat for the selection that follows it.
     """
 
     def __call__(self, wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
