@@ -211,3 +211,48 @@ def test_workflow_handoff_tool_picks_the_speaker(
         "chosen": "billing",
         "confidence": None,
     }
+
+
+def test_uninstrument_restores_the_hub_and_adapters(instrumented: MockChat, exporter: InMemorySpanExporter) -> None:
+    import wrapt
+    from ag2.network.adapters.consulting import ConsultingAdapter
+    from ag2.network.adapters.discussion import DiscussionAdapter
+    from ag2.network.adapters.workflow import WorkflowAdapter
+    from ag2.network.hub.core import Hub
+
+    from otel_agent_trace.instrumentation.ag2 import AG2Instrumentor
+
+    owners = [(c, "on_accepted") for c in (DiscussionAdapter, WorkflowAdapter, ConsultingAdapter)]
+    owners.append((Hub, "_post_envelope_impl"))
+    assert all(isinstance(vars(cls)[name], wrapt.FunctionWrapper) for cls, name in owners)
+    AG2Instrumentor().uninstrument()
+    assert not any(isinstance(vars(cls)[name], wrapt.FunctionWrapper) for cls, name in owners)
+    instrumented.reset(*(text_reply(f"point {i}") for i in range(6)))
+    run = asyncio.run(run_channel(instrumented, ("chair", "critic"), "discussion", "Agenda?", 3))
+    assert len(run.envelopes) >= 3
+    spans = exporter.get_finished_spans()
+    assert spans  # the openai instrumentor is still on
+    assert [s.name for s in spans if not s.name.startswith("chat ")] == []
+
+
+class _Hostile:
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError(f"hostile {name}")
+
+
+@pytest.mark.parametrize("value", [None, 42, "x", _Hostile()], ids=["none", "int", "str", "hostile"])
+def test_selection_wrappers_call_through_on_garbage(value: Any, provider: Any) -> None:
+    """Our on_accepted and hub wrappers on garbage: the wrapped call's result comes back unchanged, nothing raises."""
+    from opentelemetry import trace
+
+    from otel_agent_trace.instrumentation.ag2 import _middleware, _network, _selection
+
+    config = _middleware.Config(trace.get_tracer("t", tracer_provider=provider), lambda: True)
+    accepted = _selection.AcceptedWrapper(_network.Channels(config))
+    marker = object()
+    assert accepted(lambda *a, **k: marker, value, (value, value, value), {}) is marker
+
+    async def post(*args: Any) -> Any:
+        return marker
+
+    assert asyncio.run(_selection.PostWrapper()(post, value, (value,), {})) is marker
