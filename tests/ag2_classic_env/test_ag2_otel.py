@@ -12,7 +12,6 @@ from autogen.oai.client import OpenAIWrapper
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from otel_agent_trace.instrumentation._peers import FRAMEWORK_SCOPES
 from otel_agent_trace.rca.view import span_kind
 from tests.ag2_classic_env._agents import is_under, llm_config, named, ours, to_trace
 from tests.autogen_env._mock_llm import Answer, Call, MockLLMServer
@@ -44,9 +43,6 @@ def _pair(llm: MockLLMServer) -> tuple[autogen.AssistantAgent, autogen.UserProxy
 
 
 @pytest.mark.usefixtures("ag2_llm_wrapper")
-@pytest.mark.xfail(
-    AG2 not in FRAMEWORK_SCOPES, reason="AG2's scope is not yet in _peers.FRAMEWORK_SCOPES: two chat spans", strict=True
-)
 def test_ag2_llm_wrapper_and_ours_make_one_chat_span_per_call(
     llm: MockLLMServer, exporter: InMemorySpanExporter
 ) -> None:

@@ -66,8 +66,9 @@ OPENLLMETRY_SUPPRESS_KEY = "suppress_language_model_instrumentation"
 """OpenLLMetry's context key (``opentelemetry.semconv_ai.SUPPRESS_LANGUAGE_MODEL_INSTRUMENTATION_KEY``)."""
 
 _LLM_OPERATIONS = frozenset({"chat", "text_completion", "embeddings", "generate_content"})
-FRAMEWORK_SCOPES = ("pydantic-ai", "gcp.vertex.agent")
-"""Scopes of frameworks whose own LLM span wraps the SDK call: Pydantic AI, Google ADK."""
+FRAMEWORK_SCOPES = ("pydantic-ai", "gcp.vertex.agent", "opentelemetry.instrumentation.ag2")
+"""Scopes of frameworks whose own LLM span wraps the SDK call: Pydantic AI, Google ADK, AG2 Classic's
+``instrument_llm_wrapper``."""
 _FRAMEWORK_SCOPE_NAMES = frozenset(FRAMEWORK_SCOPES)
 
 
