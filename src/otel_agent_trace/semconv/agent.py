@@ -79,6 +79,7 @@ class AgentStepActionTypeValues(Enum):
     RESPONSE = "response"
     OTHER = "other"
 
+
 # AG2 Classic (``import autogen``) chats
 CHAT_MAX_TURNS: Final = "agent_trace.chat.max_turns"
 """The ``max_turns`` a two-agent chat was started with."""
