@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.trace import format_span_id, format_trace_id
 
-from otel_agent_trace.model import Span, SpanEvent, Trace
+from otel_agent_trace.model import Trace
 from tests.autogen_env._mock_llm import MockLLMServer
 from tests.autogen_env._tree import attr_json, is_under, named
+from tests.instrumentation._spans import model_span
 
 __all__ = ["OURS", "attr_json", "is_under", "llm_config", "named", "ours", "to_trace"]
 
@@ -33,25 +33,7 @@ def ours(spans: Sequence[ReadableSpan], prefix: str) -> list[ReadableSpan]:
 
 def to_trace(spans: Sequence[ReadableSpan]) -> Trace:
     """The chat's trace as the RCA's model `Trace` (what the JSONL/OTLP loaders would give)."""
-    out = []
-    for s in spans:
-        events = tuple(SpanEvent(e.name, e.timestamp or 0, dict(e.attributes or {})) for e in s.events)
-        out.append(
-            Span(
-                format_trace_id(s.context.trace_id),
-                format_span_id(s.context.span_id),
-                format_span_id(s.parent.span_id) if s.parent is not None else None,
-                s.name,
-                s.start_time or 0,
-                s.end_time or 0,
-                kind=s.kind.name,
-                status_code=s.status.status_code.name,
-                status_message=s.status.description or "",
-                attributes=dict(s.attributes or {}),
-                events=events,
-                scope=s.instrumentation_scope.name if s.instrumentation_scope else "",
-            )
-        )
+    out = [model_span(s) for s in spans]
     trace_ids = {span.trace_id for span in out}
     assert len(trace_ids) == 1, trace_ids
     return Trace(trace_ids.pop(), tuple(out))

@@ -66,27 +66,11 @@ def parent_of(spans: Sequence[ReadableSpan], span: ReadableSpan) -> ReadableSpan
 
 def to_trace(spans: Sequence[ReadableSpan]) -> Any:
     """The spans of the workflow's trace as the RCA's model ``Trace`` (what the JSONL/OTLP loaders would give)."""
-    from opentelemetry.trace import format_span_id, format_trace_id
+    from opentelemetry.trace import format_trace_id
 
-    from otel_agent_trace.model import Span, SpanEvent, Trace
+    from otel_agent_trace.model import Trace
+    from tests.instrumentation._spans import model_span
 
     (workflow,) = named(spans, "invoke_workflow")
-    out = [
-        Span(
-            format_trace_id(s.context.trace_id),
-            format_span_id(s.context.span_id),
-            format_span_id(s.parent.span_id) if s.parent is not None else None,
-            s.name,
-            s.start_time or 0,
-            s.end_time or 0,
-            kind=s.kind.name,
-            status_code=s.status.status_code.name,
-            status_message=s.status.description or "",
-            attributes=dict(s.attributes or {}),
-            events=tuple(SpanEvent(e.name, e.timestamp or 0, dict(e.attributes or {})) for e in s.events),
-            scope=s.instrumentation_scope.name if s.instrumentation_scope else "",
-        )
-        for s in spans
-        if s.context.trace_id == workflow.context.trace_id
-    ]
+    out = [model_span(s) for s in spans if s.context.trace_id == workflow.context.trace_id]
     return Trace(format_trace_id(workflow.context.trace_id), tuple(out))
