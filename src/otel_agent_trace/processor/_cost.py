@@ -4,7 +4,8 @@ Only the price data bundled with ``genai-prices`` is used: nothing here fetches 
 opt-in and never started by us; if another library in the process started it, the version attribute says so).
 A model or provider the database does not know is marked (`CostStatusValues`), never priced by a guess.
 
-Runs on the export thread. The package is imported on the first LLM span (about 0.3 s, once); which price entry a
+Runs on the export thread. The package is imported on the first LLM span (about 0.3 s, once; without exposing a
+half-imported ``httpx2`` to the application, `_prices_import`); which price entry a
 (provider, model) pair has is looked up once and cached; pricing a call (``genai_prices.calc_price``) then takes
 about 0.15 ms.
 """
@@ -22,6 +23,8 @@ from typing import Any
 from otel_agent_trace._internal.errors import log_internal_error
 from otel_agent_trace.semconv import cost as C
 from otel_agent_trace.semconv import gen_ai as G
+
+from ._prices_import import import_genai_prices
 
 SOURCE = "genai-prices"
 _MAX_TOKENS = 10**12
@@ -141,7 +144,7 @@ class Pricer:
         """The ``genai_prices`` module, imported on first use; ``None`` if it cannot be imported."""
         if self._module is None and not self._unavailable:
             try:
-                import genai_prices  # heavy (its price data): imported when the first LLM span comes
+                genai_prices = import_genai_prices()  # heavy (price data): when the first LLM span comes
             except Exception:  # noqa: BLE001 - not installed or broken: calls are marked, the program goes on
                 log_internal_error("cost: import genai_prices")
                 self._unavailable = True
